@@ -1,0 +1,134 @@
+"""Settings. The only module that reads the environment (LOA_* variables and `.env`)."""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
+_HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong. The message is one line naming the variable."""
+
+
+class QuietHours:
+    """A daily window such as 21:00-06:30 (it may cross midnight) when parents get nothing."""
+
+    def __init__(self, start: time, end: time) -> None:
+        self.start, self.end = start, end
+
+    @classmethod
+    def parse(cls, value: str) -> QuietHours:
+        parts = value.replace(" ", "").split("-")
+        matches = [_HHMM.match(p) for p in parts]
+        if len(parts) != 2 or not all(matches):
+            raise ValueError("expected HH:MM-HH:MM, for example 21:00-06:30")
+        start, end = (time(int(m.group(1)), int(m.group(2))) for m in matches if m)
+        return cls(start, end)
+
+    def contains(self, t: time) -> bool:
+        if self.start <= self.end:
+            return self.start <= t < self.end
+        return t >= self.start or t < self.end
+
+    def __str__(self) -> str:
+        return f"{self.start:%H:%M}-{self.end:%H:%M}"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="LOA_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str = "sqlite+aiosqlite:///./loa.db"
+    telegram_token: SecretStr | None = None
+    telegram_api_url: AnyHttpUrl = AnyHttpUrl("https://api.telegram.org")
+    webhook_base_url: AnyHttpUrl | None = None
+    webhook_secret: SecretStr | None = None
+    web_host: str = "127.0.0.1"
+    web_port: Annotated[int, Field(ge=1, le=65535)] = 8080
+    sandbox_port: Annotated[int, Field(ge=0, le=65535)] = 8081
+    timezone: str = "Asia/Ho_Chi_Minh"
+    quiet_hours: str = "21:00-06:30"
+    content_dir: Path = DEFAULT_CONTENT_DIR
+    sender_concurrency: Annotated[int, Field(ge=1, le=1024)] = 32
+    log_level: str = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, v: str) -> str:
+        if not v.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "expected sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER@HOST/DB"
+            )
+        return v
+
+    @field_validator("telegram_token")
+    @classmethod
+    def _token_shape(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and not re.fullmatch(r"\d+:[A-Za-z0-9_-]{10,}", v.get_secret_value()):
+            raise ValueError("expected a bot token like 123456789:AA… from @BotFather")
+        return v
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_shape(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", v.get_secret_value()):
+            raise ValueError("expected 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return v
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("expected an IANA time zone such as Asia/Ho_Chi_Minh") from None
+        return v
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet(cls, v: str) -> str:
+        QuietHours.parse(v)
+        return v
+
+    @field_validator("content_dir")
+    @classmethod
+    def _content_dir(cls, v: Path) -> Path:
+        if not v.is_dir():
+            raise ValueError(f"expected a folder of plans and templates; {v} is not one")
+        return v
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def quiet(self) -> QuietHours:
+        return QuietHours.parse(self.quiet_hours)
+
+    @property
+    def sandbox_mode(self) -> bool:
+        """No platform token set: loa runs against its own sandbox."""
+        return self.telegram_token is None
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment; a wrong value raises ConfigError with one clear line."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as e:
+        err = e.errors()[0]
+        name = "LOA_" + str(err["loc"][0]).upper() if err["loc"] else "LOA_*"
+        message = str(err["msg"]).removeprefix("Value error, ")
+        secret = any(word in name for word in ("TOKEN", "SECRET", "KEY", "DATABASE_URL"))
+        got = "" if secret else f" (got {err.get('input')!r})"  # never echo a credential
+        raise ConfigError(f"{name}: {message}{got}") from None

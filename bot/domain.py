@@ -1,0 +1,72 @@
+"""Platform-neutral types: what handlers and services speak instead of Telegram or Zalo."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Platform(StrEnum):
+    TELEGRAM = "telegram"
+    ZALO_BOT = "zalo_bot"
+    ZALO_OA = "zalo_oa"
+
+
+class ChatType(StrEnum):
+    PRIVATE = "private"
+    GROUP = "group"
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """An answer a person can give with one tap. `data` is a short id, never Vietnamese text."""
+
+    label: str
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundMessage:
+    """One message to one chat. `text` uses the Telegram-HTML subset; adapters convert it."""
+
+    chat_id: str
+    text: str
+    buttons: tuple[Button, ...] = ()
+    reply_to_message_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformUser:
+    id: str
+    name: str
+    is_bot: bool = False
+
+
+class EventKind(StrEnum):
+    MESSAGE = "message"  # text a person wrote (commands included: see InboundEvent.command)
+    BUTTON = "button"  # a tap on one of our buttons
+    POLL_ANSWER = "poll_answer"
+    BOT_ADDED = "bot_added"
+    BOT_REMOVED = "bot_removed"
+    CHAT_MIGRATED = "chat_migrated"
+
+
+@dataclass(frozen=True, slots=True)
+class InboundEvent:
+    """Something a person did, as every handler sees it whatever the platform."""
+
+    platform: Platform
+    kind: EventKind
+    chat_id: str | None = None
+    chat_type: ChatType | None = None
+    chat_title: str | None = None
+    user: PlatformUser | None = None
+    text: str | None = None
+    command: str | None = None  # "start" for "/start@loa_bot abc"
+    args: str = ""  # "abc"
+    message_id: str | None = None
+    button_data: str | None = None
+    callback_id: str | None = None  # needed to answer a button tap
+    poll_id: str | None = None
+    option_ids: tuple[int, ...] = field(default=())
+    new_chat_id: str | None = None  # for CHAT_MIGRATED

@@ -1,0 +1,109 @@
+"""The contract every platform adapter keeps (one adapter per platform).
+
+An adapter turns an OutboundMessage into one API call and the platform's answer into either a
+SendResult or one of the typed errors below; the sender, not the adapter, decides what a failure
+means for the delivery. Inbound, it turns a raw update into an InboundEvent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from bot.domain import InboundEvent, OutboundMessage, Platform
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    inline_buttons: bool
+    polls: bool
+    edit: bool
+    max_text_length: int
+    groups: bool
+    member_count: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelLimits:
+    """Sending limits of one bot on one platform, as data. 0 means no limit."""
+
+    global_per_s: float
+    group_per_min: float
+    private_per_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    message_id: str
+
+
+class SendError(Exception):
+    """Base of the typed send errors. `str(error)` never contains message text."""
+
+
+class RateLimited(SendError):
+    def __init__(self, retry_after: float, detail: str = "rate limited") -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+class Retryable(SendError):
+    """The platform did not take the message (network refused, 5xx): safe to send again."""
+
+
+class ChatGone(SendError):
+    """The bot was kicked or blocked, or the chat no longer exists."""
+
+
+class ChatMigrated(SendError):
+    def __init__(self, new_chat_id: str) -> None:
+        super().__init__("chat migrated")
+        self.new_chat_id = new_chat_id
+
+
+class Ambiguous(SendError):
+    """The request left and no answer came back: the message may or may not have arrived."""
+
+
+class BadRequest(SendError):
+    """The platform refused this message as it is; sending it again will not help."""
+
+
+class MalformedUpdate(ValueError):
+    """An inbound update that does not have the platform's shape."""
+
+
+class PlatformAdapter(Protocol):
+    platform: Platform
+    capabilities: Capabilities
+    limits: ChannelLimits
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def send(self, message: OutboundMessage) -> SendResult: ...
+
+    async def edit_text(self, chat_id: str, message_id: str, text: str) -> None: ...
+
+    async def answer_button(self, callback_id: str, text: str | None = None) -> None: ...
+
+    async def member_count(self, chat_id: str) -> int: ...
+
+    async def poll(self, timeout: float) -> list[dict[str, Any]]:
+        """Raw updates by long polling. Each call confirms what the previous call returned, so
+        call it again only after those updates are persisted."""
+        ...
+
+    async def set_webhook(self, url: str, secret: str) -> None: ...
+
+    async def delete_webhook(self) -> None: ...
+
+    def update_key(self, raw: Mapping[str, Any]) -> str:
+        """The platform's deduplication key of a raw update. Raises MalformedUpdate."""
+        ...
+
+    def parse_update(self, raw: Mapping[str, Any]) -> InboundEvent | None:
+        """The event a raw update carries, None for kinds loa ignores. Raises MalformedUpdate."""
+        ...

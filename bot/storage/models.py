@@ -1,0 +1,139 @@
+"""Tables. All datetimes are naive UTC (see `utcnow`); show them in LOA_TIMEZONE."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Unit(SQLModel, table=True):
+    """A ward/commune, department, school, class or residential group."""
+
+    __tablename__ = "units"
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, max_length=64)
+    name: str = Field(max_length=200)
+    kind: str = Field(max_length=32)  # ward, department, school, class, residential_group
+    parent_id: int | None = Field(default=None, foreign_key="units.id")
+
+
+class Chat(SQLModel, table=True):
+    """A Telegram/Zalo group or private chat, bound (or not yet) to a unit and an audience."""
+
+    __tablename__ = "chats"
+    __table_args__ = (UniqueConstraint("platform", "platform_chat_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    platform_chat_id: str = Field(max_length=64)
+    type: str = Field(max_length=16)  # private | group
+    title: str = Field(default="", max_length=255)
+    unit_id: int | None = Field(default=None, foreign_key="units.id", index=True)
+    audience: str | None = Field(default=None, max_length=32)  # parents, teachers, staff, ...
+    active: bool = True
+    member_count: int | None = None
+    member_count_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Occurrence(SQLModel, table=True):
+    """One scheduled firing of a post: what goes out, once, to a set of chats.
+
+    `key` is stable for the post and its due time, so a double fire, a catch-up or a manual
+    re-run finds the same row instead of making a second one.
+    """
+
+    __tablename__ = "occurrences"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, max_length=200)
+    title: str = Field(max_length=255)
+    text: str  # Telegram-HTML subset; adapters convert
+    buttons: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON))
+    due_at: datetime
+    valid_until: datetime | None = None
+    urgent: bool = False  # may pass parents' quiet hours
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    IN_FLIGHT = "in_flight"
+    SENT = "sent"
+    RETRY_WAIT = "retry_wait"
+    FAILED = "failed"
+    UNCERTAIN = "uncertain"
+    EXPIRED = "expired"
+
+
+class Delivery(SQLModel, table=True):
+    """The outbox: one row per (occurrence, chat). Only bot.storage.deliveries moves `status`."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("occurrence_id", "chat_id"),
+        Index("ix_deliveries_due", "platform", "status", "next_attempt_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    occurrence_id: int = Field(foreign_key="occurrences.id", index=True)
+    chat_id: int = Field(foreign_key="chats.id", index=True)
+    platform: str = Field(max_length=16)  # copied from the chat: the sender claims per channel
+    status: str = Field(default=DeliveryStatus.PENDING, max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    claimed_at: datetime | None = None
+    sent_at: datetime | None = None
+    platform_message_id: str | None = Field(default=None, max_length=64)
+    audience_size: int | None = None  # the chat's member count when it was sent
+    error: str | None = Field(default=None, max_length=500)  # reason, never message text
+    migrated: bool = False
+
+
+class InboxUpdate(SQLModel, table=True):
+    """A raw inbound update, persisted before it is acknowledged; handled once."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        UniqueConstraint("platform", "key"),
+        Index("ix_inbox_unhandled", "handled_at", "id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    key: str = Field(max_length=128)
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    received_at: datetime = Field(default_factory=utcnow)
+    handled_at: datetime | None = None
+    attempts: int = 0
+    error: str | None = Field(default=None, max_length=500)
+
+
+class Person(SQLModel, table=True):
+    """Someone loa has met on a platform. Kept to the minimum: id, display name."""
+
+    __tablename__ = "people"
+    __table_args__ = (UniqueConstraint("platform", "platform_user_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    platform_user_id: str = Field(max_length=64)
+    display_name: str = Field(default="", max_length=255)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Feedback(SQLModel, table=True):
+    """An answer to a post: ack (Đã hiểu), quiz answer, RSVP, question, report."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (UniqueConstraint("occurrence_id", "person_id", "kind"),)
+    id: int | None = Field(default=None, primary_key=True)
+    occurrence_id: int = Field(foreign_key="occurrences.id", index=True)
+    chat_id: int | None = Field(default=None, foreign_key="chats.id")
+    person_id: int | None = Field(default=None, foreign_key="people.id")
+    kind: str = Field(max_length=16)
+    value: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utcnow)

@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     quiet_hours: str = "21:00-06:30"
     content_dir: Path = DEFAULT_CONTENT_DIR
     sender_concurrency: Annotated[int, Field(ge=1, le=1024)] = 32
+    # Telegram's bulk limit is ~30 messages/s; paid broadcasts (allow_paid_broadcast) go to
+    # 1000/s. Unset keeps the adapter's own limit; 0 lifts it (only for a local Bot API peer).
+    telegram_rate: Annotated[float, Field(ge=0, le=1000)] | None = None
     log_level: str = "INFO"
 
     @field_validator("database_url")

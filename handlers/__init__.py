@@ -1,0 +1,15 @@
+"""What the bot does when people write or tap: one module per feature, one router for all."""
+
+from __future__ import annotations
+
+from handlers import ack, start
+from handlers.router import Context, Dispatcher, Router
+
+__all__ = ["Context", "Dispatcher", "Router", "build_router"]
+
+
+def build_router() -> Router:
+    router = Router()
+    for feature in (start, ack):
+        router.include(feature.router())
+    return router

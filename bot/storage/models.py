@@ -1,4 +1,4 @@
-"""Tables. All datetimes are naive UTC (see `utcnow`); show them in LOA_TIMEZONE."""
+"""Tables. Datetimes are timezone-aware and stored in UTC; show them in LOA_TIMEZONE."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Table, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+    return datetime.now(UTC)
 
 
 class Unit(SQLModel, table=True):
@@ -137,3 +137,9 @@ class Feedback(SQLModel, table=True):
     kind: str = Field(max_length=16)
     value: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a model, for set-based statements (SQLModel hides it from typing)."""
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    return table

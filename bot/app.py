@@ -1,0 +1,192 @@
+"""The composition root (design rule 7): builds every part from Settings and runs them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from bot.config import Settings
+from bot.delivery.sender import Sender
+from bot.domain import Platform
+from bot.inbox import Inbox
+from bot.platforms.base import PlatformAdapter
+from bot.platforms.telegram import TelegramAdapter
+from bot.sandbox import Sandbox
+from bot.services import demo
+from bot.storage import deliveries
+from bot.storage.db import Database
+from bot.storage.migrate import upgrade
+from bot.web import create_web_app
+from content.templates import Templates
+from handlers import build_router
+from scheduler.runner import Scheduler
+
+log = logging.getLogger(__name__)
+
+# Sandbox mode's bot. The sandbox accepts any well-formed token; this one is not a secret.
+SANDBOX_TOKEN = "1000000001:loa-sandbox-token"
+
+
+class StartupError(Exception):
+    """loa cannot start; the message says why in one line, for the operator."""
+
+
+def safe_url(url: str) -> str:
+    """A database URL without its password, fit for logs and errors."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+async def check_database(db: Database, timeout: float = 10.0) -> None:
+    try:
+        async with asyncio.timeout(timeout):
+            async with db.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+    except Exception as e:  # every driver fails in its own way; the operator needs one line
+        raise StartupError(
+            f"database unreachable at {safe_url(db.url)} ({type(e).__name__}: {e}); "
+            "check LOA_DATABASE_URL"
+        ) from None
+
+
+@dataclass
+class Running:
+    """What `App.start` brought up, for `App.stop` to take down in reverse."""
+
+    urls: dict[str, str] = field(default_factory=dict)
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    runners: list[web.AppRunner] = field(default_factory=list)
+    sandbox: Sandbox | None = None
+
+
+class App:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.db = Database(settings.database_url)
+        self.templates = Templates(settings.content_dir / "templates")
+        self.adapters: dict[Platform, PlatformAdapter] = {}
+        self.stopping = asyncio.Event()
+        self.running = Running()
+
+    async def start(self) -> Running:
+        s = self.settings
+        await check_database(self.db)
+        await upgrade(s.database_url)
+        recovered = await deliveries.recover_in_flight(self.db)
+        if recovered:
+            log.warning(
+                "%d deliveries were in flight at the last stop: marked uncertain", recovered
+            )
+
+        token, api_url = self._telegram_endpoint()
+        if s.sandbox_mode:
+            self.running.sandbox = Sandbox()
+            api_url = await self.running.sandbox.start(host=s.web_host, port=s.sandbox_port)
+            self.running.urls["sandbox"] = f"{api_url}/sandbox"
+        telegram = TelegramAdapter(token, api_url, pool_size=s.sender_concurrency * 2)
+        await telegram.start()
+        self.adapters[Platform.TELEGRAM] = telegram
+
+        sender = Sender(
+            self.db,
+            self.adapters,
+            concurrency=s.sender_concurrency,
+            rates={Platform.TELEGRAM: s.telegram_rate},
+            quiet_hours=s.quiet,
+            tz=lambda t: t.astimezone(s.tz),
+        )
+        inbox = Inbox(self.db, self.adapters, build_router(), templates=self.templates)
+        scheduler = Scheduler(self.db, on_enqueued=sender.wake)
+
+        web_app = create_web_app(
+            db=self.db,
+            inbox=inbox,
+            adapters=self.adapters,
+            webhook_secret=s.webhook_secret.get_secret_value() if s.webhook_secret else None,
+        )
+        runner = web.AppRunner(web_app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, s.web_host, s.web_port).start()
+        self.running.runners.append(runner)
+        self.running.urls["web"] = f"http://{s.web_host}:{s.web_port}"
+        self.running.urls["health"] = f"http://{s.web_host}:{s.web_port}/healthz"
+
+        if s.webhook_base_url and s.webhook_secret:
+            hook = str(s.webhook_base_url).rstrip("/") + "/webhook/telegram"
+            await telegram.set_webhook(hook, s.webhook_secret.get_secret_value())
+        else:
+            await telegram.delete_webhook()
+            self._spawn(inbox.poll_forever(Platform.TELEGRAM, self.stopping))
+        self._spawn(inbox.run(self.stopping))
+        self._spawn(sender.run(self.stopping))
+        scheduler.start()
+        self._scheduler = scheduler
+
+        if s.sandbox_mode:
+            assert self.running.sandbox is not None
+            ward = await demo.seed(
+                self.db, api_url, telegram, int(telegram.bot_id), self.templates.render
+            )
+            scheduler.broadcast_at(ward.sample, ward.parent_chat_ids)
+            self.running.urls["sample item due"] = _local(ward.sample.due_at, s)
+        return self.running
+
+    async def stop(self) -> None:
+        """Stop claiming, let in-flight sends finish (drain), then close everything."""
+        self.stopping.set()
+        if hasattr(self, "_scheduler"):
+            self._scheduler.shutdown()
+        if self.running.tasks:
+            await asyncio.wait(self.running.tasks, timeout=30)
+        for task in self.running.tasks:
+            task.cancel()
+        for runner in self.running.runners:
+            await runner.cleanup()
+        for adapter in self.adapters.values():
+            with contextlib.suppress(Exception):
+                await adapter.stop()
+        if self.running.sandbox is not None:
+            await self.running.sandbox.stop()
+        await self.db.dispose()
+
+    async def run_until_signal(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stopping.set)
+        try:
+            running = await self.start()
+            print(
+                "loa is ready"
+                + (
+                    " (sandbox mode: no LOA_TELEGRAM_TOKEN set)"
+                    if self.settings.sandbox_mode
+                    else ""
+                ),
+                flush=True,
+            )
+            for name, url in running.urls.items():
+                print(f"  {name:<16} {url}", flush=True)
+            await self.stopping.wait()
+        finally:
+            print("loa is stopping: finishing the sends in flight…", flush=True)
+            await self.stop()
+
+    def _telegram_endpoint(self) -> tuple[str, str]:
+        s = self.settings
+        token = s.telegram_token.get_secret_value() if s.telegram_token else SANDBOX_TOKEN
+        return token, str(s.telegram_api_url).rstrip("/")
+
+    def _spawn(self, coroutine: Any) -> None:
+        self.running.tasks.append(asyncio.create_task(coroutine))
+
+
+def _local(moment: datetime, s: Settings) -> str:
+    return moment.astimezone(s.tz).strftime("%H:%M:%S %d/%m/%Y")

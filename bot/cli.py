@@ -1,0 +1,131 @@
+"""The `loa` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot.config import ConfigError, Settings, load_settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "action"):
+        parser.print_help()
+        return 2
+    try:
+        settings = load_settings()
+    except ConfigError as e:
+        print(f"loa: configuration error: {e}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("telegram").setLevel(max(logging.INFO, logging.root.level))  # DEBUG has text
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    try:
+        return int(args.action(args, settings) or 0)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="loa", description=__doc__)
+    sub = parser.add_subparsers(metavar="COMMAND")
+
+    run = sub.add_parser(
+        "run", help="start bot, scheduler, sender and web (sandbox mode without tokens)"
+    )
+    run.set_defaults(action=_run)
+
+    sandbox = sub.add_parser("sandbox", help="the sandbox alone (fake Telegram + control API + UI)")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8081)
+    sandbox.set_defaults(action=_sandbox)
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(metavar="ACTION")
+    db.add_parser("upgrade", help="apply migrations up to the newest").set_defaults(
+        action=_db_upgrade
+    )
+
+    bench = sub.add_parser("bench", help="benchmarks; each prints one JSON object")
+    kinds = bench.add_subparsers(metavar="BENCH")
+    broadcast = kinds.add_parser("broadcast", help="send one item to N chats through a sandbox")
+    broadcast.add_argument("--chats", type=int, required=True)
+    limit = broadcast.add_mutually_exclusive_group()
+    limit.add_argument("--rate", type=float, help="global messages/s, engine and sandbox alike")
+    limit.add_argument("--no-limit", action="store_true", help="no rate limit anywhere")
+    broadcast.add_argument("--api-url", help="a running sandbox (default: start one)")
+    broadcast.add_argument("--db", help="database URL (default: a temporary SQLite file)")
+    broadcast.add_argument("--concurrency", type=int, default=None)
+    broadcast.add_argument("--json", action="store_true", help="print JSON (the only format)")
+    broadcast.set_defaults(action=_bench_broadcast)
+    return parser
+
+
+def _run(_: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import App, StartupError
+
+    try:
+        asyncio.run(App(settings).run_until_signal())
+    except StartupError as e:
+        print(f"loa: cannot start: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _sandbox(args: argparse.Namespace, _: Settings) -> int:
+    from bot.sandbox import serve
+
+    asyncio.run(serve(args.host, args.port))
+    return 0
+
+
+def _db_upgrade(_: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import StartupError, check_database
+    from bot.storage.db import Database
+    from bot.storage.migrate import upgrade
+
+    async def go() -> None:
+        db = Database(settings.database_url)
+        try:
+            await check_database(db)
+        finally:
+            await db.dispose()
+        await upgrade(settings.database_url)
+
+    try:
+        asyncio.run(go())
+    except StartupError as e:
+        print(f"loa: {e}", file=sys.stderr)
+        return 1
+    print("database is at the newest schema")
+    return 0
+
+
+def _bench_broadcast(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.bench import broadcast
+
+    result = asyncio.run(
+        broadcast(
+            chats=args.chats,
+            rate=None if args.no_limit else args.rate,
+            api_url=args.api_url,
+            db_url=args.db,
+            concurrency=args.concurrency or settings.sender_concurrency,
+        )
+    )
+    print(json.dumps(result, ensure_ascii=False))
+    return 0 if result["errors"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

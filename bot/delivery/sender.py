@@ -1,0 +1,271 @@
+"""The sender: claims due deliveries of one channel, sends them, records what happened.
+
+A delivery is committed `in_flight` before its request leaves, and the slot it holds is freed
+only once its result is committed, so at any moment at most `concurrency` rows are in flight:
+after a crash, that is the most that can be `uncertain`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.config import QuietHours
+from bot.delivery.limits import ChatLimiter, Pacer
+from bot.domain import Button, OutboundMessage, Platform
+from bot.platforms.base import (
+    Ambiguous,
+    BadRequest,
+    ChatGone,
+    ChatMigrated,
+    PlatformAdapter,
+    RateLimited,
+    Retryable,
+)
+from bot.storage import deliveries
+from bot.storage.db import Database
+from bot.storage.deliveries import Claimed, Outcome, Result
+from bot.storage.models import Occurrence, table_of, utcnow
+
+log = logging.getLogger(__name__)
+
+QUIET_AUDIENCES = ("parents",)  # who gets nothing during quiet hours, unless urgent
+MAX_ATTEMPTS = 5
+BACKOFF_BASE_S = 2.0
+BACKOFF_CAP_S = 300.0
+IDLE_POLL_S = 0.5
+DB_RETRY_S = (0.2, 0.5, 1.0, 2.0, 5.0)
+
+
+class ChannelSender:
+    """Sends the outbox of one platform through its adapter, within its limits."""
+
+    def __init__(
+        self,
+        db: Database,
+        adapter: PlatformAdapter,
+        *,
+        concurrency: int = 32,
+        quiet_hours: QuietHours | None = None,
+        tz: Callable[[datetime], datetime] | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        rate_per_s: float | None = None,
+        retry_base_s: float = BACKOFF_BASE_S,
+    ) -> None:
+        self.db, self.adapter, self.concurrency = db, adapter, concurrency
+        self.platform = str(adapter.platform)
+        limits = adapter.limits
+        self._pacer = Pacer(limits.global_per_s if rate_per_s is None else rate_per_s)
+        self._chats = ChatLimiter(limits.group_per_min, limits.private_per_s)
+        self._quiet, self._local, self._clock = quiet_hours, tz, clock
+        self._in_flight = 0
+        self._slot_freed = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._results: asyncio.Queue[Result] = asyncio.Queue()
+        self._messages: dict[int, tuple[str, tuple[Button, ...]]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._rng = random.Random()
+        self._retry_base = retry_base_s
+
+    def wake(self) -> None:
+        """New deliveries were enqueued: look now rather than at the next poll."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Send until `stop` is set, then finish what is in flight and return (drain)."""
+        writer = asyncio.create_task(self._write_results())
+        try:
+            await self._claim_until(stop)
+            if self._tasks:
+                await asyncio.gather(*self._tasks, return_exceptions=True)
+            while self._in_flight:
+                await self._slot_freed.wait()
+                self._slot_freed.clear()
+        finally:
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await writer
+
+    async def _claim_until(self, stop: asyncio.Event) -> None:
+        failures = 0
+        next_expiry = 0.0
+        loop = asyncio.get_running_loop()
+        while not stop.is_set():
+            free = self.concurrency - self._in_flight
+            if free <= 0:
+                await _first(stop, self._slot_freed, timeout=IDLE_POLL_S)
+                self._slot_freed.clear()
+                continue
+            wanted = await self._pacer.take(free)
+            try:
+                if loop.time() >= next_expiry:
+                    await deliveries.expire(self.db, now=self._clock())
+                    next_expiry = loop.time() + 10.0
+                claimed = await deliveries.claim(
+                    self.db,
+                    self.platform,
+                    wanted,
+                    now=self._clock(),
+                    quiet_for=self._quiet_audiences(),
+                )
+                await self._load_messages(claimed)
+                failures = 0
+            except (SQLAlchemyError, OSError) as e:
+                self._pacer.give_back(wanted)
+                delay = DB_RETRY_S[min(failures, len(DB_RETRY_S) - 1)]
+                failures += 1
+                log.warning("claim failed (%s); retrying in %.1fs", type(e).__name__, delay)
+                await _first(stop, timeout=delay)
+                continue
+            self._pacer.give_back(wanted - len(claimed))
+            if not claimed:
+                self._wake.clear()
+                await _first(stop, self._wake, timeout=IDLE_POLL_S)
+                self._chats.forget_idle()
+                continue
+            self._in_flight += len(claimed)
+            for c in claimed:
+                task = asyncio.create_task(self._send(c))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+
+    def _quiet_audiences(self) -> tuple[str, ...]:
+        if self._quiet is None or self._local is None:
+            return ()
+        return QUIET_AUDIENCES if self._quiet.contains(self._local(self._clock()).time()) else ()
+
+    async def _load_messages(self, claimed: list[Claimed]) -> None:
+        missing = {c.occurrence_id for c in claimed} - self._messages.keys()
+        if not missing:
+            return
+        table = table_of(Occurrence)
+        async with self.db.engine.connect() as conn:
+            rows = await conn.execute(
+                select(table.c.id, table.c.text, table.c.buttons).where(table.c.id.in_(missing))
+            )
+            for occurrence_id, text, buttons in rows:
+                self._messages[occurrence_id] = (
+                    text,
+                    tuple(Button(b["label"], b["data"]) for b in buttons or ()),
+                )
+
+    async def _send(self, c: Claimed) -> None:
+        text, buttons = self._messages[c.occurrence_id]
+        message = OutboundMessage(chat_id=c.platform_chat_id, text=text, buttons=buttons)
+        try:
+            await self._chats.wait(c.platform_chat_id, c.chat_type == "group")
+            await self._pacer.wait_unpaused()
+            sent = await self.adapter.send(message)
+            result = Result(c.id, c.chat_id, Outcome.SENT, message_id=sent.message_id)
+        except RateLimited as e:
+            self._pacer.pause(e.retry_after)
+            later = self._clock() + timedelta(seconds=e.retry_after)
+            result = Result(
+                c.id,
+                c.chat_id,
+                Outcome.RETRY,
+                next_attempt_at=later,
+                penalty=False,
+                error="rate limited",
+            )
+        except ChatMigrated as e:
+            result = (
+                Result(c.id, c.chat_id, Outcome.FAILED, error="bad_request: migrated twice")
+                if c.migrated
+                else Result(c.id, c.chat_id, Outcome.MIGRATED, new_chat_id=e.new_chat_id)
+            )
+        except ChatGone as e:
+            result = Result(c.id, c.chat_id, Outcome.CHAT_GONE, error=f"chat_gone: {e}")
+        except BadRequest as e:
+            result = Result(c.id, c.chat_id, Outcome.FAILED, error=f"bad_request: {e}")
+        except Retryable as e:
+            result = self._retry_or_fail(c, f"retryable: {e}")
+        except Ambiguous as e:
+            result = Result(c.id, c.chat_id, Outcome.UNCERTAIN, error=f"ambiguous: {e}")
+        except Exception as e:  # unknown: the request may have left, so never resend blindly
+            log.exception("unexpected error sending delivery %s", c.id)
+            result = Result(c.id, c.chat_id, Outcome.UNCERTAIN, error=type(e).__name__)
+        self._results.put_nowait(result)
+
+    def _retry_or_fail(self, c: Claimed, error: str) -> Result:
+        if c.attempts + 1 >= MAX_ATTEMPTS:
+            return Result(c.id, c.chat_id, Outcome.FAILED, error=f"{error} (gave up)")
+        ceiling = min(BACKOFF_CAP_S, self._retry_base * 2**c.attempts)
+        delay = ceiling / 2 + self._rng.uniform(0, ceiling / 2)  # backoff with jitter
+        return Result(
+            c.id,
+            c.chat_id,
+            Outcome.RETRY,
+            next_attempt_at=self._clock() + timedelta(seconds=delay),
+            error=error,
+        )
+
+    async def _write_results(self) -> None:
+        """Commit results in batches; while the database is away, hold them (and the slots)."""
+        failures = 0
+        while True:
+            batch = [await self._results.get()]
+            while not self._results.empty():
+                batch.append(self._results.get_nowait())
+            while True:
+                try:
+                    await deliveries.record(self.db, batch, now=self._clock())
+                    break
+                except (SQLAlchemyError, OSError) as e:
+                    delay = DB_RETRY_S[min(failures, len(DB_RETRY_S) - 1)]
+                    failures += 1
+                    log.warning(
+                        "recording %d results failed (%s); retrying in %.1fs",
+                        len(batch),
+                        type(e).__name__,
+                        delay,
+                    )
+                    await asyncio.sleep(delay)
+            failures = 0
+            self._in_flight -= len(batch)
+            self._slot_freed.set()
+            if any(r.outcome in (Outcome.MIGRATED, Outcome.RETRY) for r in batch):
+                self._wake.set()
+
+
+class Sender:
+    """One ChannelSender per platform adapter. `rates` overrides a platform's global rate."""
+
+    def __init__(
+        self,
+        db: Database,
+        adapters: Mapping[Platform, PlatformAdapter],
+        *,
+        rates: Mapping[Platform, float | None] | None = None,
+        **options: Any,
+    ) -> None:
+        rates = rates or {}
+        self.channels = [
+            ChannelSender(db, adapter, rate_per_s=rates.get(platform), **options)
+            for platform, adapter in adapters.items()
+        ]
+
+    def wake(self) -> None:
+        for channel in self.channels:
+            channel.wake()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await asyncio.gather(*(c.run(stop) for c in self.channels))
+
+
+async def _first(*events: asyncio.Event, timeout: float) -> None:
+    """Wait until any of `events` is set, or `timeout` seconds."""
+    waiters = [asyncio.create_task(e.wait()) for e in events]
+    try:
+        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waiters:
+            w.cancel()

@@ -1,0 +1,392 @@
+"""Telegram adapter: PTB's `Bot` over the aiohttp transport, typed errors, raw-update parsing."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any, Final
+
+import telegram.error as tg
+from telegram import Bot, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.domain import (
+    Button,
+    ChatType,
+    EventKind,
+    InboundEvent,
+    OutboundMessage,
+    Platform,
+    PlatformUser,
+)
+from bot.platforms.aiohttp_request import AiohttpRequest, NotSent
+from bot.platforms.base import (
+    Ambiguous,
+    BadRequest,
+    Capabilities,
+    ChannelLimits,
+    ChatGone,
+    ChatMigrated,
+    MalformedUpdate,
+    RateLimited,
+    Retryable,
+    SendResult,
+)
+
+# Telegram's published limits, in one place: 30 messages/s in bulk, 20/min per group, 1/s per chat.
+LIMITS: Final = ChannelLimits(global_per_s=30, group_per_min=20, private_per_s=1)
+CAPABILITIES: Final = Capabilities(
+    inline_buttons=True, polls=True, edit=True, max_text_length=4096, groups=True, member_count=True
+)
+ALLOWED_UPDATES: Final = (
+    "message",
+    "edited_message",
+    "callback_query",
+    "poll_answer",
+    "poll",
+    "my_chat_member",
+    "chat_member",
+    "message_reaction",
+    "message_reaction_count",
+)
+MAX_CALLBACK_DATA_BYTES: Final = 64
+
+_NO_PREVIEW: Final = LinkPreviewOptions(is_disabled=True)
+# 400 answers that mean the chat is not there for us any more (compared in lower case).
+_CHAT_GONE_400: Final = ("chat not found", "group chat was deactivated", "peer_id_invalid")
+_COMMAND: Final = re.compile(r"/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]+))?(?:\s+(.*))?", re.DOTALL)
+_IN_CHAT: Final = frozenset({"creator", "administrator", "member"})
+
+
+def _retry_after(err: tg.RetryAfter) -> float:
+    with warnings.catch_warnings():  # PTB 22 warns that an int will become a timedelta
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = err.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+@contextmanager
+def _typed_errors() -> Iterator[None]:
+    """Turn PTB's errors into the contract's. Descriptions are Telegram's: no message text."""
+    try:
+        yield
+    except tg.RetryAfter as err:
+        raise RateLimited(_retry_after(err), err.message) from None
+    except tg.ChatMigrated as err:
+        raise ChatMigrated(str(err.new_chat_id)) from None
+    except tg.Forbidden as err:
+        raise ChatGone(err.message) from None
+    except tg.BadRequest as err:
+        if any(phrase in err.message.lower() for phrase in _CHAT_GONE_400):
+            raise ChatGone(err.message) from None
+        raise BadRequest(err.message) from None
+    except tg.InvalidToken:
+        raise  # 401/404: the operator's token (or a server without this method)
+    except tg.Conflict as err:  # 409: refused (a webhook is set, or another poller runs)
+        raise Retryable(err.message) from None
+    except NotSent as err:
+        raise Retryable(err.message) from None
+    except tg.TimedOut as err:  # our MaybeSent: the request left and no answer came back
+        raise Ambiguous(err.message) from None
+    except tg.NetworkError as err:  # a 5xx (or another status PTB has no class for)
+        raise Retryable(err.message) from None
+    except tg.TelegramError as err:  # e.g. a 2xx whose body is not JSON: it reached the server
+        raise Ambiguous(err.message) from None
+
+
+def _keyboard(buttons: tuple[Button, ...]) -> dict[str, Any]:
+    """One button a row; Telegram refuses callback data outside 1-64 bytes, so do we."""
+    for button in buttons:
+        if not 1 <= len(button.data.encode()) <= MAX_CALLBACK_DATA_BYTES:
+            raise BadRequest(f"callback data must be 1-{MAX_CALLBACK_DATA_BYTES} bytes")
+    return {"inline_keyboard": [[{"text": b.label, "callback_data": b.data}] for b in buttons]}
+
+
+class TelegramAdapter:
+    """The `PlatformAdapter` for the Telegram Bot API (or the sandbox at `api_url`)."""
+
+    platform: Platform = Platform.TELEGRAM
+    capabilities: Capabilities = CAPABILITIES
+    limits: ChannelLimits = LIMITS
+
+    def __init__(
+        self, token: str, api_url: str, *, pool_size: int = 64, timeout: float = 10.0
+    ) -> None:
+        self._timeout = timeout
+        self._offset: int | None = None
+        self._bot = Bot(
+            token,
+            base_url=f"{api_url.rstrip('/')}/bot",
+            request=AiohttpRequest(
+                pool_size, read_timeout=timeout, connect_timeout=timeout, pool_timeout=timeout
+            ),
+            get_updates_request=AiohttpRequest(
+                1, read_timeout=timeout, connect_timeout=timeout, pool_timeout=timeout
+            ),
+        )
+
+    @property
+    def bot_id(self) -> str:
+        """The bot's user id (RuntimeError before start())."""
+        return str(self._bot.id)
+
+    @property
+    def username(self) -> str:
+        """The bot's @username without the @ (RuntimeError before start())."""
+        return self._bot.username
+
+    async def start(self) -> None:
+        """Open the connection pools and ask getMe who we are."""
+        try:
+            with _typed_errors():
+                await self._bot.initialize()
+        except tg.InvalidToken:
+            await self._bot.shutdown()
+            raise tg.InvalidToken("the Bot API server rejected the bot token") from None
+        except Exception:
+            await self._bot.shutdown()
+            raise
+
+    async def stop(self) -> None:
+        await self._bot.shutdown()
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        data: dict[str, Any] = {
+            "chat_id": message.chat_id,
+            "text": message.text,
+            "parse_mode": ParseMode.HTML,
+            "link_preview_options": _NO_PREVIEW,
+        }
+        if message.buttons:
+            data["reply_markup"] = _keyboard(message.buttons)
+        if message.reply_to_message_id is not None:
+            data["reply_parameters"] = {
+                "message_id": _message_id(message.reply_to_message_id),
+                "allow_sending_without_reply": True,
+            }
+        # Not `Bot.send_message`: building its Message object costs a third of a send's CPU,
+        # and loa keeps only the id.
+        with _typed_errors():
+            sent = await self._bot._post("sendMessage", data)
+        message_id = sent.get("message_id") if isinstance(sent, dict) else None
+        if isinstance(message_id, bool) or not isinstance(message_id, int):
+            raise Ambiguous("sendMessage answered without a message_id")
+        return SendResult(message_id=str(message_id))
+
+    async def edit_text(self, chat_id: str, message_id: str, text: str) -> None:
+        """Replace a message's text (Telegram drops its buttons). Editing to the same text is
+        not an error."""
+        try:
+            with _typed_errors():
+                await self._bot.edit_message_text(
+                    text,
+                    chat_id=chat_id,
+                    message_id=_message_id(message_id),
+                    parse_mode=ParseMode.HTML,
+                    link_preview_options=_NO_PREVIEW,
+                )
+        except BadRequest as err:
+            if "message is not modified" not in str(err).lower():
+                raise
+
+    async def answer_button(self, callback_id: str, text: str | None = None) -> None:
+        with _typed_errors():
+            await self._bot.answer_callback_query(callback_id, text=text)
+
+    async def member_count(self, chat_id: str) -> int:
+        with _typed_errors():
+            return await self._bot.get_chat_member_count(chat_id)
+
+    async def poll(self, timeout: float) -> list[dict[str, Any]]:
+        """getUpdates; passing offset = last update_id + 1 confirms the previous batch."""
+        data: dict[str, Any] = {
+            "timeout": int(timeout),
+            "offset": self._offset,
+            "allowed_updates": list(ALLOWED_UPDATES),
+        }
+        with _typed_errors():
+            # `Bot.get_updates` would hand back parsed objects; loa persists the raw dicts.
+            updates: list[dict[str, Any]] = await self._bot._post(
+                "getUpdates", data, read_timeout=self._timeout + int(timeout)
+            )
+        # A broken update is the caller's to reject (update_key); it must not stall the queue.
+        ids = [u.get("update_id") for u in updates if isinstance(u, dict)]
+        valid = [i for i in ids if isinstance(i, int) and not isinstance(i, bool)]
+        if valid:
+            self._offset = max(valid) + 1
+        return updates
+
+    async def set_webhook(self, url: str, secret: str) -> None:
+        with _typed_errors():
+            await self._bot.set_webhook(
+                url, secret_token=secret, allowed_updates=list(ALLOWED_UPDATES)
+            )
+
+    async def delete_webhook(self) -> None:
+        with _typed_errors():
+            await self._bot.delete_webhook()
+
+    def update_key(self, raw: Mapping[str, Any]) -> str:
+        return str(_int(_obj(raw, "update").get("update_id"), "update_id"))
+
+    def parse_update(self, raw: Mapping[str, Any]) -> InboundEvent | None:
+        self.update_key(raw)
+        if raw.get("message") is not None:
+            return self._message(_obj(raw["message"], "message"))
+        if raw.get("callback_query") is not None:
+            return _button(_obj(raw["callback_query"], "callback_query"))
+        if raw.get("poll_answer") is not None:
+            return _poll_answer(_obj(raw["poll_answer"], "poll_answer"))
+        if raw.get("my_chat_member") is not None:
+            return _membership(_obj(raw["my_chat_member"], "my_chat_member"))
+        return None
+
+    def _message(self, msg: Mapping[str, Any]) -> InboundEvent | None:
+        chat_id, chat_type, title = _chat(msg.get("chat"), "message.chat")
+        message_id = str(_int(msg.get("message_id"), "message.message_id"))
+        user = _user(msg["from"], "message.from") if msg.get("from") is not None else None
+        if msg.get("migrate_to_chat_id") is not None:
+            new_id = _int(msg["migrate_to_chat_id"], "message.migrate_to_chat_id")
+            return InboundEvent(
+                Platform.TELEGRAM,
+                EventKind.CHAT_MIGRATED,
+                chat_id=chat_id,
+                chat_type=chat_type,
+                chat_title=title,
+                user=user,
+                new_chat_id=str(new_id),
+            )
+        text = msg.get("text")
+        if not isinstance(text, str):
+            return None  # photos, stickers, service messages: nothing loa reads
+        command, args = None, ""
+        if match := _COMMAND.fullmatch(text):
+            addressee = match[2]
+            if addressee and self._bot_username() not in (None, addressee.lower()):
+                return None  # "/start@otherbot": not for us
+            command, args = match[1].lower(), (match[3] or "").strip()
+        return InboundEvent(
+            Platform.TELEGRAM,
+            EventKind.MESSAGE,
+            chat_id=chat_id,
+            chat_type=chat_type,
+            chat_title=title,
+            user=user,
+            text=text,
+            command=command,
+            args=args,
+            message_id=message_id,
+        )
+
+    def _bot_username(self) -> str | None:
+        """Our username in lower case; None before start() (then every command is ours)."""
+        try:
+            return self._bot.username.lower()
+        except RuntimeError:
+            return None
+
+
+def _button(query: Mapping[str, Any]) -> InboundEvent | None:
+    callback_id = _str(query.get("id"), "callback_query.id")
+    user = _user(query.get("from"), "callback_query.from")
+    data = query.get("data")
+    if not isinstance(data, str):
+        return None  # a game button, not ours
+    chat_id = chat_type = title = message_id = None
+    if query.get("message") is not None:  # absent for buttons on inline-mode messages
+        msg = _obj(query["message"], "callback_query.message")
+        chat_id, chat_type, title = _chat(msg.get("chat"), "callback_query.message.chat")
+        message_id = str(_int(msg.get("message_id"), "callback_query.message.message_id"))
+    return InboundEvent(
+        Platform.TELEGRAM,
+        EventKind.BUTTON,
+        chat_id=chat_id,
+        chat_type=chat_type,
+        chat_title=title,
+        user=user,
+        message_id=message_id,
+        button_data=data,
+        callback_id=callback_id,
+    )
+
+
+def _poll_answer(answer: Mapping[str, Any]) -> InboundEvent:
+    option_ids = answer.get("option_ids")
+    if not isinstance(option_ids, list):
+        raise MalformedUpdate("poll_answer.option_ids is not a list")
+    user = answer.get("user")  # absent when a chat voted anonymously (voter_chat)
+    return InboundEvent(
+        Platform.TELEGRAM,
+        EventKind.POLL_ANSWER,
+        user=_user(user, "poll_answer.user") if user is not None else None,
+        poll_id=_str(answer.get("poll_id"), "poll_answer.poll_id"),
+        option_ids=tuple(_int(i, "poll_answer.option_ids[]") for i in option_ids),
+    )
+
+
+def _membership(update: Mapping[str, Any]) -> InboundEvent | None:
+    """The bot's own membership changed: added, removed (kicked, left, blocked) or neither."""
+    chat_id, chat_type, title = _chat(update.get("chat"), "my_chat_member.chat")
+    user = _user(update.get("from"), "my_chat_member.from")
+    was_in = _is_in(update.get("old_chat_member"), "my_chat_member.old_chat_member")
+    is_in = _is_in(update.get("new_chat_member"), "my_chat_member.new_chat_member")
+    if was_in == is_in:
+        return None  # promoted, restricted, …: still in (or still out)
+    kind = EventKind.BOT_ADDED if is_in else EventKind.BOT_REMOVED
+    return InboundEvent(
+        Platform.TELEGRAM, kind, chat_id=chat_id, chat_type=chat_type, chat_title=title, user=user
+    )
+
+
+def _is_in(raw: Any, where: str) -> bool:
+    member = _obj(raw, where)
+    status = _str(member.get("status"), f"{where}.status")
+    return status in _IN_CHAT or (status == "restricted" and member.get("is_member") is True)
+
+
+def _chat(raw: Any, where: str) -> tuple[str, ChatType, str | None]:
+    chat = _obj(raw, where)
+    chat_id = _int(chat.get("id"), f"{where}.id")
+    private = _str(chat.get("type"), f"{where}.type") == "private"
+    title = chat.get("title")
+    chat_type = ChatType.PRIVATE if private else ChatType.GROUP  # group, supergroup, channel
+    return str(chat_id), chat_type, title if isinstance(title, str) else None
+
+
+def _user(raw: Any, where: str) -> PlatformUser:
+    user = _obj(raw, where)
+    user_id = _int(user.get("id"), f"{where}.id")
+    parts = (user.get("first_name"), user.get("last_name"))
+    name = " ".join(p for p in parts if isinstance(p, str) and p)
+    username = user.get("username")
+    if not name and isinstance(username, str):
+        name = username
+    return PlatformUser(str(user_id), name, is_bot=user.get("is_bot") is True)
+
+
+def _message_id(value: str) -> int:
+    if not value.lstrip("-").isdigit():
+        raise BadRequest("a Telegram message id is a number")
+    return int(value)
+
+
+def _obj(value: Any, where: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise MalformedUpdate(f"{where} is not an object")
+    return value
+
+
+def _int(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise MalformedUpdate(f"{where} is not an integer")
+    return value
+
+
+def _str(value: Any, where: str) -> str:
+    if not isinstance(value, str):
+        raise MalformedUpdate(f"{where} is not a string")
+    return value

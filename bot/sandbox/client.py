@@ -1,0 +1,84 @@
+"""A client of the sandbox's control API, for the demo ward, benchmarks and tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+
+
+class SandboxError(Exception):
+    pass
+
+
+class SandboxClient:
+    def __init__(self, base_url: str, session: aiohttp.ClientSession | None = None) -> None:
+        self.api = base_url.rstrip("/") + "/sandbox/api"
+        self._session = session
+        self._own_session = session is None
+
+    async def __aenter__(self) -> SandboxClient:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=64),
+                timeout=aiohttp.ClientTimeout(total=120),
+            )
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        if self._own_session and self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def call(self, verb: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        assert self._session is not None, "use `async with SandboxClient(...)`"
+        async with self._session.request(verb, f"{self.api}/{path}", json=body) as response:
+            data = await response.json(content_type=None)
+            if response.status >= 400:
+                raise SandboxError(f"{verb} {path}: {response.status} {data}")
+            return data
+
+    async def create_user(self, name: str) -> int:
+        return int((await self.call("POST", "users", {"name": name}))["id"])
+
+    async def create_chat(
+        self,
+        title: str,
+        *,
+        type: str = "group",
+        platform: str = "telegram",
+        members: list[int] | None = None,
+        user_id: int | None = None,
+    ) -> int:
+        body: dict[str, Any] = {"platform": platform, "type": type, "title": title}
+        if members:
+            body["members"] = members
+        if user_id is not None:
+            body["user_id"] = user_id
+        return int((await self.call("POST", "chats", body))["id"])
+
+    async def add_member(self, chat_id: int, user_id: int, by_user_id: int | None = None) -> None:
+        body: dict[str, Any] = {"user_id": user_id}
+        if by_user_id is not None:
+            body["by_user_id"] = by_user_id
+        await self.call("POST", f"chats/{chat_id}/members", body)
+
+    async def messages(self, chat_id: int | str) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = await self.call("GET", f"chats/{chat_id}/messages")
+        return result
+
+    async def log(self, method: str | None = None, since: float | None = None) -> list[Any]:
+        query = "&".join(
+            f"{k}={v}" for k, v in (("method", method), ("since", since)) if v is not None
+        )
+        result: list[Any] = await self.call("GET", "log" + (f"?{query}" if query else ""))
+        return result
+
+    async def limits(self, **limits: float | None) -> None:
+        await self.call("POST", "limits", limits)
+
+    async def fault(self, **fault: Any) -> None:
+        await self.call("POST", "faults", fault)
+
+    async def reset(self) -> None:
+        await self.call("POST", "reset")

@@ -1,0 +1,78 @@
+"""Turning a post that is due into an occurrence and its outbox rows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select, update
+
+from bot.domain import Button
+from bot.storage.db import Database, insert_ignoring_duplicates
+from bot.storage.models import Chat, Delivery, Occurrence, table_of, utcnow
+
+_CHUNK = 5000  # bound the bound parameters of one statement (SQLite and asyncpg cap them)
+
+
+@dataclass(frozen=True)
+class Broadcast:
+    """What to send. `key` names this firing (post and due time): enqueueing the same key twice
+    finds the first occurrence and adds only chats it did not have. A button's data may hold
+    `{occurrence}`, replaced by the occurrence's id (answers must name what they answer)."""
+
+    key: str
+    title: str
+    text: str
+    buttons: tuple[Button, ...] = ()
+    due_at: datetime = field(default_factory=utcnow)
+    valid_until: datetime | None = None
+    urgent: bool = False
+
+
+async def enqueue(db: Database, broadcast: Broadcast, chat_ids: Sequence[int]) -> int:
+    """Create (or find) the occurrence and one pending delivery per active chat.
+
+    Returns the occurrence id. Chats already holding a delivery of it get no second one.
+    """
+    occurrences, chats, outbox = table_of(Occurrence), table_of(Chat), table_of(Delivery)
+    async with db.engine.begin() as conn:
+        await conn.execute(
+            insert_ignoring_duplicates(db, occurrences).values(
+                key=broadcast.key,
+                title=broadcast.title,
+                text=broadcast.text,
+                due_at=broadcast.due_at,
+                valid_until=broadcast.valid_until,
+                urgent=broadcast.urgent,
+                created_at=utcnow(),
+            )
+        )
+        found = select(occurrences.c.id).where(occurrences.c.key == broadcast.key)
+        occurrence_id = (await conn.execute(found)).scalar_one()
+        buttons = [
+            {"label": b.label, "data": b.data.replace("{occurrence}", str(occurrence_id))}
+            for b in broadcast.buttons
+        ]
+        await conn.execute(
+            update(occurrences).where(occurrences.c.id == occurrence_id).values(buttons=buttons)
+        )
+        for start in range(0, len(chat_ids), _CHUNK):
+            active = select(chats.c.id, chats.c.platform).where(
+                chats.c.id.in_(chat_ids[start : start + _CHUNK]), chats.c.active.is_(True)
+            )
+            rows = [
+                {
+                    "occurrence_id": occurrence_id,
+                    "chat_id": chat_id,
+                    "platform": platform,
+                    "status": "pending",
+                    "attempts": 0,
+                    "next_attempt_at": broadcast.due_at,
+                    "migrated": False,
+                }
+                for chat_id, platform in await conn.execute(active)
+            ]
+            if rows:
+                await conn.execute(insert_ignoring_duplicates(db, outbox), rows)
+    return int(occurrence_id)

@@ -1,0 +1,53 @@
+"""The aiohttp application: /healthz and the platforms' webhooks (the /admin dashboard later)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aiohttp import web
+
+from bot.domain import Platform
+from bot.inbox import Inbox
+from bot.platforms.base import PlatformAdapter
+from bot.storage.db import Database
+from bot.web.health import health_handler
+from bot.web.webhooks import (
+    TELEGRAM_SECRET_HEADER,
+    ZALO_BOT_SECRET_HEADER,
+    SecretHeader,
+    WebhookAuth,
+    webhook_handler,
+)
+
+WEBHOOK_PATHS = {
+    Platform.TELEGRAM: "/webhook/telegram",
+    Platform.ZALO_BOT: "/webhook/zalo-bot",
+    Platform.ZALO_OA: "/webhook/zalo-oa",
+}
+
+
+def create_web_app(
+    *,
+    inbox: Inbox,
+    adapters: Mapping[Platform, PlatformAdapter],
+    webhook_secret: str | None,
+    db: Database | None = None,
+    webhook_auth: Mapping[Platform, WebhookAuth] | None = None,
+) -> web.Application:
+    """Webhooks are routed for the platforms in `adapters` (the inbox must know them too).
+
+    Telegram and Zalo Bot check `webhook_secret` in their header; Zalo OA signs its calls and
+    needs its verifier in `webhook_auth`. A platform without a check answers 403 to everything.
+    """
+    auth: dict[Platform, WebhookAuth] = {}
+    if webhook_secret is not None:
+        auth[Platform.TELEGRAM] = SecretHeader(TELEGRAM_SECRET_HEADER, webhook_secret)
+        auth[Platform.ZALO_BOT] = SecretHeader(ZALO_BOT_SECRET_HEADER, webhook_secret)
+    auth.update(webhook_auth or {})
+
+    app = web.Application()
+    app.router.add_get("/healthz", health_handler(db or inbox.db))
+    for platform in adapters:
+        handler = webhook_handler(platform, inbox, auth.get(platform))
+        app.router.add_post(WEBHOOK_PATHS[platform], handler)
+    return app

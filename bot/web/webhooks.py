@@ -1,0 +1,113 @@
+"""POST /webhook/<platform>: verify, persist, answer 200 (CONTRACTS.md, "Web").
+
+Checks in order: the secret (before a byte of the body is read) → 403; body over 1 MiB → 413;
+not JSON, or without the platform's update key → 400; then the update is persisted and answered
+200, duplicates too (the platform must not retry them). A database failure answers 500 so the
+platform retries: nothing is lost. Logs carry the platform, status and update key, never text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from bot.domain import Platform
+from bot.inbox import Inbox
+from bot.platforms.base import MalformedUpdate
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 1 << 20  # 1 MiB
+ACCEPT_SECONDS = 10.0  # a database slower than this answers 500: the platform sends it again
+TELEGRAM_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+ZALO_BOT_SECRET_HEADER = "X-Bot-Api-Secret-Token"
+
+
+class WebhookAuth(Protocol):
+    """How a platform proves a webhook call is its own."""
+
+    def headers_ok(self, headers: Mapping[str, str]) -> bool:
+        """Checked before the body is read."""
+        ...
+
+    def body_ok(self, headers: Mapping[str, str], body: bytes) -> bool:
+        """Checked after (for signatures over the body, as Zalo OA's)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class SecretHeader:
+    """A shared secret echoed in a header (Telegram, Zalo Bot), compared in constant time."""
+
+    header: str
+    secret: str
+
+    def headers_ok(self, headers: Mapping[str, str]) -> bool:
+        got = headers.get(self.header)
+        return got is not None and hmac.compare_digest(got.encode(), self.secret.encode())
+
+    def body_ok(self, headers: Mapping[str, str], body: bytes) -> bool:
+        return True
+
+
+def webhook_handler(platform: Platform, inbox: Inbox, auth: WebhookAuth | None) -> Handler:
+    """The endpoint of one platform. Without `auth` it refuses everything (fail closed)."""
+    name = platform.value
+    adapter = inbox.adapters[platform]
+
+    def refuse(status: int, reason: str) -> web.Response:
+        log.warning("webhook %s: %d %s", name, status, reason)
+        return web.Response(status=status, text=reason)
+
+    async def handle(request: web.Request) -> web.Response:
+        if auth is None:
+            return refuse(403, "no webhook secret configured")
+        if not auth.headers_ok(request.headers):
+            return refuse(403, "wrong or missing secret")
+        if request.content_length is not None and request.content_length > MAX_BODY:
+            return refuse(413, "body too large")
+        body = await _read_at_most(request, MAX_BODY)
+        if body is None:
+            return refuse(413, "body too large")
+        if not auth.body_ok(request.headers, body):
+            return refuse(403, "bad signature")
+        try:
+            raw = json.loads(body)
+        except ValueError:  # invalid JSON or not UTF-8
+            return refuse(400, "body is not JSON")
+        if not isinstance(raw, dict):
+            return refuse(400, "body is not a JSON object")
+        try:
+            key = adapter.update_key(raw)
+        except MalformedUpdate:
+            return refuse(400, "no update key")
+        try:
+            async with asyncio.timeout(ACCEPT_SECONDS):
+                new = await inbox.accept(platform, raw)
+        except Exception as e:  # the database is away: a 5xx makes the platform send it again
+            log.error("webhook %s: update %s not persisted: %s", name, key, type(e).__name__)
+            return web.Response(status=500, text="not persisted, retry")
+        log.info("webhook %s: update %s %s", name, key, "accepted" if new else "duplicate")
+        return web.Response(text="ok")
+
+    return handle
+
+
+async def _read_at_most(request: web.Request, limit: int) -> bytes | None:
+    """The body, or None as soon as it passes `limit` bytes (chunked bodies have no length)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -1,0 +1,71 @@
+"""The sender alone, as its own process: `python -m bot.worker`.
+
+The crash tests kill this process with SIGKILL mid-broadcast and start it again. It recovers
+in-flight rows as uncertain at start, so run at most one sender per database (`loa run`
+includes one).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+
+from bot.app import SANDBOX_TOKEN, StartupError, check_database
+from bot.config import ConfigError, Settings, load_settings
+from bot.delivery.sender import Sender
+from bot.domain import Platform
+from bot.platforms.telegram import TelegramAdapter
+from bot.storage import deliveries
+from bot.storage.db import Database
+
+
+async def run_sender(settings: Settings) -> None:
+    db = Database(settings.database_url)
+    await check_database(db)
+    await deliveries.recover_in_flight(db)
+    token = settings.telegram_token.get_secret_value() if settings.telegram_token else SANDBOX_TOKEN
+    adapter = TelegramAdapter(
+        token, str(settings.telegram_api_url).rstrip("/"), pool_size=settings.sender_concurrency * 2
+    )
+    await adapter.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    sender = Sender(
+        db,
+        {Platform.TELEGRAM: adapter},
+        concurrency=settings.sender_concurrency,
+        rates={Platform.TELEGRAM: settings.telegram_rate},
+        quiet_hours=settings.quiet,
+        tz=lambda t: t.astimezone(settings.tz),
+    )
+    print("sender ready", flush=True)
+    try:
+        await sender.run(stop)
+    finally:
+        await adapter.stop()
+        await db.dispose()
+
+
+def main() -> int:
+    try:
+        settings = load_settings()
+    except ConfigError as e:
+        print(f"configuration error: {e}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        asyncio.run(run_sender(settings))
+    except StartupError as e:
+        print(f"cannot start: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

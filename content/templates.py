@@ -1,0 +1,116 @@
+"""Message templates (Jinja2). Every user-facing sentence lives in content/templates/*.j2.
+
+Output is the Telegram-HTML subset, so values are HTML-escaped; `render_plain` gives the plain
+text form for places that take no markup (button answers).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+
+DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+SUFFIX = ".j2"
+_TAG = re.compile(r"<[^>]+>")
+_SWAP_SEPARATORS = str.maketrans(",.", ".,")
+
+
+class TemplateError(Exception):
+    """A template is missing, broken, or was rendered without a value it needs."""
+
+
+def vn_date(value: date, zone: ZoneInfo | str | None = None, *, nd30: bool = False) -> str:
+    """ "ngày 22 tháng 11 năm 2026". Naive datetimes are UTC (as stored) and shown in `zone`.
+
+    nd30=True pads days below 10 and months 1–2 with a 0, as Decree 30/2020 asks of documents.
+    """
+    if isinstance(value, datetime):
+        tz = ZoneInfo(zone) if isinstance(zone, str) else zone or ZoneInfo(DEFAULT_TIMEZONE)
+        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+        value = aware.astimezone(tz).date()
+    day, month = str(value.day), str(value.month)
+    if nd30:
+        day = day.zfill(2)
+        month = month.zfill(2) if value.month <= 2 else month
+    return f"ngày {day} tháng {month} năm {value.year}"
+
+
+def vn_number(value: int | float | Decimal, decimals: int | None = None) -> str:
+    """1234567 → "1.234.567"; 92.5 → "92,5" (dot groups thousands, comma marks decimals).
+
+    Floats show up to 2 decimals without trailing zeros unless `decimals` is given.
+    """
+    if decimals is None:
+        decimals = 0 if isinstance(value, int) else 2
+        text = f"{value:,.{decimals}f}"
+        if "." in text:
+            text = text.rstrip("0").rstrip(".")
+    else:
+        text = f"{value:,.{decimals}f}"
+    return text.translate(_SWAP_SEPARATORS)
+
+
+def html_to_plain(text: str) -> str:
+    return html.unescape(_TAG.sub("", text))
+
+
+class Templates:
+    """The message templates of one folder; `render("start", name=...)`."""
+
+    def __init__(self, directory: Path, *, timezone: ZoneInfo | str = DEFAULT_TIMEZONE) -> None:
+        self.directory = directory
+        self.timezone = ZoneInfo(timezone) if isinstance(timezone, str) else timezone
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(directory),
+            undefined=jinja2.StrictUndefined,
+            autoescape=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+        )
+        self.env.filters["vn_date"] = self._vn_date
+        self.env.filters["vn_number"] = vn_number
+
+    def _vn_date(self, value: date, zone: ZoneInfo | str | None = None, nd30: bool = False) -> str:
+        return vn_date(value, zone or self.timezone, nd30=nd30)
+
+    def names(self) -> list[str]:
+        """Every template, as a path relative to the folder ("start.j2", "posts/x.j2")."""
+        return sorted(
+            p.relative_to(self.directory).as_posix() for p in self.directory.rglob(f"*{SUFFIX}")
+        )
+
+    def render(self, name: str, /, **values: Any) -> str:
+        """The message `name` ("start" or "start.j2") with `values`; raises TemplateError."""
+        filename = name if name.endswith(SUFFIX) else name + SUFFIX
+        try:
+            return self.env.get_template(filename).render(**values).strip()
+        except jinja2.TemplateNotFound:
+            raise TemplateError(f"{filename}: no such template in {self.directory}") from None
+        except jinja2.TemplateSyntaxError as e:
+            raise TemplateError(f"{e.name or filename}:{e.lineno}: {e.message}") from None
+        except jinja2.UndefinedError as e:
+            raise TemplateError(f"{filename}: {e.message}") from None
+        except (TypeError, ValueError, AttributeError) as e:  # a filter given the wrong kind
+            raise TemplateError(f"{filename}: {type(e).__name__}: {e}") from None
+
+    def render_plain(self, name: str, /, **values: Any) -> str:
+        """`render` without markup, for texts that platforms show as-is (button answers)."""
+        return html_to_plain(self.render(name, **values))
+
+    def check(self) -> list[str]:
+        """One "file:line: message" per template that does not compile."""
+        problems = []
+        for filename in self.names():
+            try:
+                self.env.get_template(filename)
+            except jinja2.TemplateSyntaxError as e:
+                problems.append(f"{self.directory / (e.name or filename)}:{e.lineno}: {e.message}")
+        return problems

@@ -1,0 +1,57 @@
+"""The router's contract as a feature module sees it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from bot.domain import ChatType, EventKind, InboundEvent, Platform
+from bot.storage.db import Database
+from handlers import Dispatcher, Router, build_router
+from handlers.router import Context
+from tests.handlers.fakes import FakePlatform, templates
+
+
+async def _noop(ctx: Context) -> None: ...
+
+
+def test_two_features_cannot_claim_the_same_command() -> None:
+    a, b = Router(), Router()
+    a.command("start")(_noop)
+    b.command("START")(_noop)
+    root = Router()
+    root.include(a)
+    with pytest.raises(ValueError, match="already handled"):
+        root.include(b)
+
+
+def test_button_data_prefix_and_args() -> None:
+    router = build_router()
+    event = InboundEvent(Platform.TELEGRAM, EventKind.BUTTON, button_data="ack:42", callback_id="1")
+    match = router.match(event)
+    assert match is not None and match.args == "42"
+
+
+async def test_give_up_tells_the_person(db: Database) -> None:
+    platform = FakePlatform()
+    dispatcher = Dispatcher(build_router(), db=db, templates=templates())
+    tap = InboundEvent(Platform.TELEGRAM, EventKind.BUTTON, button_data="ack:1", callback_id="9")
+    private = InboundEvent(
+        Platform.TELEGRAM, EventKind.MESSAGE, chat_id="7", chat_type=ChatType.PRIVATE
+    )
+    command = replace(private, command="start")
+    chatter = replace(private, text="chào")
+
+    for event in (tap, command, chatter):
+        await dispatcher.give_up(event, platform)
+
+    assert platform.answers == [("9", templates().render_plain("error"))]
+    assert [m.text for m in platform.sent] == [templates().render("error")]
+
+
+def test_the_inbox_binds_a_router_only_with_templates(db: Database) -> None:
+    from bot.inbox import Inbox
+
+    with pytest.raises(TypeError, match="templates"):
+        Inbox(db, {Platform.TELEGRAM: FakePlatform()}, build_router())

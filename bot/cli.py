@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import logging
 import sys
 from collections.abc import Sequence
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.runtime import run
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -75,7 +75,7 @@ def _run(_: argparse.Namespace, settings: Settings) -> int:
     from bot.app import App, StartupError
 
     try:
-        asyncio.run(App(settings).run_until_signal())
+        run(App(settings).run_until_signal())
     except StartupError as e:
         print(f"loa: cannot start: {e}", file=sys.stderr)
         return 1
@@ -85,7 +85,7 @@ def _run(_: argparse.Namespace, settings: Settings) -> int:
 def _sandbox(args: argparse.Namespace, _: Settings) -> int:
     from bot.sandbox import serve
 
-    asyncio.run(serve(args.host, args.port))
+    run(serve(args.host, args.port))
     return 0
 
 
@@ -103,7 +103,7 @@ def _db_upgrade(_: argparse.Namespace, settings: Settings) -> int:
         await upgrade(settings.database_url)
 
     try:
-        asyncio.run(go())
+        run(go())
     except StartupError as e:
         print(f"loa: {e}", file=sys.stderr)
         return 1
@@ -114,7 +114,7 @@ def _db_upgrade(_: argparse.Namespace, settings: Settings) -> int:
 def _bench_broadcast(args: argparse.Namespace, settings: Settings) -> int:
     from bot.bench import broadcast
 
-    result = asyncio.run(
+    result = run(
         broadcast(
             chats=args.chats,
             rate=None if args.no_limit else args.rate,

@@ -59,7 +59,8 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Ho_Chi_Minh"
     quiet_hours: str = "21:00-06:30"
     content_dir: Path = DEFAULT_CONTENT_DIR
-    sender_concurrency: Annotated[int, Field(ge=1, le=1024)] = 32
+    # Sends in flight at once. Little's law: rate × round trip (1000/s × ~60 ms ≈ 64).
+    sender_concurrency: Annotated[int, Field(ge=1, le=1024)] = 64
     # Telegram's bulk limit is ~30 messages/s; paid broadcasts (allow_paid_broadcast) go to
     # 1000/s. Unset keeps the adapter's own limit; 0 lifts it (only for a local Bot API peer).
     telegram_rate: Annotated[float, Field(ge=0, le=1000)] | None = None

@@ -17,6 +17,7 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.delivery.sender import Sender
 from bot.domain import Platform
 from bot.platforms.telegram import TelegramAdapter
+from bot.runtime import run
 from bot.storage import deliveries
 from bot.storage.db import Database
 
@@ -60,7 +61,7 @@ def main() -> int:
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     try:
-        asyncio.run(run_sender(settings))
+        run(run_sender(settings))
     except StartupError as e:
         print(f"cannot start: {e}", file=sys.stderr)
         return 1

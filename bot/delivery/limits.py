@@ -17,37 +17,60 @@ HEADROOM = 0.97
 
 
 class Pacer:
-    """The channel-wide pace, and the pause every sender obeys after a 429."""
+    """The channel-wide pace, and the pause every sender obeys after a 429.
+
+    Departures are spaced evenly, never in bursts. The sender claims rows a little ahead of
+    their departure (`promise`), so that the database round trip of a claim does not eat
+    into the rate; each send then waits for its own slot (`acquire`).
+    """
 
     def __init__(self, per_second: float, clock: Callable[[], float] = time.monotonic) -> None:
         self._interval = 1.0 / (per_second * HEADROOM) if per_second > 0 else 0.0
         self._clock = clock
-        self._next_free = clock()  # when the next token is due
+        self._next = clock()  # the earliest free departure slot
+        self._promised = 0  # slots promised to claimed rows that have not acquired them yet
         self._paused_until = 0.0
 
     def pause(self, seconds: float) -> None:
         self._paused_until = max(self._paused_until, self._clock() + seconds)
+        self._next = max(self._next, self._paused_until)
 
-    async def wait_unpaused(self) -> None:
-        while (delay := self._paused_until - self._clock()) > 0:
-            await asyncio.sleep(delay)
-
-    async def take(self, wanted: int) -> int:
-        """Wait for at least one token; return how many (≤ wanted) may be used now."""
-        await self.wait_unpaused()
-        if self._interval == 0.0:
-            return wanted
+    def promise(self, wanted: int, horizon: float) -> tuple[int, float]:
+        """How many more sends (≤ wanted) can depart within `horizon` seconds; if none, how
+        many seconds until one can be promised."""
         now = self._clock()
-        if self._next_free > now:
-            await asyncio.sleep(self._next_free - now)
-            now = self._clock()
-        # Tokens do not accumulate while idle beyond one: no bursts after a quiet spell.
-        self._next_free = max(self._next_free, now - self._interval) + self._interval
-        return 1
+        if self._paused_until > now:
+            return 0, self._paused_until - now
+        if self._interval == 0.0:
+            self._promised += wanted
+            return wanted, 0.0
+        first_free = max(self._next, now) + self._promised * self._interval
+        count = min(wanted, int((now + horizon - first_free) / self._interval) + 1)
+        if count <= 0:
+            return 0, first_free - horizon - now
+        self._promised += count
+        return count, 0.0
 
-    def give_back(self, unused: int) -> None:
-        if self._interval and unused > 0:
-            self._next_free -= unused * self._interval
+    def release(self, unused: int) -> None:
+        """Promised slots that no send will use."""
+        self._promised = max(0, self._promised - unused)
+
+    async def acquire(self) -> None:
+        """Wait for this send's departure slot (and for the end of any pause)."""
+        self._promised = max(0, self._promised - 1)
+        while True:
+            now = self._clock()
+            if self._paused_until > now:
+                await asyncio.sleep(self._paused_until - now)
+                continue
+            slot = max(self._next, now)
+            self._next = slot + self._interval
+            # uvloop's timers tick in whole milliseconds and may wake us early: check again.
+            while (early := slot - self._clock()) > 0:
+                await asyncio.sleep(early)
+            if self._paused_until <= self._clock():
+                return
+            # A 429 arrived while this send waited: take a fresh slot after the pause.
 
 
 class ChatLimiter:

@@ -8,7 +8,6 @@ after a crash, that is the most that can be `uncertain`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections.abc import Callable, Mapping
@@ -42,6 +41,8 @@ MAX_ATTEMPTS = 5
 BACKOFF_BASE_S = 2.0
 BACKOFF_CAP_S = 300.0
 IDLE_POLL_S = 0.5
+CLAIM_AHEAD_S = 0.05  # claim rows this far ahead of their departure slot
+EXPIRY_EVERY_S = 10.0
 DB_RETRY_S = (0.2, 0.5, 1.0, 2.0, 5.0)
 
 
@@ -67,9 +68,9 @@ class ChannelSender:
         self._chats = ChatLimiter(limits.group_per_min, limits.private_per_s)
         self._quiet, self._local, self._clock = quiet_hours, tz, clock
         self._in_flight = 0
-        self._slot_freed = asyncio.Event()
         self._wake = asyncio.Event()
-        self._results: asyncio.Queue[Result] = asyncio.Queue()
+        self._finished = asyncio.Event()  # a send finished: its result waits in _results
+        self._results: list[Result] = []
         self._messages: dict[int, tuple[str, tuple[Button, ...]]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._rng = random.Random()
@@ -80,91 +81,120 @@ class ChannelSender:
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Send until `stop` is set, then finish what is in flight and return (drain)."""
-        writer = asyncio.create_task(self._write_results())
-        try:
-            await self._claim_until(stop)
-            if self._tasks:
-                await asyncio.gather(*self._tasks, return_exceptions=True)
-            while self._in_flight:
-                await self._slot_freed.wait()
-                self._slot_freed.clear()
-        finally:
-            writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await writer
+        """Send until `stop` is set, then finish what is in flight and return (drain).
 
-    async def _claim_until(self, stop: asyncio.Event) -> None:
-        failures = 0
-        next_expiry = 0.0
+        Each turn is one transaction: record the sends that finished, claim as many new rows
+        as there are free slots and rate tokens. A turn that fails (the database is away)
+        keeps its results, and their slots, for the next try; nothing new is claimed.
+        """
         loop = asyncio.get_running_loop()
-        while not stop.is_set():
-            free = self.concurrency - self._in_flight
-            if free <= 0:
-                await _first(stop, self._slot_freed, timeout=IDLE_POLL_S)
-                self._slot_freed.clear()
-                continue
-            wanted = await self._pacer.take(free)
-            try:
-                if loop.time() >= next_expiry:
-                    await deliveries.expire(self.db, now=self._clock())
-                    next_expiry = loop.time() + 10.0
-                claimed = await deliveries.claim(
-                    self.db,
-                    self.platform,
-                    wanted,
-                    now=self._clock(),
-                    quiet_for=self._quiet_audiences(),
-                )
-                await self._load_messages(claimed)
-                failures = 0
-            except (SQLAlchemyError, OSError) as e:
-                self._pacer.give_back(wanted)
-                delay = DB_RETRY_S[min(failures, len(DB_RETRY_S) - 1)]
-                failures += 1
-                log.warning("claim failed (%s); retrying in %.1fs", type(e).__name__, delay)
-                await _first(stop, timeout=delay)
-                continue
-            self._pacer.give_back(wanted - len(claimed))
-            if not claimed:
-                self._wake.clear()
-                await _first(stop, self._wake, timeout=IDLE_POLL_S)
-                self._chats.forget_idle()
-                continue
-            self._in_flight += len(claimed)
-            for c in claimed:
-                task = asyncio.create_task(self._send(c))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+        failures, next_poll, next_expiry = 0, 0.0, 0.0
+        while True:
+            results, self._results = self._results, []
+            wanted, wait = 0, IDLE_POLL_S
+            looking = not stop.is_set() and (self._wake.is_set() or loop.time() >= next_poll)
+            if looking:
+                free = self.concurrency - self._in_flight + len(results)
+                if free > 0:
+                    wanted, wait = self._pacer.promise(free, CLAIM_AHEAD_S)
+            elif not stop.is_set():
+                wait = next_poll - loop.time()
+            if results or wanted:
+                try:
+                    if wanted and loop.time() >= next_expiry:
+                        await deliveries.expire(self.db, now=self._clock())
+                        next_expiry = loop.time() + EXPIRY_EVERY_S
+                    claimed = await deliveries.record_and_claim(
+                        self.db,
+                        results,
+                        self.platform,
+                        wanted,
+                        now=self._clock(),
+                        quiet_for=self._quiet_audiences(),
+                    )
+                    failures = 0
+                except (SQLAlchemyError, OSError) as e:
+                    self._results[:0] = results
+                    self._pacer.release(wanted)
+                    delay = DB_RETRY_S[min(failures, len(DB_RETRY_S) - 1)]
+                    failures += 1
+                    log.warning(
+                        "database turn failed (%s); retrying in %.1fs", type(e).__name__, delay
+                    )
+                    await asyncio.sleep(delay)
+                    continue
+                self._in_flight += len(claimed) - len(results)
+                self._pacer.release(wanted - len(claimed))
+                claimed = await self._with_messages(claimed)
+                if wanted and not claimed:  # nothing due: look again at the next poll or wake
+                    self._wake.clear()
+                    next_poll = loop.time() + IDLE_POLL_S
+                    self._chats.forget_idle()
+                if any(r.outcome in (Outcome.MIGRATED, Outcome.RETRY) for r in results):
+                    next_poll = 0.0  # a migrated row is due at once
+                for c in claimed:
+                    task = asyncio.create_task(self._send(c))
+                    self._tasks.add(task)
+                    task.add_done_callback(self._tasks.discard)
+                if claimed:
+                    continue
+            if stop.is_set() and self._in_flight == 0 and not self._results:
+                return
+            if not self._results:
+                self._finished.clear()
+                timeout = min(max(wait, 0.001), IDLE_POLL_S)
+                await _first(stop, self._wake, self._finished, timeout=timeout)
 
     def _quiet_audiences(self) -> tuple[str, ...]:
         if self._quiet is None or self._local is None:
             return ()
         return QUIET_AUDIENCES if self._quiet.contains(self._local(self._clock()).time()) else ()
 
-    async def _load_messages(self, claimed: list[Claimed]) -> None:
+    async def _with_messages(self, claimed: list[Claimed]) -> list[Claimed]:
+        """The claimed rows whose message is known; if the database fails here, the rows go
+        back to waiting (nothing was sent) and return on a later turn."""
         missing = {c.occurrence_id for c in claimed} - self._messages.keys()
-        if not missing:
-            return
-        table = table_of(Occurrence)
-        async with self.db.engine.connect() as conn:
-            rows = await conn.execute(
-                select(table.c.id, table.c.text, table.c.buttons).where(table.c.id.in_(missing))
-            )
-            for occurrence_id, text, buttons in rows:
-                self._messages[occurrence_id] = (
-                    text,
-                    tuple(Button(b["label"], b["data"]) for b in buttons or ()),
-                )
+        if missing:
+            table = table_of(Occurrence)
+            query = select(table.c.id, table.c.text, table.c.buttons).where(table.c.id.in_(missing))
+            try:
+                async with self.db.engine.connect() as conn:
+                    for occurrence_id, text, buttons in await conn.execute(query):
+                        self._messages[occurrence_id] = (
+                            text,
+                            tuple(Button(b["label"], b["data"]) for b in buttons or ()),
+                        )
+            except (SQLAlchemyError, OSError) as e:
+                log.warning("loading messages failed (%s); will retry", type(e).__name__)
+                self._pacer.release(len(claimed))
+                self._results += [
+                    Result(
+                        c.id,
+                        c.chat_id,
+                        Outcome.RETRY,
+                        next_attempt_at=self._clock(),
+                        penalty=False,
+                        error="database unavailable",
+                    )
+                    for c in claimed
+                ]
+                return []
+        return claimed
 
     async def _send(self, c: Claimed) -> None:
         text, buttons = self._messages[c.occurrence_id]
         message = OutboundMessage(chat_id=c.platform_chat_id, text=text, buttons=buttons)
         try:
             await self._chats.wait(c.platform_chat_id, c.chat_type == "group")
-            await self._pacer.wait_unpaused()
+            await self._pacer.acquire()
             sent = await self.adapter.send(message)
-            result = Result(c.id, c.chat_id, Outcome.SENT, message_id=sent.message_id)
+            result = Result(
+                c.id,
+                c.chat_id,
+                Outcome.SENT,
+                message_id=sent.message_id,
+                audience_size=c.member_count,
+            )
         except RateLimited as e:
             self._pacer.pause(e.retry_after)
             later = self._clock() + timedelta(seconds=e.retry_after)
@@ -193,7 +223,8 @@ class ChannelSender:
         except Exception as e:  # unknown: the request may have left, so never resend blindly
             log.exception("unexpected error sending delivery %s", c.id)
             result = Result(c.id, c.chat_id, Outcome.UNCERTAIN, error=type(e).__name__)
-        self._results.put_nowait(result)
+        self._results.append(result)
+        self._finished.set()
 
     def _retry_or_fail(self, c: Claimed, error: str) -> Result:
         if c.attempts + 1 >= MAX_ATTEMPTS:
@@ -207,33 +238,6 @@ class ChannelSender:
             next_attempt_at=self._clock() + timedelta(seconds=delay),
             error=error,
         )
-
-    async def _write_results(self) -> None:
-        """Commit results in batches; while the database is away, hold them (and the slots)."""
-        failures = 0
-        while True:
-            batch = [await self._results.get()]
-            while not self._results.empty():
-                batch.append(self._results.get_nowait())
-            while True:
-                try:
-                    await deliveries.record(self.db, batch, now=self._clock())
-                    break
-                except (SQLAlchemyError, OSError) as e:
-                    delay = DB_RETRY_S[min(failures, len(DB_RETRY_S) - 1)]
-                    failures += 1
-                    log.warning(
-                        "recording %d results failed (%s); retrying in %.1fs",
-                        len(batch),
-                        type(e).__name__,
-                        delay,
-                    )
-                    await asyncio.sleep(delay)
-            failures = 0
-            self._in_flight -= len(batch)
-            self._slot_freed.set()
-            if any(r.outcome in (Outcome.MIGRATED, Outcome.RETRY) for r in batch):
-                self._wake.set()
 
 
 class Sender:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+from collections.abc import Coroutine
+from typing import Any
 
 from .app import serve
 
@@ -15,7 +17,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8081)
     args = parser.parse_args(argv)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(args.host, args.port))
+        _run(serve(args.host, args.port))
+
+
+def _run(main: Coroutine[Any, Any, None]) -> None:
+    """On uvloop where installed: it roughly doubles what one core can answer."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+    else:
+        uvloop.run(main)
 
 
 if __name__ == "__main__":

@@ -82,3 +82,35 @@ class SandboxClient:
 
     async def reset(self) -> None:
         await self.call("POST", "reset")
+
+    # Additions by the sandbox's author; the methods above keep their signatures.
+
+    async def register_bot(self, token: str) -> int:
+        return int((await self.call("POST", "bots", {"token": token}))["id"])
+
+    async def remove_member(self, chat_id: int | str, user_id: int) -> None:
+        await self.call("DELETE", f"chats/{chat_id}/members/{user_id}")
+
+    async def migrate(self, chat_id: int | str) -> int:
+        return int((await self.call("POST", f"chats/{chat_id}/migrate"))["new_id"])
+
+    async def write(self, chat_id: int | str, user_id: int, text: str) -> int:
+        body = {"user_id": user_id, "text": text}
+        return int((await self.call("POST", f"chats/{chat_id}/messages", body))["message_id"])
+
+    async def press(
+        self, chat_id: int | str, user_id: int, message_id: int, callback_data: str
+    ) -> str:
+        body = {"user_id": user_id, "message_id": message_id, "callback_data": callback_data}
+        return str((await self.call("POST", f"chats/{chat_id}/press", body))["callback_query_id"])
+
+    async def answer_poll(self, poll_id: str, user_id: int, option_ids: list[int]) -> Any:
+        body = {"user_id": user_id, "option_ids": option_ids}
+        return await self.call("POST", f"polls/{poll_id}/answer", body)
+
+    async def chats(self) -> list[Any]:
+        result: list[Any] = await self.call("GET", "chats")
+        return result
+
+    async def clear_faults(self) -> None:
+        await self.call("DELETE", "faults")

@@ -558,10 +558,14 @@ class ControlApi:
         values: dict[str, int | None] = {}
         for name in ("global_per_s", "group_per_min", "private_per_s"):
             if name in body:
-                value = _int(body, name, required=False)
-                if value is not None and value < 0:
-                    raise WorldError(f"{name} must be 0 or more")
-                values[name] = value
+                value = body[name]
+                if value is None:
+                    values[name] = None
+                    continue
+                if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                    raise WorldError(f"{name} must be a number, 0 or more")
+                # Windows count whole calls; a fractional rate still limits (never rounds to off).
+                values[name] = max(1, round(value)) if value > 0 else None
         unknown = set(body) - {"global_per_s", "group_per_min", "private_per_s"}
         if unknown:
             raise WorldError(f"unknown limit(s): {', '.join(sorted(unknown))}")

@@ -7,15 +7,18 @@ in_flight at a crash --recover--> uncertain
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.storage.db import Database
-from bot.storage.models import Chat, Delivery, Occurrence, table_of, utcnow
+from bot.storage.models import WAITING, Chat, Delivery, Occurrence, table_of, utcnow
 from bot.storage.models import DeliveryStatus as S
 
 _DUE = (S.PENDING, S.RETRY_WAIT)
@@ -33,6 +36,7 @@ class Claimed:
     chat_type: str
     attempts: int
     migrated: bool
+    member_count: int | None  # the chat's audience now: recorded with the send
 
 
 class Outcome(StrEnum):
@@ -54,6 +58,7 @@ class Result:
     penalty: bool = True
     error: str | None = None
     new_chat_id: str | None = None
+    audience_size: int | None = None
 
 
 async def claim(
@@ -69,12 +74,35 @@ async def claim(
     `quiet_for`: audiences inside their quiet hours; their deliveries wait unless urgent.
     Safe with several senders: PostgreSQL skips rows another sender holds.
     """
+    return await record_and_claim(db, (), platform, limit, now=now, quiet_for=quiet_for)
+
+
+async def record_and_claim(
+    db: Database,
+    results: Sequence[Result],
+    platform: str,
+    limit: int,
+    *,
+    now: datetime | None = None,
+    quiet_for: Sequence[str] = (),
+) -> list[Claimed]:
+    """Record finished sends and claim the next ones in one transaction: the sender's one
+    round trip to the database per turn."""
     now = now or utcnow()
+    async with db.engine.begin() as conn:
+        if results:
+            await _record(conn, results, now)
+        return await _claim(conn, platform, limit, now, quiet_for) if limit > 0 else []
+
+
+async def _claim(
+    conn: AsyncConnection, platform: str, limit: int, now: datetime, quiet_for: Sequence[str]
+) -> list[Claimed]:
     due = (
         select(_delivery.c.id)
         .where(
             _delivery.c.platform == platform,
-            _delivery.c.status.in_(_DUE),
+            text(WAITING),
             _delivery.c.next_attempt_at <= now,
         )
         .order_by(_delivery.c.next_attempt_at, _delivery.c.id)
@@ -87,84 +115,96 @@ async def claim(
         due = due.where(
             or_(_delivery.c.chat_id.not_in(quiet_chats), _delivery.c.occurrence_id.in_(urgent))
         )
-    async with db.engine.begin() as conn:
-        ids = (await conn.execute(due)).scalars().all()
-        if not ids:
-            return []
-        taken = (
-            (
-                await conn.execute(
-                    update(_delivery)
-                    .where(_delivery.c.id.in_(ids), _delivery.c.status.in_(_DUE))
-                    .values(status=S.IN_FLIGHT, claimed_at=now)
-                    .returning(_delivery.c.id)
-                )
-            )
-            .scalars()
-            .all()
+
+    def chat_column(column: Any) -> Any:
+        return select(column).where(_chat.c.id == _delivery.c.chat_id).scalar_subquery()
+
+    rows = await conn.execute(
+        update(_delivery)
+        .where(_delivery.c.id.in_(due.scalar_subquery()))
+        .values(status=S.IN_FLIGHT, claimed_at=now)
+        .returning(
+            _delivery.c.id,
+            _delivery.c.occurrence_id,
+            _delivery.c.chat_id,
+            chat_column(_chat.c.platform_chat_id),
+            chat_column(_chat.c.type),
+            _delivery.c.attempts,
+            _delivery.c.migrated,
+            chat_column(_chat.c.member_count),
         )
-        rows = await conn.execute(
-            select(
-                _delivery.c.id,
-                _delivery.c.occurrence_id,
-                _delivery.c.chat_id,
-                _chat.c.platform_chat_id,
-                _chat.c.type,
-                _delivery.c.attempts,
-                _delivery.c.migrated,
-            )
-            .join(_chat, _chat.c.id == _delivery.c.chat_id)
-            .where(_delivery.c.id.in_(taken))
-            .order_by(_delivery.c.id)
-        )
-        return [Claimed(*row) for row in rows]
+    )
+    return sorted((Claimed(*row) for row in rows), key=lambda c: c.id)
+
+
+def _record_statement(**values: Any) -> Any:
+    """An UPDATE of one in-flight row, run once per result (executemany)."""
+    mine = and_(_delivery.c.id == bindparam("r_id"), _delivery.c.status == S.IN_FLIGHT)
+    return update(_delivery).where(mine).values(**values)
+
+
+_SENT = _record_statement(
+    status=S.SENT,
+    sent_at=bindparam("r_now"),
+    platform_message_id=bindparam("r_message"),
+    audience_size=bindparam("r_size"),
+    error=None,
+    attempts=_delivery.c.attempts + 1,
+)
+_RETRY = _record_statement(
+    status=S.RETRY_WAIT,
+    next_attempt_at=bindparam("r_next"),
+    error=bindparam("r_error"),
+    attempts=_delivery.c.attempts + bindparam("r_cost"),
+)
+_FAILED = _record_statement(
+    status=S.FAILED, error=bindparam("r_error"), attempts=_delivery.c.attempts + 1
+)
+_UNCERTAIN = _record_statement(
+    status=S.UNCERTAIN, error=bindparam("r_error"), attempts=_delivery.c.attempts + 1
+)
+_MIGRATED = _record_statement(
+    status=S.PENDING, next_attempt_at=bindparam("r_now"), migrated=True, error="chat migrated"
+)
+_DEACTIVATE_CHAT = update(_chat).where(_chat.c.id == bindparam("r_chat")).values(active=False)
+_MOVE_CHAT = (
+    update(_chat)
+    .where(_chat.c.id == bindparam("r_chat"))
+    .values(platform_chat_id=bindparam("r_new_chat"))
+)
 
 
 async def record(db: Database, results: Sequence[Result], *, now: datetime | None = None) -> None:
-    """Write the outcome of sends that were in flight, in one transaction."""
-    now = now or utcnow()
+    """Write the outcome of sends that were in flight, in one transaction.
+
+    A row that is no longer in flight (recovery already called it uncertain) is left alone.
+    """
     async with db.engine.begin() as conn:
-        for r in results:
-            values: dict[str, object]
-            mine = and_(_delivery.c.id == r.delivery_id, _delivery.c.status == S.IN_FLIGHT)
-            match r.outcome:
-                case Outcome.SENT:
-                    size = select(_chat.c.member_count).where(_chat.c.id == r.chat_id)
-                    values = dict(
-                        status=S.SENT,
-                        sent_at=now,
-                        platform_message_id=r.message_id,
-                        audience_size=size.scalar_subquery(),
-                        error=None,
-                        attempts=_delivery.c.attempts + 1,
-                    )
-                case Outcome.RETRY:
-                    values = dict(
-                        status=S.RETRY_WAIT,
-                        next_attempt_at=r.next_attempt_at or now,
-                        error=r.error,
-                        attempts=_delivery.c.attempts + (1 if r.penalty else 0),
-                    )
-                case Outcome.FAILED | Outcome.CHAT_GONE:
-                    values = dict(status=S.FAILED, error=r.error, attempts=_delivery.c.attempts + 1)
-                    if r.outcome is Outcome.CHAT_GONE:
-                        await conn.execute(
-                            update(_chat).where(_chat.c.id == r.chat_id).values(active=False)
-                        )
-                case Outcome.MIGRATED:
-                    values = dict(
-                        status=S.PENDING, next_attempt_at=now, migrated=True, error="chat migrated"
-                    )
-                    await conn.execute(
-                        update(_chat)
-                        .where(_chat.c.id == r.chat_id)
-                        .values(platform_chat_id=r.new_chat_id)
-                    )
-                case Outcome.UNCERTAIN:
-                    values = dict(
-                        status=S.UNCERTAIN, error=r.error, attempts=_delivery.c.attempts + 1
-                    )
-            await conn.execute(update(_delivery).where(mine).values(**values))
+        await _record(conn, results, now or utcnow())
+
+
+async def _record(conn: AsyncConnection, results: Sequence[Result], now: datetime) -> None:
+    batches: dict[Any, list[dict[str, Any]]] = defaultdict(list)
+    for r in results:
+        row = {"r_id": r.delivery_id, "r_chat": r.chat_id, "r_now": now, "r_error": r.error}
+        match r.outcome:
+            case Outcome.SENT:
+                batches[_SENT].append({**row, "r_message": r.message_id, "r_size": r.audience_size})
+            case Outcome.RETRY:
+                cost = 1 if r.penalty else 0
+                batches[_RETRY].append({**row, "r_next": r.next_attempt_at or now, "r_cost": cost})
+            case Outcome.FAILED:
+                batches[_FAILED].append(row)
+            case Outcome.CHAT_GONE:
+                batches[_FAILED].append(row)
+                batches[_DEACTIVATE_CHAT].append(row)
+            case Outcome.MIGRATED:
+                batches[_MIGRATED].append(row)
+                batches[_MOVE_CHAT].append({**row, "r_new_chat": r.new_chat_id})
+            case Outcome.UNCERTAIN:
+                batches[_UNCERTAIN].append(row)
+    for statement, rows in batches.items():
+        await conn.execute(statement, rows)
 
 
 async def recover_in_flight(db: Database, *, claimed_before: datetime | None = None) -> int:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Table, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Table, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -72,13 +72,27 @@ class DeliveryStatus(StrEnum):
     EXPIRED = "expired"
 
 
+# Written out, not bound: a partial index serves a query only when the planner can see that
+# the query's condition implies the index's.
+WAITING = "status IN ('pending', 'retry_wait')"
+
+
 class Delivery(SQLModel, table=True):
     """The outbox: one row per (occurrence, chat). Only bot.storage.deliveries moves `status`."""
 
     __tablename__ = "deliveries"
     __table_args__ = (
         UniqueConstraint("occurrence_id", "chat_id"),
-        Index("ix_deliveries_due", "platform", "status", "next_attempt_at"),
+        # Only waiting rows, in claim order: the claim reads the first few entries and never
+        # sorts, however many sent rows the table holds.
+        Index(
+            "ix_deliveries_due",
+            "platform",
+            "next_attempt_at",
+            "id",
+            sqlite_where=text(WAITING),
+            postgresql_where=text(WAITING),
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     occurrence_id: int = Field(foreign_key="occurrences.id", index=True)

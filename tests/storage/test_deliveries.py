@@ -56,7 +56,8 @@ async def test_sent_records_the_audience_size_and_crashes_become_uncertain(
     a, b = await add_chats(any_db, ["staff", "staff"])
     await enqueue(any_db, Broadcast(key="k", title="t", text="x"), [a, b])
     first, second = await deliveries.claim(any_db, "telegram", 2)
-    await deliveries.record(any_db, [Result(first.id, first.chat_id, Outcome.SENT, "m1")])
+    sent = Result(first.id, first.chat_id, Outcome.SENT, "m1", audience_size=first.member_count)
+    await deliveries.record(any_db, [sent])
     assert await deliveries.recover_in_flight(any_db) == 1
     async with any_db.session() as s:
         rows = {d.chat_id: d for d in (await s.exec(select(Delivery))).all()}

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 19:31:51.846296
+Create Date: 2026-11-22 20:08:49.640829
 """
 
 from collections.abc import Sequence
@@ -127,7 +127,11 @@ def upgrade() -> None:
     with op.batch_alter_table("deliveries", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_deliveries_chat_id"), ["chat_id"], unique=False)
         batch_op.create_index(
-            "ix_deliveries_due", ["platform", "status", "next_attempt_at"], unique=False
+            "ix_deliveries_due",
+            ["platform", "next_attempt_at", "id"],
+            unique=False,
+            sqlite_where=sa.text("status IN ('pending', 'retry_wait')"),
+            postgresql_where=sa.text("status IN ('pending', 'retry_wait')"),
         )
         batch_op.create_index(
             batch_op.f("ix_deliveries_occurrence_id"), ["occurrence_id"], unique=False
@@ -173,7 +177,11 @@ def downgrade() -> None:
     op.drop_table("feedback")
     with op.batch_alter_table("deliveries", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_deliveries_occurrence_id"))
-        batch_op.drop_index("ix_deliveries_due")
+        batch_op.drop_index(
+            "ix_deliveries_due",
+            sqlite_where=sa.text("status IN ('pending', 'retry_wait')"),
+            postgresql_where=sa.text("status IN ('pending', 'retry_wait')"),
+        )
         batch_op.drop_index(batch_op.f("ix_deliveries_chat_id"))
 
     op.drop_table("deliveries")

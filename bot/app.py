@@ -71,13 +71,19 @@ class App:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.db = Database(settings.database_url)
-        self.templates = Templates(settings.content_dir / "templates")
+        self.templates = Templates(settings.content_dir / "templates", timezone=settings.tz)
         self.adapters: dict[Platform, PlatformAdapter] = {}
         self.stopping = asyncio.Event()
         self.running = Running()
 
     async def start(self) -> Running:
         s = self.settings
+        problems = self.templates.check()
+        if problems:
+            raise StartupError(
+                f"{len(problems)} broken template(s) in {s.content_dir}, first: {problems[0]} "
+                "(see all with `loa content check`)"
+            )
         await check_database(self.db)
         await upgrade(s.database_url)
         recovered = await deliveries.recover_in_flight(self.db)
@@ -163,21 +169,16 @@ class App:
             loop.add_signal_handler(sig, self.stopping.set)
         try:
             running = await self.start()
-            print(
-                "loa is ready"
-                + (
-                    " (sandbox mode: no LOA_TELEGRAM_TOKEN set)"
-                    if self.settings.sandbox_mode
-                    else ""
-                ),
-                flush=True,
-            )
-            for name, url in running.urls.items():
-                print(f"  {name:<16} {url}", flush=True)
-            await self.stopping.wait()
-        finally:
-            print("loa is stopping: finishing the sends in flight…", flush=True)
+        except BaseException:
             await self.stop()
+            raise
+        mode = " (sandbox mode: no LOA_TELEGRAM_TOKEN set)" if self.settings.sandbox_mode else ""
+        print(f"loa is ready{mode}", flush=True)
+        for name, url in running.urls.items():
+            print(f"  {name:<16} {url}", flush=True)
+        await self.stopping.wait()
+        print("loa is stopping: finishing the sends in flight…", flush=True)
+        await self.stop()
 
     def _telegram_endpoint(self) -> tuple[str, str]:
         s = self.settings

@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.runtime import run
@@ -55,6 +56,15 @@ def _parser() -> argparse.ArgumentParser:
     db.add_parser("upgrade", help="apply migrations up to the newest").set_defaults(
         action=_db_upgrade
     )
+
+    content = sub.add_parser("content", help="plans, campaigns and templates")
+    check = content.add_subparsers(metavar="ACTION").add_parser(
+        "check", help='validate; print "file:line: message" for each problem, exit 1 if any'
+    )
+    check.add_argument(
+        "path", nargs="?", type=Path, help="a content folder (default: LOA_CONTENT_DIR)"
+    )
+    check.set_defaults(action=_content_check)
 
     bench = sub.add_parser("bench", help="benchmarks; each prints one JSON object")
     kinds = bench.add_subparsers(metavar="BENCH")
@@ -109,6 +119,21 @@ def _db_upgrade(_: argparse.Namespace, settings: Settings) -> int:
         return 1
     print("database is at the newest schema")
     return 0
+
+
+def _content_check(args: argparse.Namespace, settings: Settings) -> int:
+    from content.templates import Templates
+
+    folder = args.path or settings.content_dir
+    if not (folder / "templates").is_dir():
+        print(f"{folder}: not a content folder (no templates/ inside)", file=sys.stderr)
+        return 1
+    problems = Templates(folder / "templates").check()
+    for problem in problems:
+        print(problem)
+    if not problems:
+        print(f"{folder}: content is valid")
+    return 1 if problems else 0
 
 
 def _bench_broadcast(args: argparse.Namespace, settings: Settings) -> int:

@@ -85,3 +85,9 @@ async def send_all(sender: ChannelSender, db: Database, timeout: float = 60.0) -
     finally:
         stop.set()
         await task
+
+
+@pytest.fixture
+def db(any_db: Database) -> Database:
+    """Every delivery test runs on SQLite and on PostgreSQL."""
+    return any_db

@@ -8,7 +8,6 @@ includes one).
 from __future__ import annotations
 
 import asyncio
-import logging
 import signal
 import sys
 
@@ -17,7 +16,7 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.delivery.sender import Sender
 from bot.domain import Platform
 from bot.platforms.telegram import TelegramAdapter
-from bot.runtime import run
+from bot.runtime import configure_logging, run
 from bot.storage import deliveries
 from bot.storage.db import Database
 
@@ -57,9 +56,7 @@ def main() -> int:
     except ConfigError as e:
         print(f"configuration error: {e}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings.log_level)
     try:
         run(run_sender(settings))
     except StartupError as e:

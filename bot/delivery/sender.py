@@ -8,8 +8,10 @@ after a crash, that is the most that can be `uncertain`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
+import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -54,7 +56,7 @@ class ChannelSender:
         db: Database,
         adapter: PlatformAdapter,
         *,
-        concurrency: int = 32,
+        concurrency: int = 64,
         quiet_hours: QuietHours | None = None,
         tz: Callable[[datetime], datetime] | None = None,
         clock: Callable[[], datetime] = utcnow,
@@ -67,9 +69,11 @@ class ChannelSender:
         self._pacer = Pacer(limits.global_per_s if rate_per_s is None else rate_per_s)
         self._chats = ChatLimiter(limits.group_per_min, limits.private_per_s)
         self._quiet, self._local, self._clock = quiet_hours, tz, clock
-        self._in_flight = 0
-        self._wake = asyncio.Event()
-        self._finished = asyncio.Event()  # a send finished: its result waits in _results
+        self._name = uuid.uuid4().hex  # marks the rows this sender claims
+        self._held: set[int] = set()  # rows claimed and not yet recorded
+        self._unsure = False  # a turn failed: it may have claimed rows we never heard of
+        self._wake = asyncio.Event()  # new deliveries were enqueued
+        self._poke = asyncio.Event()  # anything the loop waits for happened
         self._results: list[Result] = []
         self._messages: dict[int, tuple[str, tuple[Button, ...]]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -79,6 +83,7 @@ class ChannelSender:
     def wake(self) -> None:
         """New deliveries were enqueued: look now rather than at the next poll."""
         self._wake.set()
+        self._poke.set()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Send until `stop` is set, then finish what is in flight and return (drain).
@@ -88,13 +93,20 @@ class ChannelSender:
         keeps its results, and their slots, for the next try; nothing new is claimed.
         """
         loop = asyncio.get_running_loop()
+        watcher = asyncio.create_task(_set_when(stop, self._poke))
+        try:
+            await self._turns(stop, loop)
+        finally:
+            watcher.cancel()
+
+    async def _turns(self, stop: asyncio.Event, loop: asyncio.AbstractEventLoop) -> None:
         failures, next_poll, next_expiry = 0, 0.0, 0.0
         while True:
             results, self._results = self._results, []
             wanted, wait = 0, IDLE_POLL_S
             looking = not stop.is_set() and (self._wake.is_set() or loop.time() >= next_poll)
             if looking:
-                free = self.concurrency - self._in_flight + len(results)
+                free = self.concurrency - len(self._held) + len(results)
                 if free > 0:
                     wanted, wait = self._pacer.promise(free, CLAIM_AHEAD_S)
             elif not stop.is_set():
@@ -111,9 +123,14 @@ class ChannelSender:
                         wanted,
                         now=self._clock(),
                         quiet_for=self._quiet_audiences(),
+                        sender=self._name,
+                        holding=self._held.difference(r.delivery_id for r in results)
+                        if self._unsure
+                        else None,
                     )
-                    failures = 0
+                    failures, self._unsure = 0, False
                 except (SQLAlchemyError, OSError) as e:
+                    self._unsure = True
                     self._results[:0] = results
                     self._pacer.release(wanted)
                     delay = DB_RETRY_S[min(failures, len(DB_RETRY_S) - 1)]
@@ -123,7 +140,8 @@ class ChannelSender:
                     )
                     await asyncio.sleep(delay)
                     continue
-                self._in_flight += len(claimed) - len(results)
+                self._held.difference_update(r.delivery_id for r in results)
+                self._held.update(c.id for c in claimed)
                 self._pacer.release(wanted - len(claimed))
                 claimed = await self._with_messages(claimed)
                 if wanted and not claimed:  # nothing due: look again at the next poll or wake
@@ -138,12 +156,13 @@ class ChannelSender:
                     task.add_done_callback(self._tasks.discard)
                 if claimed:
                     continue
-            if stop.is_set() and self._in_flight == 0 and not self._results:
+            if stop.is_set() and len(self._held) == 0 and not self._results:
                 return
             if not self._results:
-                self._finished.clear()
-                timeout = min(max(wait, 0.001), IDLE_POLL_S)
-                await _first(stop, self._wake, self._finished, timeout=timeout)
+                self._poke.clear()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(min(max(wait, 0.001), IDLE_POLL_S)):
+                        await self._poke.wait()
 
     def _quiet_audiences(self) -> tuple[str, ...]:
         if self._quiet is None or self._local is None:
@@ -224,7 +243,7 @@ class ChannelSender:
             log.exception("unexpected error sending delivery %s", c.id)
             result = Result(c.id, c.chat_id, Outcome.UNCERTAIN, error=type(e).__name__)
         self._results.append(result)
-        self._finished.set()
+        self._poke.set()
 
     def _retry_or_fail(self, c: Claimed, error: str) -> Result:
         if c.attempts + 1 >= MAX_ATTEMPTS:
@@ -265,11 +284,6 @@ class Sender:
         await asyncio.gather(*(c.run(stop) for c in self.channels))
 
 
-async def _first(*events: asyncio.Event, timeout: float) -> None:
-    """Wait until any of `events` is set, or `timeout` seconds."""
-    waiters = [asyncio.create_task(e.wait()) for e in events]
-    try:
-        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for w in waiters:
-            w.cancel()
+async def _set_when(source: asyncio.Event, target: asyncio.Event) -> None:
+    await source.wait()
+    target.set()

@@ -8,7 +8,7 @@ in_flight at a crash --recover--> uncertain
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -68,13 +68,16 @@ async def claim(
     *,
     now: datetime | None = None,
     quiet_for: Sequence[str] = (),
+    sender: str = "",
 ) -> list[Claimed]:
     """Mark up to `limit` due deliveries of one platform in_flight and commit, oldest first.
 
     `quiet_for`: audiences inside their quiet hours; their deliveries wait unless urgent.
     Safe with several senders: PostgreSQL skips rows another sender holds.
     """
-    return await record_and_claim(db, (), platform, limit, now=now, quiet_for=quiet_for)
+    return await record_and_claim(
+        db, (), platform, limit, now=now, quiet_for=quiet_for, sender=sender
+    )
 
 
 async def record_and_claim(
@@ -85,18 +88,40 @@ async def record_and_claim(
     *,
     now: datetime | None = None,
     quiet_for: Sequence[str] = (),
+    sender: str = "",
+    holding: Collection[int] | None = None,
 ) -> list[Claimed]:
     """Record finished sends and claim the next ones in one transaction: the sender's one
-    round trip to the database per turn."""
+    round trip to the database per turn.
+
+    `holding`, given after a turn whose outcome the sender could not learn (the connection
+    broke around COMMIT), lists the rows it knows it holds: any other row in flight under its
+    name was claimed by that lost turn and never sent, so it goes back to waiting.
+    """
     now = now or utcnow()
     async with db.engine.begin() as conn:
         if results:
             await _record(conn, results, now)
-        return await _claim(conn, platform, limit, now, quiet_for) if limit > 0 else []
+        if holding is not None:
+            await conn.execute(
+                update(_delivery)
+                .where(
+                    _delivery.c.status == S.IN_FLIGHT,
+                    _delivery.c.claimed_by == sender,
+                    _delivery.c.id.not_in(list(holding)),
+                )
+                .values(status=S.PENDING, claimed_by=None)
+            )
+        return await _claim(conn, platform, limit, now, quiet_for, sender) if limit > 0 else []
 
 
 async def _claim(
-    conn: AsyncConnection, platform: str, limit: int, now: datetime, quiet_for: Sequence[str]
+    conn: AsyncConnection,
+    platform: str,
+    limit: int,
+    now: datetime,
+    quiet_for: Sequence[str],
+    sender: str,
 ) -> list[Claimed]:
     due = (
         select(_delivery.c.id)
@@ -122,7 +147,7 @@ async def _claim(
     rows = await conn.execute(
         update(_delivery)
         .where(_delivery.c.id.in_(due.scalar_subquery()))
-        .values(status=S.IN_FLIGHT, claimed_at=now)
+        .values(status=S.IN_FLIGHT, claimed_at=now, claimed_by=sender)
         .returning(
             _delivery.c.id,
             _delivery.c.occurrence_id,

@@ -102,6 +102,7 @@ class Delivery(SQLModel, table=True):
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow)
     claimed_at: datetime | None = None
+    claimed_by: str | None = Field(default=None, max_length=32)  # the sender that holds it
     sent_at: datetime | None = None
     platform_message_id: str | None = Field(default=None, max_length=64)
     audience_size: int | None = None  # the chat's member count when it was sent

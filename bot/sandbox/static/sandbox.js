@@ -1,15 +1,35 @@
-// loa sandbox UI: polls the control API every second. Everything user-provided is inserted
-// with textContent; only `html` (built server-side from escaped text + Telegram's tags) uses
-// innerHTML.
+// loa sandbox UI: polls the control API about once a second. Everything user-provided is
+// inserted with textContent; only `html` (built server-side from escaped text + Telegram's
+// tags, see entities_to_html) uses innerHTML. The selected chat lives in the URL (#<chat id>),
+// the "write as" member per chat in localStorage, so both survive a reload.
 "use strict";
 
 const API = "/sandbox/api";
 const MAX_CHATS = 300;
+const MAX_MESSAGES = 200;
+const POLL_MS = 1000;
+const ANSWER_WAIT_MS = 15000;
 const $ = (id) => document.getElementById(id);
-let selected = null;
+
+let selected = null; // chat id shown on the right
+let chatInfo = null; // last GET chats/{selected}
+let messages = []; // last GET chats/{selected}/messages
 let lastChats = "";
 let lastMessages = "";
 let lastMembers = "";
+let stickToBottom = true; // scroll to the newest message on the next render
+let replyTo = null; // message_id the next message replies to
+const pending = new Set(); // "<message_id>:<callback_data>" presses awaiting the bot's answer
+const revealed = new Set(); // message_ids whose spoilers were clicked open
+let statusText = $("status").textContent;
+let online = true;
+
+class ApiError extends Error {
+  constructor(message, status) {
+    super(message);
+    this.status = status;
+  }
+}
 
 function el(tag, cls, text) {
   const node = document.createElement(tag);
@@ -24,33 +44,217 @@ async function api(method, path, body) {
     headers: body ? { "Content-Type": "application/json" } : {},
     body: body ? JSON.stringify(body) : undefined,
   });
-  const data = await res.json();
-  if (!res.ok) throw new Error(data.error || res.statusText);
+  let data = null;
+  try {
+    data = await res.json();
+  } catch (_) {
+    // not JSON (proxy error page, server gone...): fall through with data = null
+  }
+  if (!res.ok) {
+    throw new ApiError((data && data.error) || `${res.status} ${res.statusText}`, res.status);
+  }
   return data;
 }
 
-function showError(err) {
-  $("error").textContent = err ? String(err.message || err) : "";
+const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// --- toasts (callback answers, errors) --------------------------------------------------------
+
+function toast(text, { kind = "", who = null, url = null } = {}) {
+  const box = $("toasts");
+  const t = el("div", kind ? `toast ${kind}` : "toast");
+  t.setAttribute("role", kind === "error" ? "alert" : "status");
+  if (who) t.append(el("span", "who", who));
+  if (text) t.append(document.createTextNode(text));
+  if (url) {
+    t.append(document.createTextNode(text ? " " : ""));
+    if (/^https?:\/\//i.test(url)) {
+      const a = el("a", null, url);
+      a.href = url;
+      a.target = "_blank";
+      a.rel = "noopener noreferrer";
+      t.append(a);
+    } else {
+      t.append(document.createTextNode(url));
+    }
+  }
+  const close = () => t.remove();
+  box.append(t);
+  if (kind === "alert") {
+    // answerCallbackQuery(show_alert=True): a dialog the user has to dismiss, as in Telegram.
+    const ok = el("button", null, "OK");
+    ok.type = "button";
+    ok.onclick = close;
+    t.append(ok);
+    ok.focus();
+  } else {
+    t.onclick = close;
+    setTimeout(close, Math.max(3500, 70 * (text || "").length));
+  }
+  while (box.children.length > 4) box.firstChild.remove();
+}
+
+function toastError(err) {
+  toast(String((err && err.message) || err), { kind: "error" });
+}
+
+function setOnline(ok, err) {
+  const status = $("status");
+  online = ok;
+  status.classList.toggle("offline", !ok);
+  status.textContent = ok ? statusText : `offline (${(err && err.message) || err}) — retrying…`;
+}
+
+// --- storage ----------------------------------------------------------------------------------
+
+function loadUser(chatId) {
+  try {
+    return localStorage.getItem(`loa-sandbox.as.${chatId}`);
+  } catch (_) {
+    return null;
+  }
+}
+
+function saveUser(chatId, userId) {
+  try {
+    localStorage.setItem(`loa-sandbox.as.${chatId}`, String(userId));
+  } catch (_) {
+    // storage disabled: the choice just doesn't survive a reload
+  }
 }
 
 function asUser() {
-  return Number($("as-user").value);
+  const v = $("as-user").value;
+  return v ? Number(v) : null;
 }
 
-function renderChats(chats) {
+// --- chat list --------------------------------------------------------------------------------
+
+function markActive() {
+  for (const a of $("chats").querySelectorAll("a[data-id]")) {
+    const on = Number(a.dataset.id) === selected;
+    a.classList.toggle("active", on);
+    if (on) a.setAttribute("aria-current", "true");
+    else a.removeAttribute("aria-current");
+  }
+}
+
+function renderChats(chats, q) {
   const list = $("chats");
+  const top = list.scrollTop;
   list.replaceChildren();
   for (const c of chats) {
     const li = el("li");
-    li.dataset.id = c.id;
-    if (c.id === selected) li.classList.add("active");
-    li.append(el("span", "title", c.title));
-    let meta = `${c.platform} · ${c.type} · ${c.members_count} members`;
+    const a = el("a");
+    a.href = `#${c.id}`;
+    a.dataset.id = c.id;
+    a.append(el("span", "title", c.title));
+    let meta = `${c.platform} · ${c.type} · ${plural(c.members_count, "member")}`;
+    if (c.message_count) meta += ` · ${plural(c.message_count, "message")}`;
     if (c.migrated_to) meta += ` · migrated → ${c.migrated_to}`;
-    li.append(el("span", "meta", meta));
+    a.append(el("span", "meta", meta));
+    li.append(a);
     list.append(li);
   }
-  if (!chats.length) list.append(el("li", "muted", "No chats."));
+  if (!chats.length) list.append(el("li", "muted", q ? "No chat matches." : "No chats yet."));
+  list.scrollTop = top;
+  markActive();
+  const n = `${chats.length}${chats.length >= MAX_CHATS ? "+" : ""}`;
+  const word = chats.length === 1 ? "chat" : "chats";
+  statusText = q ? `${n} ${word} match “${q}”` : `${n} ${word}`;
+  if (online) $("status").textContent = statusText;
+}
+
+// --- the selected chat ------------------------------------------------------------------------
+
+function chatFromHash() {
+  const raw = decodeURIComponent(location.hash.slice(1));
+  const id = Number(raw);
+  return raw && Number.isSafeInteger(id) ? id : null;
+}
+
+function select(id) {
+  if (id === selected) return;
+  selected = id;
+  chatInfo = null;
+  messages = [];
+  lastMessages = lastMembers = "";
+  revealed.clear();
+  stickToBottom = true;
+  setReply(null);
+  $("messages").replaceChildren();
+  $("composer").hidden = true; // until the chat has loaded
+  $("main").classList.toggle("chat-open", id !== null);
+  const title = $("chat-title");
+  title.textContent = id === null ? "Select a chat" : "Loading…";
+  title.classList.toggle("placeholder", true);
+  $("chat-meta").replaceChildren();
+  document.title = "loa sandbox";
+  markActive();
+  refreshSoon();
+}
+
+function renderHead(chat) {
+  const title = $("chat-title");
+  title.textContent = chat.title;
+  title.classList.remove("placeholder");
+  document.title = `${chat.title} · loa sandbox`;
+  const meta = $("chat-meta");
+  meta.replaceChildren(
+    `${chat.platform} ${chat.type} · id ${chat.id} · ${plural(chat.members_count, "member")}`
+  );
+  const links = [["migrated to", chat.migrated_to], ["migrated from", chat.migrated_from]];
+  for (const [label, other] of links) {
+    if (!other) continue;
+    const a = el("a", null, String(other));
+    a.href = `#${other}`;
+    meta.append(` · ${label} `, a);
+  }
+}
+
+function showMissing(chatId) {
+  $("chat-title").textContent = `Chat ${chatId} does not exist (any more)`;
+  $("chat-meta").replaceChildren();
+  $("messages").replaceChildren();
+  $("composer").hidden = true;
+  chatInfo = null;
+  messages = [];
+  lastMessages = lastMembers = "";
+}
+
+function renderMembers(chat) {
+  const select = $("as-user");
+  const keep = select.dataset.chat === String(chat.id) ? select.value : loadUser(chat.id);
+  select.dataset.chat = chat.id;
+  select.replaceChildren();
+  for (const m of chat.members) {
+    if (m.is_bot || !["member", "administrator", "creator"].includes(m.status)) continue;
+    const opt = el("option", null, m.status === "member" ? m.name : `${m.name} (${m.status})`);
+    opt.value = m.id;
+    select.append(opt);
+  }
+  const can = select.options.length > 0;
+  if (!can) select.append(el("option", null, "(no member can write)"));
+  else if ([...select.options].some((o) => o.value === keep)) select.value = keep;
+  select.disabled = !can;
+  $("text").disabled = !can;
+  $("composer").querySelector("button").disabled = !can;
+}
+
+function fmtTime(unix) {
+  const d = new Date(unix * 1000);
+  const time = d.toLocaleTimeString([], {
+    hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
+  });
+  if (d.toDateString() === new Date().toDateString()) return time;
+  return `${d.toLocaleDateString([], { day: "2-digit", month: "2-digit" })} ${time}`;
+}
+
+function snippet(m) {
+  const text = m.text ?? m.caption ?? (m.poll ? `📊 ${m.poll.question}` : "");
+  const short = text.length > 80 ? `${text.slice(0, 80)}…` : text;
+  return `${m.sender.name}: ${short.replace(/\s+/g, " ")}`;
 }
 
 function renderKeyboard(msg) {
@@ -61,45 +265,100 @@ function renderKeyboard(msg) {
     const line = el("div", "row");
     for (const b of row) {
       if (b.url && /^https?:\/\//i.test(b.url)) {
-        const a = el("a", null, b.text);
+        const a = el("a", null, `${b.text} ↗`);
         a.href = b.url;
         a.target = "_blank";
         a.rel = "noopener noreferrer";
+        a.title = b.url;
         line.append(a);
-      } else {
-        const btn = el("button", null, b.text);
-        btn.type = "button";
-        if (b.callback_data !== undefined) {
-          btn.onclick = () =>
-            api("POST", `/chats/${selected}/press`, {
-              user_id: asUser(), message_id: msg.message_id, callback_data: b.callback_data,
-            }).then(() => showError(null), showError);
-        } else {
-          btn.disabled = true;
-        }
-        line.append(btn);
+        continue;
       }
+      const btn = el("button", null, b.text);
+      btn.type = "button";
+      if (typeof b.callback_data === "string" && !msg.deleted) {
+        const key = `${msg.message_id}:${b.callback_data}`;
+        if (pending.has(key)) {
+          btn.classList.add("pending");
+          btn.setAttribute("aria-busy", "true");
+        }
+        btn.title = `callback_data: ${b.callback_data}`;
+        btn.onclick = () => press(msg, b);
+      } else {
+        btn.disabled = true;
+        const kind = Object.keys(b).find((k) => k !== "text") || "no action";
+        btn.title = `${kind}: not simulated by the sandbox`;
+      }
+      line.append(btn);
     }
     box.append(line);
   }
   return box;
 }
 
+async function press(msg, b) {
+  const chatId = selected;
+  const user = asUser();
+  if (user === null) return toastError("Nobody in this chat can press buttons.");
+  const key = `${msg.message_id}:${b.callback_data}`;
+  if (pending.has(key)) return;
+  pending.add(key);
+  renderMessages();
+  try {
+    const res = await api("POST", `/chats/${chatId}/press`, {
+      user_id: user, message_id: msg.message_id, callback_data: b.callback_data,
+    });
+    refreshSoon();
+    const until = Date.now() + ANSWER_WAIT_MS;
+    let q = await api("GET", `/callbacks/${encodeURIComponent(res.callback_query_id)}`);
+    while (!q.answered && Date.now() < until) {
+      await sleep(250);
+      q = await api("GET", `/callbacks/${encodeURIComponent(res.callback_query_id)}`);
+    }
+    if (!q.answered) {
+      toastError(`The bot did not answer the press on “${b.text}” (no answerCallbackQuery).`);
+    } else if (q.answer.text || q.answer.url) {
+      toast(q.answer.text, {
+        kind: q.answer.show_alert ? "alert" : "",
+        who: msg.sender.name,
+        url: q.answer.url,
+      });
+    }
+  } catch (err) {
+    toastError(err);
+  } finally {
+    pending.delete(key);
+    if (selected === chatId) renderMessages();
+  }
+}
+
 function renderPoll(poll) {
   const box = el("div", "poll");
   box.append(el("div", "q", poll.question));
+  const me = asUser();
+  const mine = (me !== null && poll.votes && poll.votes[String(me)]) || [];
   poll.options.forEach((o, i) => {
-    const btn = el("button", null, `${o.text} — ${o.voter_count}`);
+    const chosen = mine.includes(i);
+    const label = `${chosen ? "✓ " : ""}${o.text} — ${o.voter_count}`;
+    const btn = el("button", chosen ? "mine" : null, label);
     btn.type = "button";
-    btn.disabled = poll.is_closed;
-    btn.onclick = () =>
-      api("POST", `/polls/${poll.id}/answer`, { user_id: asUser(), option_ids: [i] })
-        .then(() => showError(null), showError);
+    btn.disabled = poll.is_closed || me === null;
+    btn.setAttribute("aria-pressed", String(chosen));
+    btn.onclick = () => {
+      let ids;
+      if (poll.allows_multiple_answers) {
+        ids = chosen ? mine.filter((x) => x !== i) : [...mine, i].sort((x, y) => x - y);
+      } else {
+        ids = chosen ? [] : [i]; // clicking your own answer again retracts it
+      }
+      api("POST", `/polls/${encodeURIComponent(poll.id)}/answer`, { user_id: me, option_ids: ids })
+        .then(refreshSoon, toastError);
+    };
     box.append(btn);
   });
   const kind = [poll.is_anonymous ? "anonymous" : "public", poll.type];
+  if (poll.allows_multiple_answers) kind.push("multiple answers");
   if (poll.is_closed) kind.push("closed");
-  box.append(el("div", "muted", `${kind.join(" · ")} · ${poll.total_voter_count} votes`));
+  box.append(el("div", "muted", `${kind.join(" · ")} · ${plural(poll.total_voter_count, "vote")}`));
   return box;
 }
 
@@ -109,108 +368,237 @@ function serviceText(s) {
   return JSON.stringify(s);
 }
 
-function renderMessages(msgs) {
-  const box = $("messages");
-  const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
-  box.replaceChildren();
-  for (const m of msgs) {
-    if (m.service) {
-      box.append(el("div", "msg service", `${m.sender.name}: ${serviceText(m.service)}`));
-      continue;
-    }
-    const div = el("div", "msg" + (m.sender.is_bot ? " bot" : "") + (m.deleted ? " deleted" : ""));
-    div.append(el("div", "from", m.sender.name));
-    if (m.photo) div.append(el("div", "muted", "🖼 photo"));
-    if (m.document) div.append(el("div", "muted", `📎 ${m.document.file_name || "document"}`));
-    if (m.html !== null) {
-      const body = el("div", "body");
-      body.innerHTML = m.html; // server-escaped; see entities_to_html
-      div.append(body);
-    }
-    if (m.poll) div.append(renderPoll(m.poll));
-    const kb = renderKeyboard(m);
-    if (kb) div.append(kb);
-    const when = new Date(m.date * 1000).toLocaleTimeString();
-    let foot = `#${m.message_id} · ${when}`;
-    if (m.edited) foot += " · edited";
-    if (m.deleted) foot += " · deleted";
-    if (m.reply_to_message_id) foot = `↩ #${m.reply_to_message_id} · ` + foot;
-    div.append(el("div", "foot", foot));
-    box.append(div);
+function renderMessage(m, byId) {
+  if (m.service) {
+    const div = el("div", "msg service", `${m.sender.name}: ${serviceText(m.service)}`);
+    div.id = `m${m.message_id}`;
+    return div;
   }
-  if (atBottom) box.scrollTop = box.scrollHeight;
+  const div = el("div", "msg" + (m.sender.is_bot ? " bot" : "") + (m.deleted ? " deleted" : ""));
+  div.id = `m${m.message_id}`;
+  const from = el("div", "from", m.sender.name);
+  from.title = m.sender.username ? `@${m.sender.username} · ${m.sender.id}` : String(m.sender.id);
+  div.append(from);
+  if (m.reply_to_message_id) {
+    const orig = byId.get(m.reply_to_message_id);
+    const quote = el("span", "quote", orig ? `↩ ${snippet(orig)}` : `↩ #${m.reply_to_message_id}`);
+    quote.dataset.jump = m.reply_to_message_id;
+    div.append(quote);
+  }
+  if (m.photo) div.append(el("div", "muted", "🖼 photo"));
+  if (m.document) div.append(el("div", "muted", `📎 ${m.document.file_name || "document"}`));
+  if (m.html !== null && m.html !== undefined) {
+    const body = el("div", "body");
+    body.innerHTML = m.html; // server-escaped; see entities_to_html
+    if (revealed.has(m.message_id)) {
+      for (const sp of body.querySelectorAll(".tg-spoiler")) sp.classList.add("revealed");
+    }
+    div.append(body);
+  }
+  if (m.poll) div.append(renderPoll(m.poll));
+  const kb = renderKeyboard(m);
+  if (kb) div.append(kb);
+  const foot = el("div", "foot");
+  if (!m.deleted && chatInfo) {
+    const reply = el("button", "reply", "Reply");
+    reply.type = "button";
+    reply.dataset.reply = m.message_id;
+    foot.append(reply);
+  }
+  const bits = [`#${m.message_id}`, fmtTime(m.date)];
+  if (m.edited) bits.push("edited");
+  if (m.deleted) bits.push("deleted");
+  foot.append(el("span", null, bits.join(" · ")));
+  div.append(foot);
+  return div;
 }
 
-function renderMembers(chat) {
-  const select = $("as-user");
-  const keep = select.value;
-  select.replaceChildren();
-  for (const m of chat.members) {
-    if (m.is_bot || !["member", "administrator", "creator"].includes(m.status)) continue;
-    const opt = el("option", null, m.name);
-    opt.value = m.id;
-    select.append(opt);
+function renderMessages() {
+  const box = $("messages");
+  const atBottom = stickToBottom || box.scrollHeight - box.scrollTop - box.clientHeight < 40;
+  const top = box.scrollTop;
+  stickToBottom = false;
+  const byId = new Map(messages.map((m) => [m.message_id, m]));
+  const frag = document.createDocumentFragment();
+  if (chatInfo && chatInfo.message_count > messages.length) {
+    const note = `Showing the last ${messages.length} of ${chatInfo.message_count} messages`;
+    frag.append(el("div", "msg service", note));
   }
-  if ([...select.options].some((o) => o.value === keep)) select.value = keep;
+  for (const m of messages) frag.append(renderMessage(m, byId));
+  if (!messages.length && chatInfo) frag.append(el("div", "msg service", "No messages yet"));
+  box.replaceChildren(frag);
+  box.scrollTop = atBottom ? box.scrollHeight : top;
 }
+
+function setReply(messageId) {
+  replyTo = messageId;
+  const m = messageId === null ? null : messages.find((x) => x.message_id === messageId);
+  $("reply-bar").hidden = messageId === null;
+  $("reply-text").textContent = m ? `Reply to ${snippet(m)}` : `Reply to #${messageId}`;
+  if (messageId !== null) $("text").focus();
+}
+
+// --- polling ----------------------------------------------------------------------------------
 
 async function refresh() {
+  const q = $("filter").value.trim();
+  const chatId = selected;
+  const chats = await api("GET", `/chats?limit=${MAX_CHATS}&q=${encodeURIComponent(q)}`);
+  if (!online) setOnline(true);
+  const chatsJson = JSON.stringify(chats);
+  if (chatsJson !== lastChats) {
+    lastChats = chatsJson;
+    renderChats(chats, q);
+  }
+  if (chatId === null) return;
+  let chat, msgs;
   try {
-    const q = encodeURIComponent($("filter").value.trim());
-    const chats = await api("GET", `/chats?limit=${MAX_CHATS}&q=${q}`);
-    const chatsJson = JSON.stringify(chats);
-    if (chatsJson !== lastChats) {
-      lastChats = chatsJson;
-      renderChats(chats);
-    }
-    if (selected !== null) {
-      const [chat, msgs] = await Promise.all([
-        api("GET", `/chats/${selected}`),
-        api("GET", `/chats/${selected}/messages?limit=200`),
-      ]);
-      const membersJson = JSON.stringify(chat.members);
-      if (membersJson !== lastMembers) {
-        lastMembers = membersJson;
-        renderMembers(chat);
-      }
-      $("chat-title").textContent = `${chat.title} (${chat.platform} ${chat.type} ${chat.id})`;
-      const msgsJson = JSON.stringify(msgs);
-      if (msgsJson !== lastMessages) {
-        lastMessages = msgsJson;
-        renderMessages(msgs);
-      }
-    }
+    [chat, msgs] = await Promise.all([
+      api("GET", `/chats/${chatId}`),
+      api("GET", `/chats/${chatId}/messages?limit=${MAX_MESSAGES}`),
+    ]);
   } catch (err) {
-    showError(err);
+    if (err instanceof ApiError && err.status === 404) {
+      if (chatId === selected) showMissing(chatId);
+      return;
+    }
+    throw err;
+  }
+  if (chatId !== selected) return; // the user switched chats meanwhile
+  const first = chatInfo === null;
+  chatInfo = chat;
+  if (first) $("composer").hidden = false;
+  renderHead(chat);
+  const membersJson = JSON.stringify(chat.members);
+  if (membersJson !== lastMembers) {
+    lastMembers = membersJson;
+    renderMembers(chat);
+  }
+  const msgsJson = JSON.stringify(msgs);
+  if (first || msgsJson !== lastMessages) {
+    lastMessages = msgsJson;
+    messages = msgs;
+    renderMessages();
   }
 }
 
-$("chats").addEventListener("click", (ev) => {
-  const li = ev.target.closest("li[data-id]");
-  if (!li) return;
-  selected = Number(li.dataset.id);
-  lastChats = lastMessages = lastMembers = "";
-  $("composer").hidden = false;
-  showError(null);
-  refresh();
-});
+let dirty = false;
+let wake = null;
+
+function refreshSoon() {
+  dirty = true;
+  if (wake) wake();
+}
+
+async function loop() {
+  for (;;) {
+    dirty = false;
+    if (!document.hidden) {
+      try {
+        await refresh();
+      } catch (err) {
+        if (!(err instanceof ApiError || err instanceof TypeError)) console.error(err);
+        setOnline(false, err);
+      }
+    }
+    if (!dirty) await new Promise((resolve) => { wake = resolve; setTimeout(resolve, POLL_MS); });
+    wake = null;
+  }
+}
+
+// --- actions ----------------------------------------------------------------------------------
+
+async function send(text, replyId) {
+  const chatId = selected;
+  const user = asUser();
+  if (chatId === null) return false;
+  if (user === null) {
+    toastError("Nobody in this chat can write: add a member first.");
+    return false;
+  }
+  const body = { user_id: user, text };
+  if (replyId) body.reply_to_message_id = replyId;
+  try {
+    await api("POST", `/chats/${chatId}/messages`, body);
+  } catch (err) {
+    toastError(err);
+    return false;
+  }
+  if (chatId === selected) stickToBottom = true;
+  refreshSoon();
+  return true;
+}
+
+window.addEventListener("hashchange", () => select(chatFromHash()));
 
 $("filter").addEventListener("input", () => {
   lastChats = "";
-  refresh();
+  refreshSoon();
 });
 
-$("composer").addEventListener("submit", (ev) => {
+$("as-user").addEventListener("change", () => {
+  if (selected !== null && asUser() !== null) saveUser(selected, asUser());
+  renderMessages(); // the poll highlights this member's votes
+});
+
+$("composer").addEventListener("submit", async (ev) => {
   ev.preventDefault();
-  const text = $("text").value;
-  if (!text.trim() || selected === null) return;
-  api("POST", `/chats/${selected}/messages`, { user_id: asUser(), text })
-    .then(() => {
-      $("text").value = "";
-      showError(null);
-      refresh();
-    }, showError);
+  const input = $("text");
+  const button = $("composer").querySelector("button");
+  const text = input.value;
+  if (!text.trim() || button.disabled) return;
+  button.disabled = true;
+  const ok = await send(text, replyTo);
+  button.disabled = false;
+  if (ok) {
+    if (input.value === text) input.value = "";
+    setReply(null);
+  }
+  input.focus();
 });
 
-refresh();
-setInterval(refresh, 1000);
+$("text").addEventListener("keydown", (ev) => {
+  if (ev.key === "Escape" && replyTo !== null) setReply(null);
+});
+
+$("reply-cancel").addEventListener("click", () => setReply(null));
+
+$("messages").addEventListener("click", (ev) => {
+  const t = ev.target;
+  const link = t.closest("a[href]");
+  if (link && link.getAttribute("href") === "#") {
+    ev.preventDefault(); // an unsafe link neutralised by the server: keep the selected chat
+    return;
+  }
+  const spoiler = t.closest(".tg-spoiler");
+  if (spoiler && !spoiler.classList.contains("revealed")) {
+    const msg = spoiler.closest(".msg");
+    revealed.add(Number(msg.id.slice(1)));
+    for (const sp of msg.querySelectorAll(".tg-spoiler")) sp.classList.add("revealed");
+    return;
+  }
+  const command = t.closest(".tg-command");
+  if (command && !link) {
+    send(command.textContent, null); // as in Telegram: tapping a /command sends it
+    return;
+  }
+  const quote = t.closest(".quote");
+  if (quote) {
+    const target = $(`m${quote.dataset.jump}`);
+    if (target) {
+      target.scrollIntoView({ block: "center", behavior: "smooth" });
+      target.classList.add("flash");
+      setTimeout(() => target.classList.remove("flash"), 1200);
+    }
+    return;
+  }
+  const reply = t.closest("button.reply");
+  if (reply) setReply(Number(reply.dataset.reply));
+});
+
+document.addEventListener("visibilitychange", () => {
+  if (!document.hidden) refreshSoon();
+});
+
+select(chatFromHash());
+loop();

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -95,7 +96,8 @@ class App:
         token, api_url = self._telegram_endpoint()
         if s.sandbox_mode:
             self.running.sandbox = Sandbox()
-            api_url = await self.running.sandbox.start(host=s.web_host, port=s.sandbox_port)
+            async with _listening(s.web_host, s.sandbox_port, "LOA_SANDBOX_PORT"):
+                api_url = await self.running.sandbox.start(host=s.web_host, port=s.sandbox_port)
             self.running.urls["sandbox"] = f"{api_url}/sandbox"
         telegram = TelegramAdapter(token, api_url, pool_size=s.sender_concurrency * 2)
         await telegram.start()
@@ -120,7 +122,8 @@ class App:
         )
         runner = web.AppRunner(web_app, access_log=None)
         await runner.setup()
-        await web.TCPSite(runner, s.web_host, s.web_port).start()
+        async with _listening(s.web_host, s.web_port, "LOA_WEB_PORT"):
+            await web.TCPSite(runner, s.web_host, s.web_port).start()
         self.running.runners.append(runner)
         self.running.urls["web"] = f"http://{s.web_host}:{s.web_port}"
         self.running.urls["health"] = f"http://{s.web_host}:{s.web_port}/healthz"
@@ -187,6 +190,17 @@ class App:
 
     def _spawn(self, coroutine: Any) -> None:
         self.running.tasks.append(asyncio.create_task(coroutine))
+
+
+@contextlib.asynccontextmanager
+async def _listening(host: str, port: int, variable: str) -> AsyncIterator[None]:
+    """Binding a port: a port in use is the operator's one-line problem, not a traceback."""
+    try:
+        yield
+    except OSError as e:
+        raise StartupError(
+            f"cannot listen on {host}:{port} ({e.strerror}); check {variable}"
+        ) from None
 
 
 def _local(moment: datetime, s: Settings) -> str:

@@ -16,6 +16,9 @@ class Database:
         kwargs: dict[str, Any] = {"echo": echo}
         if not self.is_sqlite:
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+            # A network that silently drops packets must fail a statement, not hang the sender
+            # until the kernel gives up on the connection (minutes).
+            kwargs["connect_args"] = {"timeout": 10, "command_timeout": 60}
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)

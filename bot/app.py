@@ -49,7 +49,7 @@ def safe_url(url: str) -> str:
 async def check_database(db: Database, timeout: float = 10.0) -> None:
     try:
         async with asyncio.timeout(timeout):
-            async with db.engine.connect() as conn:
+            async with db.reading() as conn:
                 await conn.execute(text("SELECT 1"))
     except Exception as e:  # every driver fails in its own way; the operator needs one line
         raise StartupError(

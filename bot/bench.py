@@ -140,7 +140,7 @@ async def _register(db: Database, platform_ids: list[int]) -> list[int]:
 
 async def _wait_until_done(db: Database, run: asyncio.Task[None]) -> dict[str, int]:
     while True:
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.25)
         counts = await deliveries.status_counts(db)
         if run.done() or not any(counts.get(s) for s in UNFINISHED):
             return counts

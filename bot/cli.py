@@ -58,6 +58,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.set_defaults(action=_content_check)
 
+    plan = sub.add_parser("plan", help="communication plans (kế hoạch)")
+    imp = plan.add_subparsers(metavar="ACTION").add_parser(
+        "import", help="draft a plan YAML from a plan document (.md, .txt) for review"
+    )
+    imp.add_argument("file", type=Path)
+    imp.add_argument("-o", "--out", type=Path, help="write the draft here (default: stdout)")
+    imp.set_defaults(action=_plan_import)
+
     bench = sub.add_parser("bench", help="benchmarks; each prints one JSON object")
     kinds = bench.add_subparsers(metavar="BENCH")
     broadcast = kinds.add_parser("broadcast", help="send one item to N chats through a sandbox")
@@ -114,18 +122,38 @@ def _db_upgrade(_: argparse.Namespace, settings: Settings) -> int:
 
 
 def _content_check(args: argparse.Namespace, settings: Settings) -> int:
+    from content.plans import check_plans
     from content.templates import Templates
 
     folder = args.path or settings.content_dir
-    if not (folder / "templates").is_dir():
-        print(f"{folder}: not a content folder (no templates/ inside)", file=sys.stderr)
+    has_templates, has_plans = (folder / "templates").is_dir(), (folder / "plans").is_dir()
+    if not (has_templates or has_plans):
+        print(f"{folder}: not a content folder (no templates/ or plans/ inside)", file=sys.stderr)
         return 1
-    problems = Templates(folder / "templates").check()
+    problems = Templates(folder / "templates").check() if has_templates else []
+    if has_plans:
+        problems += check_plans(folder / "plans")
     for problem in problems:
         print(problem)
     if not problems:
         print(f"{folder}: content is valid")
     return 1 if problems else 0
+
+
+def _plan_import(args: argparse.Namespace, _: Settings) -> int:
+    from content.importer import UnsupportedDocument, import_plan
+
+    try:
+        draft = import_plan(args.file)
+    except (OSError, UnsupportedDocument) as e:
+        print(f"loa: {args.file}: {e}", file=sys.stderr)
+        return 1
+    if args.out:
+        args.out.write_text(draft, encoding="utf-8")
+        print(f"{args.out}: draft written; review it, then run `loa content check`")
+    else:
+        sys.stdout.write(draft)
+    return 0
 
 
 def _bench_broadcast(args: argparse.Namespace, settings: Settings) -> int:

@@ -177,7 +177,7 @@ class ChannelSender:
             table = table_of(Occurrence)
             query = select(table.c.id, table.c.text, table.c.buttons).where(table.c.id.in_(missing))
             try:
-                async with self.db.engine.connect() as conn:
+                async with self.db.reading() as conn:
                     for occurrence_id, text, buttons in await conn.execute(query):
                         self._messages[occurrence_id] = (
                             text,

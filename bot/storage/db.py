@@ -5,7 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 
@@ -24,6 +29,11 @@ class Database:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin_immediate)
         self.session = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+
+    def reading(self) -> AsyncConnection:
+        """A connection for reads only. On SQLite it does not take the write lock, so reports
+        and status polls never hold up the sender."""
+        return self.engine.execution_options(read_only=True).connect()
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -44,8 +54,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def _sqlite_begin_immediate(conn: Any) -> None:
     # A deferred transaction that reads and then writes fails at once with "database is locked"
     # when another connection wrote meanwhile; taking the write lock up front makes it wait
-    # (busy_timeout) instead. Readers are not blocked in WAL mode.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # (busy_timeout) instead. Readers (Database.reading) need no lock in WAL mode.
+    read_only = conn.get_execution_options().get("read_only", False)
+    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def insert_ignoring_duplicates(db: Database, table: Any) -> Any:

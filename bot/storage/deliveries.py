@@ -261,7 +261,7 @@ async def expire(db: Database, *, now: datetime | None = None) -> int:
 
 async def next_due_at(db: Database, platform: str) -> datetime | None:
     """When the earliest waiting delivery of a platform becomes due (None: nothing waits)."""
-    async with db.engine.connect() as conn:
+    async with db.reading() as conn:
         value = await conn.scalar(
             select(func.min(_delivery.c.next_attempt_at)).where(
                 _delivery.c.platform == platform, _delivery.c.status.in_(_DUE)
@@ -274,5 +274,5 @@ async def status_counts(db: Database, occurrence_id: int | None = None) -> dict[
     query = select(_delivery.c.status, func.count()).group_by(_delivery.c.status)
     if occurrence_id is not None:
         query = query.where(_delivery.c.occurrence_id == occurrence_id)
-    async with db.engine.connect() as conn:
+    async with db.reading() as conn:
         return {str(status): int(n) for status, n in await conn.execute(query)}

@@ -19,7 +19,7 @@ DB_CHECK_SECONDS = 3.0
 def health_handler(db: Database) -> Handler:
     async def healthz(request: web.Request) -> web.Response:
         try:
-            async with asyncio.timeout(DB_CHECK_SECONDS), db.engine.connect() as conn:
+            async with asyncio.timeout(DB_CHECK_SECONDS), db.reading() as conn:
                 await conn.execute(text("SELECT 1"))
         except Exception as e:
             log.warning("healthz: database unavailable: %s", type(e).__name__)

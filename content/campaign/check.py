@@ -1,0 +1,190 @@
+"""Loading campaign files, and every problem of a content folder as "file:line: message"."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from content.campaign.render import (
+    CALLBACK_MAX_BYTES,
+    Platform,
+    RenderProblem,
+    buttons,
+    callback_bytes,
+    limit,
+    render,
+    text_length,
+)
+from content.campaign.schema import Campaign, Post
+from content.campaign.telegram_html import HtmlProblem, check_telegram_html
+from content.plans import Plan, PlanFileError, _line_of, _message, load_plan
+from content.templates import Templates
+
+
+class CampaignFileError(Exception):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class LoadedCampaign:
+    path: Path
+    root: yaml.Node
+    campaign: Campaign
+
+    def line(self, *loc: int | str) -> int:
+        return _line_of(self.root, loc)
+
+    def where(self, index: int) -> str:
+        """ "file:line" of the post at `index`."""
+        return f"{self.path}:{self.line('posts', index)}"
+
+
+def load_campaign(path: Path) -> LoadedCampaign:
+    """Load and validate one campaign file; raise CampaignFileError with "file:line: message"."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        root = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as e:
+        line = e.problem_mark.line + 1 if e.problem_mark else 1
+        raise CampaignFileError([f"{path}:{line}: {e.problem}"]) from e
+    if not isinstance(data, dict) or root is None:
+        raise CampaignFileError([f"{path}:1: a campaign file must be a mapping"])
+    try:
+        return LoadedCampaign(path, root, Campaign.model_validate(data))
+    except ValidationError as e:
+        problems = []
+        for err in e.errors():
+            loc = tuple(p for p in err["loc"] if not str(p).startswith("function-after"))
+            where = ".".join(str(p) for p in loc) or "campaign"
+            problems.append(f"{path}:{_line_of(root, loc)}: {where}: {_message(err)}")
+        raise CampaignFileError(problems) from e
+
+
+def load_plans(folder: Path) -> dict[str, Plan]:
+    """The plans of a content folder that load; their problems are check_plans' to report."""
+    plans: dict[str, Plan] = {}
+    for path in sorted((folder / "plans").glob("*.yaml")):
+        try:
+            plan = load_plan(path)
+        except PlanFileError:
+            continue
+        plans.setdefault(plan.id, plan)
+    return plans
+
+
+def load_campaigns(folder: Path) -> tuple[list[LoadedCampaign], list[str]]:
+    """Every campaigns/*.yaml of a content folder that loads, and the problems of the others."""
+    loaded: list[LoadedCampaign] = []
+    problems: list[str] = []
+    for path in sorted((folder / "campaigns").glob("*.yaml")):
+        try:
+            loaded.append(load_campaign(path))
+        except CampaignFileError as e:
+            problems.extend(e.problems)
+    return loaded, problems
+
+
+def check_campaigns(folder: Path) -> list[str]:
+    """Problems of every campaign in a content folder: schema, plan references, duplicate ids,
+    and each post rendered for each of its audiences on each platform."""
+    loaded, problems = load_campaigns(folder)
+    plans = load_plans(folder)
+    templates = Templates(folder / "templates")
+    campaign_ids: dict[str, Path] = {}
+    post_ids: dict[str, str] = {}
+    for item in loaded:
+        campaign = item.campaign
+        if campaign.id in campaign_ids:
+            problems.append(
+                f"{item.path}:{item.line('id')}: id {campaign.id!r} is already used by "
+                f"{campaign_ids[campaign.id]}"
+            )
+        campaign_ids.setdefault(campaign.id, item.path)
+        plan = plans.get(campaign.plan)
+        if plan is None:
+            known = ", ".join(sorted(plans)) or "none"
+            problems.append(
+                f"{item.path}:{item.line('plan')}: plan: no plan {campaign.plan!r} in "
+                f"{folder / 'plans'} (known: {known})"
+            )
+        for i, post in enumerate(campaign.posts):
+            if post.id in post_ids:
+                problems.append(
+                    f"{item.path}:{item.line('posts', i, 'id')}: post id {post.id!r} is "
+                    f"already used at {post_ids[post.id]}"
+                )
+            post_ids.setdefault(post.id, item.where(i))
+            for j, audience in enumerate(post.audiences):
+                if plan is not None and audience not in plan.audiences:
+                    problems.append(
+                        f"{item.path}:{item.line('posts', i, 'audiences', j)}: "
+                        f"posts.{i}.audiences.{j}: {audience.value!r} is not an audience of "
+                        f"plan {plan.id}"
+                    )
+            problems.extend(_check_post(templates, item, i, post))
+    return problems
+
+
+def _check_post(templates: Templates, item: LoadedCampaign, i: int, post: Post) -> list[str]:
+    where, label = item.where(i), f"post {post.id}"
+    problems = [
+        f"{where}: {label}: button data {b.data!r} can exceed {CALLBACK_MAX_BYTES} bytes"
+        for b in buttons(post)
+        if callback_bytes(b) > CALLBACK_MAX_BYTES
+    ]
+    for audience in post.audiences:
+        for platform in Platform:
+            try:
+                shown = render(templates, post, audience.value, platform)
+            except RenderProblem as e:
+                at = _template_path(templates, e.template)
+                at += f":{e.line}" if e.line else ""
+                problem = f"{where}: {label}: {at}: {e}"
+                if problem not in problems:
+                    problems.append(problem)
+                break
+            length, most = text_length(shown, platform), limit(platform)
+            if length > most:
+                problems.append(
+                    f"{where}: {label} for {audience.value}: {length} characters on "
+                    f"{platform.value}, more than its {most}"
+                )
+            if platform == Platform.telegram:
+                problems.extend(_check_html(templates, where, label, post, shown.text))
+    return list(dict.fromkeys(problems))
+
+
+def _check_html(templates: Templates, where: str, label: str, post: Post, text: str) -> list[str]:
+    try:
+        check_telegram_html(text)
+    except HtmlProblem as e:
+        path = _template_path(templates, post.template)
+        line = _find_in_template(templates, post.template, e.tag)
+        if line is not None:
+            return [f"{path}:{line}: not Telegram HTML: {e} (in {label}, {where})"]
+        return [f"{where}: {label}: {path} renders text that is not Telegram HTML: {e}"]
+    return []
+
+
+def _template_path(templates: Templates, name: str) -> str:
+    path = Path(name)
+    return str(path if path.is_absolute() else templates.directory / name)
+
+
+def _find_in_template(templates: Templates, name: str, tag: str | None) -> int | None:
+    if not tag:
+        return None
+    try:
+        source = (templates.directory / name).read_text(encoding="utf-8")
+    except OSError:
+        return None
+    for number, line in enumerate(source.splitlines(), start=1):
+        if tag in line:
+            return number
+    return None

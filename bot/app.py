@@ -76,6 +76,7 @@ class App:
         self.adapters: dict[Platform, PlatformAdapter] = {}
         self.stopping = asyncio.Event()
         self.running = Running()
+        self._scheduler: Scheduler | None = None
 
     async def start(self) -> Running:
         s = self.settings
@@ -151,8 +152,8 @@ class App:
     async def stop(self) -> None:
         """Stop claiming, let in-flight sends finish (drain), then close everything."""
         self.stopping.set()
-        if hasattr(self, "_scheduler"):
-            self._scheduler.shutdown()
+        if self._scheduler is not None:
+            await self._scheduler.shutdown()
         if self.running.tasks:
             await asyncio.wait(self.running.tasks, timeout=30)
         for task in self.running.tasks:

@@ -50,13 +50,24 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     content = sub.add_parser("content", help="plans, campaigns and templates")
-    check = content.add_subparsers(metavar="ACTION").add_parser(
+    content_actions = content.add_subparsers(metavar="ACTION")
+    check = content_actions.add_parser(
         "check", help='validate; print "file:line: message" for each problem, exit 1 if any'
     )
     check.add_argument(
         "path", nargs="?", type=Path, help="a content folder (default: LOA_CONTENT_DIR)"
     )
     check.set_defaults(action=_content_check)
+    preview = content_actions.add_parser(
+        "preview", help="print a post as a platform shows it to an audience"
+    )
+    preview.add_argument("post", help="a post id from content/campaigns")
+    preview.add_argument(
+        "--audience", required=True, help="parents, teachers, … or phu_huynh, giao_vien, can_bo, …"
+    )
+    preview.add_argument("--platform", choices=["telegram", "zalo_bot"], default="telegram")
+    preview.add_argument("--content", type=Path, help="a content folder (default: LOA_CONTENT_DIR)")
+    preview.set_defaults(action=_content_preview)
 
     plan = sub.add_parser("plan", help="communication plans (kế hoạch)")
     imp = plan.add_subparsers(metavar="ACTION").add_parser(
@@ -122,6 +133,7 @@ def _db_upgrade(_: argparse.Namespace, settings: Settings) -> int:
 
 
 def _content_check(args: argparse.Namespace, settings: Settings) -> int:
+    from content.campaign import check_campaigns
     from content.plans import check_plans
     from content.templates import Templates
 
@@ -133,11 +145,32 @@ def _content_check(args: argparse.Namespace, settings: Settings) -> int:
     problems = Templates(folder / "templates").check() if has_templates else []
     if has_plans:
         problems += check_plans(folder / "plans")
+    if (folder / "campaigns").is_dir():
+        problems += check_campaigns(folder)
     for problem in problems:
         print(problem)
     if not problems:
         print(f"{folder}: content is valid")
     return 1 if problems else 0
+
+
+def _content_preview(args: argparse.Namespace, settings: Settings) -> int:
+    from content.campaign import Platform
+    from content.campaign.preview import PreviewError, preview
+
+    try:
+        print(
+            preview(
+                args.content or settings.content_dir,
+                args.post,
+                args.audience,
+                Platform(args.platform),
+            )
+        )
+    except PreviewError as e:
+        print(f"loa: {e}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _plan_import(args: argparse.Namespace, _: Settings) -> int:

@@ -154,6 +154,15 @@ class Feedback(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class Lease(SQLModel, table=True):
+    """Who may do a thing only one process should do (run the scheduler), and until when."""
+
+    __tablename__ = "leases"
+    name: str = Field(primary_key=True, max_length=64)
+    holder: str = Field(max_length=64)
+    expires_at: datetime
+
+
 def table_of(model: type[SQLModel]) -> Table:
     """The Core table of a model, for set-based statements (SQLModel hides it from typing)."""
     table: Table = model.__table__  # type: ignore[attr-defined]

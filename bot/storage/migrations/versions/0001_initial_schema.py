@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 20:32:52.853630
+Create Date: 2026-11-22 21:00:43.997697
 """
 
 from collections.abc import Sequence
@@ -35,6 +35,13 @@ def upgrade() -> None:
     with op.batch_alter_table("inbox", schema=None) as batch_op:
         batch_op.create_index("ix_inbox_unhandled", ["handled_at", "id"], unique=False)
 
+    op.create_table(
+        "leases",
+        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("holder", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("expires_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("name"),
+    )
     op.create_table(
         "occurrences",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -193,6 +200,7 @@ def downgrade() -> None:
     op.drop_table("units")
     op.drop_table("people")
     op.drop_table("occurrences")
+    op.drop_table("leases")
     with op.batch_alter_table("inbox", schema=None) as batch_op:
         batch_op.drop_index("ix_inbox_unhandled")
 

@@ -1,0 +1,82 @@
+"""When items are due: one occurrence, whatever fires twice or runs twice."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from sqlmodel import func, select
+
+from bot.services.broadcasts import Broadcast
+from bot.storage.db import Database
+from bot.storage.models import Chat, Delivery, Occurrence, utcnow
+from scheduler.runner import Scheduler
+
+
+async def one_chat(db: Database) -> int:
+    async with db.session() as s:
+        chat = Chat(platform="telegram", platform_chat_id="-1", type="group", audience="staff")
+        s.add(chat)
+        await s.commit()
+        assert chat.id is not None
+        return chat.id
+
+
+async def count(db: Database, model: type[Occurrence] | type[Delivery]) -> int:
+    async with db.session() as s:
+        return int((await s.exec(select(func.count()).select_from(model))).one())
+
+
+def item(key: str, in_seconds: float) -> Broadcast:
+    return Broadcast(
+        key=key, title="t", text="Họp phụ huynh", due_at=utcnow() + timedelta(seconds=in_seconds)
+    )
+
+
+async def test_two_schedulers_on_one_database_fire_once(any_db: Database) -> None:
+    chat = await one_chat(any_db)
+    fired: list[str] = []
+    first = Scheduler(any_db, on_enqueued=lambda: fired.append("first"), lease_renew_s=0.1)
+    second = Scheduler(any_db, on_enqueued=lambda: fired.append("second"), lease_renew_s=0.1)
+    first.start()
+    second.start()
+    try:
+        await asyncio.sleep(0.5)
+        assert [first.active, second.active].count(True) == 1, "exactly one runs the jobs"
+        for scheduler in (first, second):  # both processes know the same schedule
+            scheduler.broadcast_at(item("nq71:summary-1:20261122T0930", 0.3), [chat])
+        await asyncio.sleep(1.0)
+        assert len(fired) == 1
+        assert await count(any_db, Occurrence) == 1
+        assert await count(any_db, Delivery) == 1
+
+        # The active one stops: the standby takes over and runs what comes due next.
+        active, standby = (first, second) if first.active else (second, first)
+        await active.shutdown()
+        async with asyncio.timeout(5):
+            while not standby.active:
+                await asyncio.sleep(0.02)
+        standby.broadcast_at(item("nq71:summary-2:20261122T0931", 0.2), [chat])
+        await asyncio.sleep(0.8)
+        assert await count(any_db, Occurrence) == 2
+    finally:
+        await first.shutdown()
+        await second.shutdown()
+
+
+async def test_a_short_outage_catches_up_once_a_long_one_does_not(db: Database) -> None:
+    chat = await one_chat(db)
+    scheduler = Scheduler(
+        db, on_enqueued=lambda: None, misfire_grace=timedelta(hours=1), lease_renew_s=0.1
+    )
+    # Both were due while loa was down: one 10 minutes ago, one 3 hours ago.
+    scheduler.start()
+    try:
+        scheduler.broadcast_at(item("club:20261122T1630", -600), [chat])
+        scheduler.broadcast_at(item("club:20261122T1330", -3 * 3600), [chat])
+        await asyncio.sleep(0.8)
+        async with db.session() as s:
+            keys = (await s.exec(select(Occurrence.key))).all()
+        assert keys == ["club:20261122T1630"]
+    finally:
+        await scheduler.shutdown()

@@ -1,0 +1,58 @@
+"""`loa content preview`: one post as a platform would show it, for one audience."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from content.campaign.check import load_campaigns
+from content.campaign.render import Platform, RenderProblem, render
+from content.plans import Audience
+from content.templates import Templates
+
+# The names people at the ward use on the command line, besides the code's own.
+AUDIENCE_ALIASES = {
+    "phu_huynh": Audience.parents,
+    "hoc_sinh": Audience.students,
+    "giao_vien": Audience.teachers,
+    "nhan_vien": Audience.staff,
+    "can_bo": Audience.staff,
+    "can_bo_quan_ly": Audience.managers,
+    "lanh_dao": Audience.officials,
+    "can_bo_phuong": Audience.officials,
+    "cong_dong": Audience.community,
+    "doanh_nghiep": Audience.businesses,
+}
+
+
+class PreviewError(Exception):
+    pass
+
+
+def audience_named(name: str) -> Audience:
+    if name in AUDIENCE_ALIASES:
+        return AUDIENCE_ALIASES[name]
+    try:
+        return Audience(name)
+    except ValueError:
+        known = ", ".join([*AUDIENCE_ALIASES, *Audience])
+        raise PreviewError(f"unknown audience {name!r} (one of: {known})") from None
+
+
+def preview(folder: Path, post_id: str, audience: str, platform: Platform) -> str:
+    """The post's text and answers as `platform` shows them to `audience`."""
+    who = audience_named(audience)
+    loaded, _ = load_campaigns(folder)
+    posts = {p.id: p for item in loaded for p in item.campaign.posts}
+    post = posts.get(post_id)
+    if post is None:
+        known = ", ".join(sorted(posts)) or "none"
+        raise PreviewError(f"no post {post_id!r} in {folder / 'campaigns'} (posts: {known})")
+    if who not in post.audiences:
+        names = ", ".join(a.value for a in post.audiences)
+        raise PreviewError(f"post {post_id!r} is not for {who.value} (its audiences: {names})")
+    try:
+        shown = render(Templates(folder / "templates"), post, who.value, platform)
+    except RenderProblem as e:
+        raise PreviewError(f"{e.template}:{e.line or 1}: {e}") from None
+    row = "  ".join(f"[ {b.label} ]" for b in shown.buttons)
+    return f"{shown.text}\n\n{row}" if row else shown.text

@@ -13,7 +13,10 @@ from collections.abc import Callable
 
 # Pace a little under the nominal rate: request arrival times jitter by a few milliseconds,
 # and the platform counts arrivals, not departures.
-HEADROOM = 0.97
+HEADROOM = 0.975
+# However late sends bunch up after a stall of this process (a GC pause, a slow turn), no
+# one-second window holds more than this share of the limit.
+WINDOW_CAP = 0.985
 
 
 class Pacer:
@@ -28,6 +31,9 @@ class Pacer:
         self._interval = 1.0 / (per_second * HEADROOM) if per_second > 0 else 0.0
         self._clock = clock
         self._next = clock()  # the earliest free departure slot
+        # The last departures, as many as one window may hold (none kept without a limit).
+        self._departures: deque[float] = deque(maxlen=max(1, int(per_second * WINDOW_CAP)))
+        self._capped = per_second > 0
         self._promised = 0  # slots promised to claimed rows that have not acquired them yet
         self._paused_until = 0.0
 
@@ -68,7 +74,16 @@ class Pacer:
             # uvloop's timers tick in whole milliseconds and may wake us early: check again.
             while (early := slot - self._clock()) > 0:
                 await asyncio.sleep(early)
+            window = self._departures
+            while (
+                self._capped
+                and len(window) == window.maxlen
+                and (wait := window[0] + 1.0 - self._clock()) > 0
+            ):
+                await asyncio.sleep(wait)
             if self._paused_until <= self._clock():
+                if self._capped:
+                    window.append(self._clock())
                 return
             # A 429 arrived while this send waited: take a fresh slot after the pause.
 

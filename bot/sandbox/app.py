@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from types import TracebackType
 
 from aiohttp import web
@@ -147,6 +148,20 @@ async def serve(host: str = "127.0.0.1", port: int = 8081) -> None:
     url = await sb.start(host, port)
     print(f"loa sandbox on {url} (UI {url}/sandbox, Bot API base_url {url}/bot)", flush=True)
     try:
-        await asyncio.Event().wait()
+        await _freeze_long_lived()
     finally:
         await sb.stop()
+
+
+async def _freeze_long_lived(every: float = 1.0) -> None:
+    """Keep full garbage collections short, forever.
+
+    The sandbox stamps each call when it handles it, and its rate limits count those stamps.
+    A full collection over a large heap (thousands of chats, a long call log) pauses the
+    process for tens of milliseconds; the calls queued meanwhile would then be stamped as a
+    burst, as if the client had sent one. Freezing what survived the last second keeps each
+    collection to the newest objects.
+    """
+    while True:
+        await asyncio.sleep(every)
+        gc.freeze()

@@ -27,6 +27,7 @@ from bot.storage import deliveries
 from bot.storage.db import Database
 from bot.storage.migrate import upgrade
 from bot.web import create_web_app
+from content.check import check_content
 from content.templates import Templates
 from handlers import build_router
 from scheduler.runner import Scheduler
@@ -80,11 +81,11 @@ class App:
 
     async def start(self) -> Running:
         s = self.settings
-        problems = self.templates.check()
+        problems = check_content(s.content_dir)
         if problems:
             raise StartupError(
-                f"{len(problems)} broken template(s) in {s.content_dir}, first: {problems[0]} "
-                "(see all with `loa content check`)"
+                f"{len(problems)} problem(s) in the content at {s.content_dir}, first: "
+                f"{problems[0]} (see all with `loa content check`)"
             )
         await check_database(self.db)
         await upgrade(s.database_url)

@@ -133,20 +133,14 @@ def _db_upgrade(_: argparse.Namespace, settings: Settings) -> int:
 
 
 def _content_check(args: argparse.Namespace, settings: Settings) -> int:
-    from content.campaign import check_campaigns
-    from content.plans import check_plans
-    from content.templates import Templates
+    from content.check import NotContent, check_content
 
     folder = args.path or settings.content_dir
-    has_templates, has_plans = (folder / "templates").is_dir(), (folder / "plans").is_dir()
-    if not (has_templates or has_plans):
-        print(f"{folder}: not a content folder (no templates/ or plans/ inside)", file=sys.stderr)
+    try:
+        problems = check_content(folder)
+    except NotContent as e:
+        print(e, file=sys.stderr)
         return 1
-    problems = Templates(folder / "templates").check() if has_templates else []
-    if has_plans:
-        problems += check_plans(folder / "plans")
-    if (folder / "campaigns").is_dir():
-        problems += check_campaigns(folder)
     for problem in problems:
         print(problem)
     if not problems:

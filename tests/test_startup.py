@@ -122,11 +122,19 @@ def test_an_unreachable_database_is_one_clear_line(tmp_path: Path, command: list
     assert result.seconds < 20
 
 
-def test_a_broken_template_stops_the_start(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("broken", "text"),
+    [
+        ("templates/start.j2", "{% if name %}\nXin chào {{ name }}\n"),  # no endif
+        ("plans/viet-yen-nq71.yaml", "id: viet_yen_nq71\ntitle: [unclosed\n"),
+        ("campaigns/bac-kan-ngoai-ngu.yaml", "id: x\nplan: no_such_plan\ntitle: t\nposts: []\n"),
+    ],
+)
+def test_broken_content_stops_the_start(tmp_path: Path, broken: str, text: str) -> None:
     content = tmp_path / "content"
     shutil.copytree(REPO / "content", content)
-    start = content / "templates" / "start.j2"
-    start.write_text("{% if name %}\nXin chào {{ name }}\n", encoding="utf-8")  # no endif
+    start = content / broken
+    start.write_text(text, encoding="utf-8")
     result = loa(
         tmp_path,
         "run",

@@ -5,20 +5,20 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Literal, Self
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     Strict,
     StringConstraints,
-    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
+
+from content.yaml_files import ContentFileError, load_model
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=48)]
 
@@ -111,32 +111,16 @@ class Plan(_Model):
     reporting: list[CadenceName] = []
 
 
-class PlanFileError(Exception):
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
+class PlanFileError(ContentFileError):
+    pass
 
 
 def load_plan(path: Path) -> Plan:
     """Load and validate one plan file; raise PlanFileError with "file:line: message" lines."""
-    text = path.read_text(encoding="utf-8")
     try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as e:
-        line = e.problem_mark.line + 1 if e.problem_mark else 1
-        raise PlanFileError([f"{path}:{line}: {e.problem}"]) from e
-    if not isinstance(data, dict) or root is None:
-        raise PlanFileError([f"{path}:1: a plan file must be a mapping"])
-    try:
-        return Plan.model_validate(data)
-    except ValidationError as e:
-        problems = []
-        for err in e.errors():
-            where = ".".join(str(p) for p in err["loc"]) or "plan"
-            line = _line_of(root, err["loc"])
-            problems.append(f"{path}:{line}: {where}: {_message(err)}")
-        raise PlanFileError(problems) from e
+        return load_model(path, Plan, "plan")[0]
+    except ContentFileError as e:
+        raise PlanFileError(e.problems) from e
 
 
 def check_plans(folder: Path) -> list[str]:
@@ -153,36 +137,3 @@ def check_plans(folder: Path) -> list[str]:
             problems.append(f"{path}:1: id {plan.id!r} is already used by {seen[plan.id]}")
         seen[plan.id] = path
     return problems
-
-
-def _message(err: Any) -> str:
-    msg = str(err["msg"])
-    return msg.removeprefix("Value error, ")
-
-
-def _line_of(node: yaml.Node, loc: tuple[int | str, ...]) -> int:
-    """The 1-based line of the YAML node at `loc`: a missing key points at its parent mapping,
-    an unexpected or invalid key at the key itself."""
-    mark = node.start_mark
-    for i, part in enumerate(loc):
-        child: yaml.Node | None = None
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                if key.value == str(part):
-                    last = i == len(loc) - 1
-                    mark = key.start_mark if last and not _is_scalar(value) else value.start_mark
-                    child = value
-                    break
-        elif (
-            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
-        ):
-            child = node.value[part]
-            mark = child.start_mark
-        if child is None:
-            break
-        node = child
-    return mark.line + 1
-
-
-def _is_scalar(node: yaml.Node) -> bool:
-    return isinstance(node, yaml.ScalarNode)

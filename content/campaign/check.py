@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-from pydantic import ValidationError
 
 from content.campaign.render import (
     CALLBACK_MAX_BYTES,
@@ -20,14 +19,13 @@ from content.campaign.render import (
 )
 from content.campaign.schema import Campaign, Post
 from content.campaign.telegram_html import HtmlProblem, check_telegram_html
-from content.plans import Plan, PlanFileError, _line_of, _message, load_plan
+from content.plans import Plan, PlanFileError, load_plan
 from content.templates import Templates
+from content.yaml_files import ContentFileError, line_of, load_model
 
 
-class CampaignFileError(Exception):
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
+class CampaignFileError(ContentFileError):
+    pass
 
 
 @dataclass(frozen=True)
@@ -37,7 +35,7 @@ class LoadedCampaign:
     campaign: Campaign
 
     def line(self, *loc: int | str) -> int:
-        return _line_of(self.root, loc)
+        return line_of(self.root, loc)
 
     def where(self, index: int) -> str:
         """ "file:line" of the post at `index`."""
@@ -46,24 +44,11 @@ class LoadedCampaign:
 
 def load_campaign(path: Path) -> LoadedCampaign:
     """Load and validate one campaign file; raise CampaignFileError with "file:line: message"."""
-    text = path.read_text(encoding="utf-8")
     try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as e:
-        line = e.problem_mark.line + 1 if e.problem_mark else 1
-        raise CampaignFileError([f"{path}:{line}: {e.problem}"]) from e
-    if not isinstance(data, dict) or root is None:
-        raise CampaignFileError([f"{path}:1: a campaign file must be a mapping"])
-    try:
-        return LoadedCampaign(path, root, Campaign.model_validate(data))
-    except ValidationError as e:
-        problems = []
-        for err in e.errors():
-            loc = tuple(p for p in err["loc"] if not str(p).startswith("function-after"))
-            where = ".".join(str(p) for p in loc) or "campaign"
-            problems.append(f"{path}:{_line_of(root, loc)}: {where}: {_message(err)}")
-        raise CampaignFileError(problems) from e
+        campaign, root = load_model(path, Campaign, "campaign")
+    except ContentFileError as e:
+        raise CampaignFileError(e.problems) from e
+    return LoadedCampaign(path, root, campaign)
 
 
 def load_plans(folder: Path) -> dict[str, Plan]:

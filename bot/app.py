@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -36,6 +36,26 @@ log = logging.getLogger(__name__)
 
 # Sandbox mode's bot. The sandbox accepts any well-formed token; this one is not a secret.
 SANDBOX_TOKEN = "1000000001:loa-sandbox-token"
+
+
+def telegram_adapter(settings: Settings, api_url: str | None = None) -> TelegramAdapter:
+    """The Telegram adapter the settings describe (`api_url` overrides, e.g. the sandbox's)."""
+    token = settings.telegram_token.get_secret_value() if settings.telegram_token else SANDBOX_TOKEN
+    url = api_url or str(settings.telegram_api_url).rstrip("/")
+    return TelegramAdapter(token, url, pool_size=settings.sender_concurrency * 2)
+
+
+def build_sender(
+    settings: Settings, db: Database, adapters: Mapping[Platform, PlatformAdapter]
+) -> Sender:
+    return Sender(
+        db,
+        adapters,
+        concurrency=settings.sender_concurrency,
+        rates={Platform.TELEGRAM: settings.telegram_rate},
+        quiet_hours=settings.quiet,
+        tz=lambda t: t.astimezone(settings.tz),
+    )
 
 
 class StartupError(Exception):
@@ -95,24 +115,17 @@ class App:
                 "%d deliveries were in flight at the last stop: marked uncertain", recovered
             )
 
-        token, api_url = self._telegram_endpoint()
+        api_url = None
         if s.sandbox_mode:
             self.running.sandbox = Sandbox()
             async with _listening(s.web_host, s.sandbox_port, "LOA_SANDBOX_PORT"):
                 api_url = await self.running.sandbox.start(host=s.web_host, port=s.sandbox_port)
             self.running.urls["sandbox"] = f"{api_url}/sandbox"
-        telegram = TelegramAdapter(token, api_url, pool_size=s.sender_concurrency * 2)
+        telegram = telegram_adapter(s, api_url)
         await telegram.start()
         self.adapters[Platform.TELEGRAM] = telegram
 
-        sender = Sender(
-            self.db,
-            self.adapters,
-            concurrency=s.sender_concurrency,
-            rates={Platform.TELEGRAM: s.telegram_rate},
-            quiet_hours=s.quiet,
-            tz=lambda t: t.astimezone(s.tz),
-        )
+        sender = build_sender(s, self.db, self.adapters)
         inbox = Inbox(self.db, self.adapters, build_router(), templates=self.templates)
         scheduler = Scheduler(self.db, on_enqueued=sender.wake)
 
@@ -141,10 +154,13 @@ class App:
         scheduler.start()
         self._scheduler = scheduler
 
-        if s.sandbox_mode:
-            assert self.running.sandbox is not None
+        if api_url is not None:  # sandbox mode: loa talks to its own sandbox
             ward = await demo.seed(
-                self.db, api_url, telegram, int(telegram.bot_id), self.templates.render
+                self.db,
+                api_url,
+                telegram,
+                int(telegram.bot_id),
+                self.templates.render,
             )
             scheduler.broadcast_at(ward.sample, ward.parent_chat_ids)
             self.running.urls["sample item due"] = _local(ward.sample.due_at, s)
@@ -184,11 +200,6 @@ class App:
         await self.stopping.wait()
         print("loa is stopping: finishing the sends in flight…", flush=True)
         await self.stop()
-
-    def _telegram_endpoint(self) -> tuple[str, str]:
-        s = self.settings
-        token = s.telegram_token.get_secret_value() if s.telegram_token else SANDBOX_TOKEN
-        return token, str(s.telegram_api_url).rstrip("/")
 
     def _spawn(self, coroutine: Any) -> None:
         self.running.tasks.append(asyncio.create_task(coroutine))

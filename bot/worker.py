@@ -11,11 +11,9 @@ import asyncio
 import signal
 import sys
 
-from bot.app import SANDBOX_TOKEN, StartupError, check_database
+from bot.app import StartupError, build_sender, check_database, telegram_adapter
 from bot.config import ConfigError, Settings, load_settings
-from bot.delivery.sender import Sender
 from bot.domain import Platform
-from bot.platforms.telegram import TelegramAdapter
 from bot.runtime import configure_logging, run
 from bot.storage import deliveries
 from bot.storage.db import Database
@@ -25,23 +23,13 @@ async def run_sender(settings: Settings) -> None:
     db = Database(settings.database_url)
     await check_database(db)
     await deliveries.recover_in_flight(db)
-    token = settings.telegram_token.get_secret_value() if settings.telegram_token else SANDBOX_TOKEN
-    adapter = TelegramAdapter(
-        token, str(settings.telegram_api_url).rstrip("/"), pool_size=settings.sender_concurrency * 2
-    )
+    adapter = telegram_adapter(settings)
     await adapter.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    sender = Sender(
-        db,
-        {Platform.TELEGRAM: adapter},
-        concurrency=settings.sender_concurrency,
-        rates={Platform.TELEGRAM: settings.telegram_rate},
-        quiet_hours=settings.quiet,
-        tz=lambda t: t.astimezone(settings.tz),
-    )
+    sender = build_sender(settings, db, {Platform.TELEGRAM: adapter})
     print("sender ready", flush=True)
     try:
         await sender.run(stop)

@@ -10,7 +10,7 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.schedulers.base import STATE_RUNNING
@@ -99,10 +99,6 @@ class Scheduler:
             id=broadcast.key,
             replace_existing=True,
         )
-
-    def next_run(self, job_id: str) -> datetime | None:
-        job = self._aps.get_job(job_id)
-        return None if job is None else job.next_run_time
 
     async def _enqueue(self, broadcast: Broadcast, chat_ids: list[int]) -> None:
         occurrence = await enqueue(self._db, broadcast, chat_ids)

@@ -259,17 +259,6 @@ async def expire(db: Database, *, now: datetime | None = None) -> int:
     return int(result.rowcount or 0)
 
 
-async def next_due_at(db: Database, platform: str) -> datetime | None:
-    """When the earliest waiting delivery of a platform becomes due (None: nothing waits)."""
-    async with db.reading() as conn:
-        value = await conn.scalar(
-            select(func.min(_delivery.c.next_attempt_at)).where(
-                _delivery.c.platform == platform, _delivery.c.status.in_(_DUE)
-            )
-        )
-    return value if isinstance(value, datetime) else None
-
-
 async def status_counts(db: Database, occurrence_id: int | None = None) -> dict[str, int]:
     query = select(_delivery.c.status, func.count()).group_by(_delivery.c.status)
     if occurrence_id is not None:

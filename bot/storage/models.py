@@ -22,7 +22,11 @@ class Unit(SQLModel, table=True):
     code: str = Field(unique=True, max_length=64)
     name: str = Field(max_length=200)
     kind: str = Field(max_length=32)  # ward, department, school, class, residential_group
-    parent_id: int | None = Field(default=None, foreign_key="units.id")
+    level: str | None = Field(default=None, max_length=16)  # schools: mam_non, tieu_hoc, thcs
+    parent_id: int | None = Field(default=None, foreign_key="units.id", index=True)
+    # "file": kept by units.yaml (gone from the file → inactive); "chat": added by an official
+    source: str = Field(default="file", max_length=8)
+    active: bool = True
 
 
 class Chat(SQLModel, table=True):
@@ -40,6 +44,9 @@ class Chat(SQLModel, table=True):
     active: bool = True
     member_count: int | None = None
     member_count_at: datetime | None = None
+    added_by: int | None = Field(default=None, foreign_key="people.id")  # who added the bot
+    bound_by: int | None = Field(default=None, foreign_key="people.id")
+    bound_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -59,6 +66,13 @@ class Occurrence(SQLModel, table=True):
     due_at: datetime
     valid_until: datetime | None = None
     urgent: bool = False  # may pass parents' quiet hours
+    kind: str | None = Field(default=None, max_length=32)  # the post's kind: quiz, reminder, ...
+    # What answers mean: {"answer": 1, "options": [...]} for a quiz, {"options": [...]} for RSVP
+    meta: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
+    )
+    source: str | None = Field(default=None, max_length=200)  # campaign/post, announcement:id
+    missed_at: datetime | None = None  # its time passed beyond the misfire grace: not sent
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -129,7 +143,8 @@ class InboxUpdate(SQLModel, table=True):
 
 
 class Person(SQLModel, table=True):
-    """Someone loa has met on a platform. Kept to the minimum: id, display name."""
+    """Someone loa has met on a platform. Kept to the minimum: id, display name, roles.
+    /xoadulieu deletes the row; what referred to it keeps only anonymous counts."""
 
     __tablename__ = "people"
     __table_args__ = (UniqueConstraint("platform", "platform_user_id"),)
@@ -137,7 +152,95 @@ class Person(SQLModel, table=True):
     platform: str = Field(max_length=16)
     platform_user_id: str = Field(max_length=64)
     display_name: str = Field(default="", max_length=255)
+    notice_at: datetime | None = None  # when the privacy notice was shown
+    wrong_codes: int = 0  # wrong invite codes typed since `wrong_codes_since` (throttling)
+    wrong_codes_since: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class RoleName(StrEnum):
+    OFFICIAL = "official"
+    SCHOOL_ADMIN = "school_admin"
+    TEACHER = "teacher"
+    PARENT = "parent"
+    COMMUNITY = "community"
+
+
+class Role(SQLModel, table=True):
+    """A person's role in a unit. One person may hold several (a teacher who is a parent)."""
+
+    __tablename__ = "roles"
+    __table_args__ = (UniqueConstraint("person_id", "role", "unit_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="people.id", index=True)
+    role: str = Field(max_length=16)
+    unit_id: int = Field(foreign_key="units.id", index=True)
+    invite_id: int | None = Field(default=None, foreign_key="invites.id")
+    granted_at: datetime = Field(default_factory=utcnow)
+
+
+class Invite(SQLModel, table=True):
+    """An invite code for a role in a unit. Only the code's SHA-256 is kept: a copy of the
+    database does not hold codes anyone could use."""
+
+    __tablename__ = "invites"
+    id: int | None = Field(default=None, primary_key=True)
+    code_hash: str = Field(unique=True, max_length=64)
+    role: str = Field(max_length=16)
+    unit_id: int = Field(foreign_key="units.id")
+    created_by: int | None = Field(default=None, foreign_key="people.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    max_uses: int = 1
+    uses: int = 0
+    revoked_at: datetime | None = None
+
+
+class Conversation(SQLModel, table=True):
+    """Where a person is in a multi-step flow in private chat (composing an announcement)."""
+
+    __tablename__ = "conversations"
+    person_id: int = Field(foreign_key="people.id", primary_key=True)
+    flow: str = Field(max_length=32)
+    state: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Announcement(SQLModel, table=True):
+    """An official's announcement: composed, approved by a second official, then enqueued."""
+
+    __tablename__ = "announcements"
+    id: int | None = Field(default=None, primary_key=True)
+    author_id: int | None = Field(default=None, foreign_key="people.id")
+    text: str  # Telegram-HTML subset, escaped from what the official wrote
+    audiences: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    unit_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    urgent: bool = False
+    due_at: datetime | None = None  # None: as soon as it is approved
+    status: str = Field(default="draft", max_length=16)  # draft pending approved rejected
+    approved_by: int | None = Field(default=None, foreign_key="people.id")
+    approved_at: datetime | None = None
+    occurrence_id: int | None = Field(default=None, foreign_key="occurrences.id")
+    progress_chat: str | None = Field(default=None, max_length=64)  # platform chat id
+    progress_message: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Task(SQLModel, table=True):
+    """A "06 rõ" duty from a plan: who, what, by when, what result; reminded, answered."""
+
+    __tablename__ = "tasks"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, max_length=200)  # plan id + duty index: stable across loads
+    plan: str = Field(max_length=64)
+    title: str
+    owner_unit_id: int | None = Field(default=None, foreign_key="units.id")
+    deadline: datetime | None = None
+    expected_result: str = ""
+    reminded_at: datetime | None = None
+    result: str | None = None  # free text, kept under the free-text retention
+    result_by: int | None = Field(default=None, foreign_key="people.id")
+    result_at: datetime | None = None
 
 
 class Feedback(SQLModel, table=True):

@@ -22,13 +22,17 @@ from bot.inbox import Inbox
 from bot.platforms.base import PlatformAdapter
 from bot.platforms.telegram import TelegramAdapter
 from bot.sandbox import Sandbox
-from bot.services import demo
+from bot.services import campaigns, demo
+from bot.services.announcements import ProgressReporter
+from bot.services.units import sync_units
 from bot.storage import deliveries
 from bot.storage.db import Database
 from bot.storage.migrate import upgrade
+from bot.storage.models import utcnow
 from bot.web import create_web_app
 from content.check import check_content
 from content.templates import Templates
+from content.units import UNITS_FILE, load_units
 from handlers import build_router
 from scheduler.runner import Scheduler
 
@@ -127,7 +131,9 @@ class App:
 
         sender = build_sender(s, self.db, self.adapters)
         inbox = Inbox(self.db, self.adapters, build_router(), templates=self.templates)
-        scheduler = Scheduler(self.db, on_enqueued=sender.wake)
+        scheduler = Scheduler(
+            self.db, on_enqueued=sender.wake, misfire_grace=s.misfire_grace_period
+        )
 
         web_app = create_web_app(
             db=self.db,
@@ -143,6 +149,12 @@ class App:
         self.running.urls["web"] = f"http://{s.web_host}:{s.web_port}"
         self.running.urls["health"] = f"http://{s.web_host}:{s.web_port}/healthz"
 
+        # After the ports: a start that fails on a port says one line only.
+        units_file = s.content_dir / UNITS_FILE
+        if units_file.is_file():
+            active = await sync_units(self.db, load_units(units_file))
+            log.info("units: %d active, from %s and from officials in chat", active, units_file)
+
         if s.webhook_base_url and s.webhook_secret:
             hook = str(s.webhook_base_url).rstrip("/") + "/webhook/telegram"
             await telegram.set_webhook(hook, s.webhook_secret.get_secret_value())
@@ -151,8 +163,11 @@ class App:
             self._spawn(inbox.poll_forever(Platform.TELEGRAM, self.stopping))
         self._spawn(inbox.run(self.stopping))
         self._spawn(sender.run(self.stopping))
+        progress = ProgressReporter(self.db, self.adapters, self.templates)
+        self._spawn(progress.run(self.stopping))
         scheduler.start()
         self._scheduler = scheduler
+        await campaigns.schedule_all(self.db, scheduler, s.content_dir, self.templates, utcnow())
 
         if api_url is not None:  # sandbox mode: loa talks to its own sandbox
             ward = await demo.seed(
@@ -164,6 +179,11 @@ class App:
             )
             scheduler.broadcast_at(ward.sample, ward.parent_chat_ids)
             self.running.urls["sample item due"] = _local(ward.sample.due_at, s)
+            if ward.official is not None:
+                name, code = ward.official
+                self.running.urls["staff commands"] = (
+                    f"in the sandbox UI, open the chat of «{name}» and send /start {code}"
+                )
         return self.running
 
     async def stop(self) -> None:

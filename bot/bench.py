@@ -26,7 +26,7 @@ from bot.services.broadcasts import Broadcast, enqueue
 from bot.storage import deliveries
 from bot.storage.db import Database
 from bot.storage.migrate import upgrade
-from bot.storage.models import Chat, table_of
+from bot.storage.models import Chat, table_of, utcnow
 
 UNFINISHED = ("pending", "retry_wait", "in_flight")
 
@@ -129,6 +129,7 @@ async def _register(db: Database, platform_ids: list[int]) -> list[int]:
             "audience": "staff",
             "active": True,
             "member_count": 1,
+            "member_count_at": utcnow(),
         }
         for i, p in enumerate(platform_ids)
     ]

@@ -77,6 +77,19 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("-o", "--out", type=Path, help="write the draft here (default: stdout)")
     imp.set_defaults(action=_plan_import)
 
+    invite = sub.add_parser(
+        "invite", help="print an invite code and its link: how an operator brings in an official"
+    )
+    invite.add_argument(
+        "--role",
+        required=True,
+        choices=["official", "school_admin", "teacher", "parent", "community"],
+    )
+    invite.add_argument("--unit", required=True, help="a unit code from units.yaml")
+    invite.add_argument("--uses", type=int, help="how many people may join with it")
+    invite.add_argument("--days", type=int, default=14, help="days it stays valid (default 14)")
+    invite.set_defaults(action=_invite)
+
     bench = sub.add_parser("bench", help="benchmarks; each prints one JSON object")
     kinds = bench.add_subparsers(metavar="BENCH")
     broadcast = kinds.add_parser("broadcast", help="send one item to N chats through a sandbox")
@@ -130,6 +143,53 @@ def _db_upgrade(_: argparse.Namespace, settings: Settings) -> int:
         return 1
     print("database is at the newest schema")
     return 0
+
+
+def _invite(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import StartupError, check_database, telegram_adapter
+    from bot.services import invites
+    from bot.services.units import ids_by_code, sync_units
+    from bot.storage.db import Database
+    from bot.storage.migrate import upgrade
+    from bot.storage.models import RoleName
+    from content.units import UNITS_FILE, load_units
+    from content.yaml_files import ContentFileError
+
+    async def go() -> int:
+        db = Database(settings.database_url)
+        try:
+            await check_database(db)
+            await upgrade(settings.database_url)
+            if (settings.content_dir / UNITS_FILE).is_file():
+                await sync_units(db, load_units(settings.content_dir / UNITS_FILE))
+            async with db.session() as session:
+                unit = (await ids_by_code(session, [args.unit])).get(args.unit)
+                if unit is None:
+                    print(f"loa: no active unit {args.unit!r} (see {UNITS_FILE})", file=sys.stderr)
+                    return 1
+                invite, code = await invites.create(
+                    session, RoleName(args.role), unit, None, uses=args.uses, days=args.days
+                )
+                await session.commit()
+        finally:
+            await db.dispose()
+        link = "none: without LOA_TELEGRAM_TOKEN the person sends the code to the bot"
+        if settings.telegram_token is not None:
+            telegram = telegram_adapter(settings, None)
+            await telegram.start()
+            link = str(telegram.start_link(code))
+            await telegram.stop()
+        expires = invite.expires_at.astimezone(settings.tz)
+        print(f"code:    {code}\nlink:    {link}")
+        print(f"role:    {args.role} of {args.unit}, {invite.max_uses} use(s)")
+        print(f"expires: {expires:%Y-%m-%d %H:%M} ({settings.timezone})")
+        return 0
+
+    try:
+        return run(go())
+    except (StartupError, ContentFileError, ValueError) as e:
+        print(f"loa: {e}", file=sys.stderr)
+        return 1
 
 
 def _content_check(args: argparse.Namespace, settings: Settings) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import time
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -13,6 +13,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+_DURATION = re.compile(r"^(\d+)([smh]?)$")
+_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600}
 
 
 class ConfigError(Exception):
@@ -43,6 +45,17 @@ class QuietHours:
         return f"{self.start:%H:%M}-{self.end:%H:%M}"
 
 
+def parse_duration(value: str) -> timedelta:
+    """ "3600", "90s", "30m" or "1h": at least 1 second, at most 24 hours."""
+    match = _DURATION.match(value.strip().lower())
+    if match is None:
+        raise ValueError('expected seconds or a number with s, m or h, for example "1h"')
+    seconds = int(match.group(1)) * _SECONDS[match.group(2)]
+    if not 1 <= seconds <= 24 * 3600:
+        raise ValueError("expected between 1 second and 24 hours")
+    return timedelta(seconds=seconds)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="LOA_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
@@ -65,6 +78,9 @@ class Settings(BaseSettings):
     # 1000/s. Unset keeps the adapter's own limit; 0 lifts it (only for a local Bot API peer).
     telegram_rate: Annotated[float, Field(ge=0, le=1000)] | None = None
     log_level: str = "INFO"
+    # How late a scheduled post may still go out (after a restart or an outage); later than
+    # this it is recorded as missed instead.
+    misfire_grace: str = "1h"
 
     @field_validator("database_url")
     @classmethod
@@ -111,6 +127,12 @@ class Settings(BaseSettings):
         QuietHours.parse(v)
         return v
 
+    @field_validator("misfire_grace")
+    @classmethod
+    def _grace(cls, v: str) -> str:
+        parse_duration(v)
+        return v
+
     @field_validator("content_dir")
     @classmethod
     def _content_dir(cls, v: Path) -> Path:
@@ -125,6 +147,10 @@ class Settings(BaseSettings):
     @property
     def quiet(self) -> QuietHours:
         return QuietHours.parse(self.quiet_hours)
+
+    @property
+    def misfire_grace_period(self) -> timedelta:
+        return parse_duration(self.misfire_grace)
 
     @property
     def sandbox_mode(self) -> bool:

@@ -3,7 +3,8 @@ handled once, in arrival order, by the router.
 
 Handling is at least once: a crash between a handler's commit and the row being marked handled
 runs the handler again, so handlers are idempotent (see handlers/ack.py).
-Logs name the platform, the update key and exception types only, never message text or names.
+Logs name the platform, the update key and exception types only, never message text or names;
+a handled row keeps no payload.
 """
 
 from __future__ import annotations
@@ -144,8 +145,10 @@ class Inbox:
             log.warning("inbox: %s: could not tell the sender: %s", where, type(e).__name__)
 
     async def _finish(self, row_id: int, attempts: int, error: str | None) -> None:
+        """Mark the row handled and drop its payload: what people wrote, and who they are, is
+        not kept once handled (the key stays, to recognise the update if it comes again)."""
         self._not_before.pop(row_id, None)
-        await self._update(row_id, handled_at=utcnow(), attempts=attempts, error=error)
+        await self._update(row_id, handled_at=utcnow(), attempts=attempts, error=error, payload={})
 
     async def _update(self, row_id: int, **values: Any) -> None:
         async with self.db.session() as session:

@@ -1,4 +1,5 @@
-"""Every problem of a content folder — templates, plans, campaigns — as "file:line: message"."""
+"""Every problem of a content folder — templates, plans, campaigns, units — as
+"file:line: message"."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ class NotContent(Exception):
 
 
 def check_content(folder: Path) -> list[str]:
+    from content.blackouts import FILE, check_blackouts
     from content.campaign import check_campaigns
     from content.plans import check_plans
     from content.templates import Templates
+    from content.units import check_units, unknown_unit_references
 
     parts = {name: (folder / name).is_dir() for name in ("templates", "plans", "campaigns")}
     if not any(parts.values()):
@@ -20,6 +23,10 @@ def check_content(folder: Path) -> list[str]:
     problems = Templates(folder / "templates").check() if parts["templates"] else []
     if parts["plans"]:
         problems += check_plans(folder / "plans")
+    problems += check_units(folder)
     if parts["campaigns"]:
         problems += check_campaigns(folder)
+        problems += unknown_unit_references(folder)
+    if (folder / FILE).is_file():
+        problems += check_blackouts(folder)
     return problems

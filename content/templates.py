@@ -42,6 +42,13 @@ def vn_date(value: date, zone: ZoneInfo | str | None = None, *, nd30: bool = Fal
     return f"ngày {day} tháng {month} năm {value.year}"
 
 
+def vn_time(value: datetime, zone: ZoneInfo | str | None = None) -> str:
+    """ "07:30 ngày 25 tháng 11 năm 2026", in `zone` (naive datetimes are UTC)."""
+    tz = ZoneInfo(zone) if isinstance(zone, str) else zone or ZoneInfo(DEFAULT_TIMEZONE)
+    local = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(tz)
+    return f"{local:%H:%M} {vn_date(local, tz)}"
+
+
 def vn_number(value: int | float | Decimal, decimals: int | None = None) -> str:
     """1234567 → "1.234.567"; 92.5 → "92,5" (dot groups thousands, comma marks decimals).
 
@@ -77,6 +84,7 @@ class Templates:
         )
         self.env.filters["vn_date"] = self._vn_date
         self.env.filters["vn_number"] = vn_number
+        self.env.filters["vn_time"] = lambda value: vn_time(value, self.timezone)
 
     def _vn_date(self, value: date, zone: ZoneInfo | str | None = None, nd30: bool = False) -> str:
         return vn_date(value, zone or self.timezone, nd30=nd30)

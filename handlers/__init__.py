@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from handlers import ack, start
+from handlers import (
+    ack,
+    announcements,
+    answers,
+    groups,
+    invites,
+    privacy,
+    start,
+    typed,
+    units,
+)
 from handlers.router import Context, Dispatcher, Router
 
 __all__ = ["Context", "Dispatcher", "Router", "build_router"]
@@ -10,6 +20,6 @@ __all__ = ["Context", "Dispatcher", "Router", "build_router"]
 
 def build_router() -> Router:
     router = Router()
-    for feature in (start, ack):
+    for feature in (privacy, start, invites, groups, units, announcements, ack, answers, typed):
         router.include(feature.router())
     return router

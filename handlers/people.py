@@ -31,6 +31,18 @@ async def upsert_person(
     return person_id
 
 
+async def find_person(
+    session: AsyncSession, platform: Platform, user: PlatformUser | None
+) -> Person | None:
+    """The person behind `user` if loa has met them (never creates one)."""
+    if user is None:
+        return None
+    query = select(Person).where(
+        Person.platform == platform.value, Person.platform_user_id == user.id
+    )
+    return (await session.exec(query)).first()
+
+
 async def chat_pk(
     session: AsyncSession, platform: Platform, platform_chat_id: str | None
 ) -> int | None:

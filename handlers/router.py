@@ -8,7 +8,9 @@ Matching rules:
   private chats only: in a group, what people write to each other is not for loa;
 - other messages go to an `event(EventKind.MESSAGE)` handler if one is registered (it decides);
 - button data "<prefix>:<args>" goes to the prefix's handler; an unmatched tap is still answered
-  so the person's spinner stops.
+  so the person's spinner stops;
+- `first` handlers run before the matched one, for every event (the privacy notice on a first
+  private contact).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from bot.domain import ChatType, EventKind, InboundEvent, OutboundMessage
+from bot.domain import Button, ChatType, EventKind, InboundEvent, OutboundMessage
 from bot.platforms.base import PlatformAdapter, SendError, SendResult
 from bot.storage.db import Database
 from bot.text import fold_phrase
@@ -44,17 +46,34 @@ class Context:
     def is_private(self) -> bool:
         return self.event.chat_type is ChatType.PRIVATE
 
-    async def reply(self, template_name: str, /, **values: object) -> SendResult:
+    async def reply(
+        self, template_name: str, /, *, buttons: tuple[Button, ...] = (), **values: object
+    ) -> SendResult:
         """Send the rendered template to the event's chat (as a reply to it in a group)."""
         if self.event.chat_id is None:
             raise ValueError(f"a {self.event.kind} event has no chat to reply to")
-        in_group = self.event.chat_type is ChatType.GROUP
+        in_group = self.event.chat_type is ChatType.GROUP and self.event.kind is EventKind.MESSAGE
         message = OutboundMessage(
             chat_id=self.event.chat_id,
             text=self.templates.render(template_name, **values),
+            buttons=buttons,
             reply_to_message_id=self.event.message_id if in_group else None,
         )
         return await self.adapter.send(message)
+
+    async def edit(
+        self, template_name: str, /, *, buttons: tuple[Button, ...] = (), **values: object
+    ) -> None:
+        """Replace the message whose button was tapped (its old buttons go, `buttons` come);
+        where a platform cannot edit, send the text as a new message."""
+        text = self.templates.render(template_name, **values)
+        chat, message = self.event.chat_id, self.event.message_id
+        if chat is None:
+            raise ValueError(f"a {self.event.kind} event has no chat to answer in")
+        if message is None or not self.adapter.capabilities.edit:
+            await self.adapter.send(OutboundMessage(chat, text, buttons))
+            return
+        await self.adapter.edit_text(chat, message, text, buttons)
 
     async def answer_button(self, template_name: str | None = None, /, **values: object) -> None:
         """Answer the tap with a short note only the tapper sees (or silently, without a
@@ -62,7 +81,8 @@ class Context:
         Best effort: a late or refused answer is logged, not raised."""
         if self.event.callback_id is None:
             if template_name is not None and self.event.chat_id is not None:
-                await self.reply(template_name, **values)
+                note = self.templates.render(template_name, **values)
+                await self.adapter.send(OutboundMessage(self.event.chat_id, note))
             return
         text = (
             None if template_name is None else self.templates.render_plain(template_name, **values)
@@ -88,6 +108,12 @@ class Router:
         self._buttons: dict[str, Handler] = {}
         self._kinds: dict[EventKind, Handler] = {}
         self._unknown_command: Handler | None = None
+        self._first: list[Handler] = []
+
+    def first(self, handler: Handler) -> Handler:
+        """Run `handler` before whatever handles an event, for every event."""
+        self._first.append(handler)
+        return handler
 
     def command(self, *names: str) -> Callable[[Handler], Handler]:
         return self._registrar(self._commands, [n.lower().lstrip("/") for n in names])
@@ -121,6 +147,11 @@ class Router:
             self.event(kind)(handler)
         if other._unknown_command is not None:
             self.unknown_command(other._unknown_command)
+        self._first.extend(other._first)
+
+    @property
+    def firsts(self) -> tuple[Handler, ...]:
+        return tuple(self._first)
 
     def match(self, event: InboundEvent) -> Match | None:
         """The handler for `event`, or None when loa has nothing to do with it."""
@@ -161,6 +192,8 @@ class Dispatcher:
         self.templates = templates
 
     async def dispatch(self, event: InboundEvent, adapter: PlatformAdapter) -> None:
+        for handler in self.router.firsts:
+            await handler(self._context(event, adapter))
         match = self.router.match(event)
         if match is None:
             if event.kind is EventKind.BUTTON:

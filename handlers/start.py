@@ -1,17 +1,29 @@
-"""/start (welcome and privacy notice), /help and /huongdan, and typed "trợ giúp"."""
+"""/start (welcome and privacy notice, or an invite code from a link), /help and /huongdan
+(what this person's roles may do), and typed "trợ giúp"."""
 
 from __future__ import annotations
 
+from bot.services import invites
+from bot.services.permissions import roles_of
+from handlers.invites import join
+from handlers.people import find_person
 from handlers.router import Context, Router
 
 
 async def start(ctx: Context) -> None:
     user = ctx.event.user
+    code = invites.normalize(ctx.args) if ctx.args else None
+    if ctx.args and ctx.is_private and user is not None:
+        await join(ctx, code or ctx.args)
+        return
     await ctx.reply("start", name=user.name if user else "")
 
 
 async def help_(ctx: Context) -> None:
-    await ctx.reply("help")
+    async with ctx.db.session() as session:
+        person = await find_person(session, ctx.event.platform, ctx.event.user)
+        roles = {r.role for r in await roles_of(session, person.id if person else None)}
+    await ctx.reply("help", roles=roles)
 
 
 async def unknown_command(ctx: Context) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from datetime import time
+from datetime import time, timedelta
 from pathlib import Path
 
 import pytest
@@ -79,6 +79,19 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     assert not settings.sandbox_mode
 
 
+@pytest.mark.parametrize(
+    ("value", "grace"),
+    [("3600", timedelta(hours=1)), ("90s", timedelta(seconds=90)), ("30m", timedelta(minutes=30)),
+     ("2H", timedelta(hours=2)), (" 45 ", timedelta(seconds=45))],
+)  # fmt: skip
+def test_misfire_grace_in_seconds_or_with_a_unit(
+    monkeypatch: pytest.MonkeyPatch, value: str, grace: timedelta
+) -> None:
+    assert load_settings().misfire_grace_period == timedelta(hours=1)  # the default
+    monkeypatch.setenv("LOA_MISFIRE_GRACE", value)
+    assert load_settings().misfire_grace_period == grace
+
+
 def test_a_dotenv_file_is_read_and_the_environment_wins(
     monkeypatch: pytest.MonkeyPatch, clean_environment: Path
 ) -> None:
@@ -110,6 +123,10 @@ def test_a_dotenv_file_is_read_and_the_environment_wins(
         ("LOA_DATABASE_URL", "postgresql://u@h/db"),
         ("LOA_TELEGRAM_TOKEN", "not-a-token"),
         ("LOA_WEBHOOK_SECRET", "white space"),
+        ("LOA_MISFIRE_GRACE", "1 hour"),
+        ("LOA_MISFIRE_GRACE", "0"),
+        ("LOA_MISFIRE_GRACE", "25h"),
+        ("LOA_MISFIRE_GRACE", "-5m"),
     ],
 )
 def test_a_wrong_value_raises_one_line_naming_the_variable(

@@ -156,13 +156,24 @@ async def test_webhook_with_secret_and_retried_delivery_handled_once(
         await loa.sandbox.call(
             "POST", f"chats/{loa.parent}/messages", {"user_id": loa.parent, "text": "trợ giúp"}
         )
-        [help_text] = await loa.bot_messages(loa.parent)
+        notice, help_text = await loa.bot_messages(loa.parent, at_least=2)
+        assert notice.startswith("Về dữ liệu cá nhân"), "first contact: the privacy notice"
         assert help_text.startswith("Hướng dẫn sử dụng")
         # The platform retries what it thinks failed: the same update twice is handled once.
         async with db.session() as s:
             stored = (await s.exec(select(InboxUpdate).order_by(InboxUpdate.id.desc()))).first()  # type: ignore[union-attr]
-        assert stored is not None and "message" in stored.payload
-        update = stored.payload
+        assert stored is not None and stored.handled_at is not None
+        assert stored.payload == {}, "a handled update keeps no payload (who, what they wrote)"
+        update = {
+            "update_id": int(stored.key),
+            "message": {
+                "message_id": 1,
+                "date": 0,
+                "chat": {"id": loa.parent, "type": "private", "first_name": "Bình"},
+                "from": {"id": loa.parent, "is_bot": False, "first_name": "Bình"},
+                "text": "trợ giúp",
+            },
+        }
         async with aiohttp.ClientSession() as http:
             for _ in range(2):
                 async with http.post(
@@ -178,7 +189,7 @@ async def test_webhook_with_secret_and_retried_delivery_handled_once(
             ) as r:
                 assert r.status == 403
         await asyncio.sleep(0.5)
-        assert len(await loa.bot_messages(loa.parent)) == 1
+        assert len(await loa.bot_messages(loa.parent)) == 2
     finally:
         stop.set()
         await asyncio.wait_for(processing, 10)

@@ -64,7 +64,7 @@ async def test_two_schedulers_on_one_database_fire_once(any_db: Database) -> Non
         await second.shutdown()
 
 
-async def test_a_short_outage_catches_up_once_a_long_one_does_not(db: Database) -> None:
+async def test_a_short_outage_catches_up_once_a_long_one_is_recorded_missed(db: Database) -> None:
     chat = await one_chat(db)
     scheduler = Scheduler(
         db, on_enqueued=lambda: None, misfire_grace=timedelta(hours=1), lease_renew_s=0.1
@@ -76,7 +76,11 @@ async def test_a_short_outage_catches_up_once_a_long_one_does_not(db: Database) 
         scheduler.broadcast_at(item("club:20261122T1330", -3 * 3600), [chat])
         await asyncio.sleep(0.8)
         async with db.session() as s:
-            keys = (await s.exec(select(Occurrence.key))).all()
-        assert keys == ["club:20261122T1630"]
+            rows = (await s.exec(select(Occurrence).order_by(Occurrence.key))).all()
+            delivered = (await s.exec(select(Delivery.occurrence_id))).all()
+        late, caught_up = rows
+        assert (late.key, caught_up.key) == ("club:20261122T1330", "club:20261122T1630")
+        assert caught_up.missed_at is None and late.missed_at is not None
+        assert delivered == [caught_up.id], "a missed occurrence is recorded, never sent"
     finally:
         await scheduler.shutdown()

@@ -30,6 +30,7 @@ from bot.platforms.base import (
     PlatformAdapter,
     RateLimited,
     Retryable,
+    SendError,
 )
 from bot.storage import deliveries
 from bot.storage.db import Database
@@ -46,6 +47,7 @@ IDLE_POLL_S = 0.5
 CLAIM_AHEAD_S = 0.05  # claim rows this far ahead of their departure slot
 EXPIRY_EVERY_S = 10.0
 DB_RETRY_S = (0.2, 0.5, 1.0, 2.0, 5.0)
+RECOUNT_AFTER = timedelta(hours=1)  # a group's cached member count is good for this long
 
 
 class ChannelSender:
@@ -205,6 +207,7 @@ class ChannelSender:
         message = OutboundMessage(chat_id=c.platform_chat_id, text=text, buttons=buttons)
         try:
             await self._chats.wait(c.platform_chat_id, c.chat_type == "group")
+            size = await self._recount(c)
             await self._pacer.acquire()
             sent = await self.adapter.send(message)
             result = Result(
@@ -212,7 +215,8 @@ class ChannelSender:
                 c.chat_id,
                 Outcome.SENT,
                 message_id=sent.message_id,
-                audience_size=c.member_count,
+                audience_size=c.member_count if size is None else size,
+                recounted=size is not None,
             )
         except RateLimited as e:
             self._pacer.pause(e.retry_after)
@@ -244,6 +248,18 @@ class ChannelSender:
             result = Result(c.id, c.chat_id, Outcome.UNCERTAIN, error=type(e).__name__)
         self._results.append(result)
         self._poke.set()
+
+    async def _recount(self, c: Claimed) -> int | None:
+        """A group's member count, fetched again when the cached one is over an hour old (reach
+        is counted over people, so it must be current); None: the cached one stands."""
+        fresh = c.member_count_at is not None and self._clock() - c.member_count_at < RECOUNT_AFTER
+        if c.chat_type != "group" or fresh or not self.adapter.capabilities.member_count:
+            return None
+        try:
+            return max(0, await self.adapter.member_count(c.platform_chat_id) - 1)  # not the bot
+        except SendError as e:  # the send itself will meet the same trouble, if it lasts
+            log.info("member count of chat %s failed: %s", c.chat_id, type(e).__name__)
+            return None
 
     def _retry_or_fail(self, c: Claimed, error: str) -> Result:
         if c.attempts + 1 >= MAX_ATTEMPTS:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from bot.domain import InboundEvent, OutboundMessage, Platform
+from bot.domain import Button, InboundEvent, OutboundMessage, Platform
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,11 +85,18 @@ class PlatformAdapter(Protocol):
 
     async def send(self, message: OutboundMessage) -> SendResult: ...
 
-    async def edit_text(self, chat_id: str, message_id: str, text: str) -> None: ...
+    async def edit_text(
+        self, chat_id: str, message_id: str, text: str, buttons: tuple[Button, ...] = ()
+    ) -> None: ...
 
     async def answer_button(self, callback_id: str, text: str | None = None) -> None: ...
 
     async def member_count(self, chat_id: str) -> int: ...
+
+    def start_link(self, payload: str) -> str | None:
+        """A link that opens a private chat with the bot and hands it `payload` (an invite
+        code), or None where the platform has none (the person types the code instead)."""
+        ...
 
     async def poll(self, timeout: float) -> list[dict[str, Any]]:
         """Raw updates by long polling. Each call confirms what the previous call returned, so

@@ -177,18 +177,23 @@ class TelegramAdapter:
             raise Ambiguous("sendMessage answered without a message_id")
         return SendResult(message_id=str(message_id))
 
-    async def edit_text(self, chat_id: str, message_id: str, text: str) -> None:
-        """Replace a message's text (Telegram drops its buttons). Editing to the same text is
-        not an error."""
+    async def edit_text(
+        self, chat_id: str, message_id: str, text: str, buttons: tuple[Button, ...] = ()
+    ) -> None:
+        """Replace a message's text and buttons (none: the old ones go). Editing to the same
+        text is not an error."""
+        data: dict[str, Any] = {
+            "chat_id": chat_id,
+            "message_id": _message_id(message_id),
+            "text": text,
+            "parse_mode": ParseMode.HTML,
+            "link_preview_options": _NO_PREVIEW,
+        }
+        if buttons:
+            data["reply_markup"] = _keyboard(buttons)
         try:
             with _typed_errors():
-                await self._bot.edit_message_text(
-                    text,
-                    chat_id=chat_id,
-                    message_id=_message_id(message_id),
-                    parse_mode=ParseMode.HTML,
-                    link_preview_options=_NO_PREVIEW,
-                )
+                await self._bot._post("editMessageText", data)
         except BadRequest as err:
             if "message is not modified" not in str(err).lower():
                 raise
@@ -200,6 +205,10 @@ class TelegramAdapter:
     async def member_count(self, chat_id: str) -> int:
         with _typed_errors():
             return await self._bot.get_chat_member_count(chat_id)
+
+    def start_link(self, payload: str) -> str | None:
+        """t.me deep link: Telegram sends "/start <payload>" when the person opens it."""
+        return f"https://t.me/{self.username}?start={payload}"
 
     async def poll(self, timeout: float) -> list[dict[str, Any]]:
         """getUpdates; passing offset = last update_id + 1 confirms the previous batch."""

@@ -3,12 +3,14 @@ permissions, group binding and audience selection share."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.storage.models import Unit
+from bot.storage.db import Database
+from bot.storage.models import Chat, Unit
+from content.units import UnitSpec
 
 
 async def subtree_ids(session: AsyncSession, roots: Iterable[int]) -> set[int]:
@@ -46,3 +48,38 @@ async def school_of(session: AsyncSession, unit_id: int) -> int | None:
             return unit.id
         current = unit.parent_id
     return None
+
+
+async def sync_units(db: Database, specs: Sequence[UnitSpec]) -> int:
+    """Make the `file` units match units.yaml: new codes are added, names, kinds and parents
+    follow the file, and codes gone from the file become inactive (history still points at
+    them). Units officials added in chat are left alone. Returns how many units are active."""
+    async with db.session() as session:
+        existing = {u.code: u for u in (await session.exec(select(Unit))).all()}
+        ids: dict[str, int] = {}
+        for spec in specs:  # parents first
+            unit = existing.get(spec.code) or Unit(code=spec.code, name=spec.name, kind=spec.kind)
+            unit.name, unit.kind, unit.source, unit.active = spec.name, spec.kind, "file", True
+            unit.level = spec.level.value if spec.level else None
+            unit.parent_id = ids[spec.parent] if spec.parent else None
+            session.add(unit)
+            await session.flush()
+            assert unit.id is not None
+            ids[spec.code] = unit.id
+        for code, unit in existing.items():
+            if unit.source == "file" and code not in ids and unit.active:
+                unit.active = False
+                session.add(unit)
+        await session.commit()
+        return len(ids) + sum(1 for u in existing.values() if u.source != "file" and u.active)
+
+
+async def bound_chats(
+    session: AsyncSession, audiences: Iterable[str], roots: Iterable[int] | None
+) -> list[int]:
+    """Active chats bound to one of `audiences` in `roots` or below them (None: anywhere).
+    An unbound chat has no audience, so it is never among them."""
+    query = select(Chat.id).where(col(Chat.active), col(Chat.audience).in_(list(audiences)))
+    if roots is not None:
+        query = query.where(col(Chat.unit_id).in_(await subtree_ids(session, roots)))
+    return [chat_id for chat_id in (await session.exec(query)).all() if chat_id is not None]

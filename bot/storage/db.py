@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy import event
@@ -12,6 +13,10 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+# aiosqlite logs every statement with its parameters (names, what people wrote) at DEBUG: never
+# let it below INFO, whatever the root level.
+logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 
 class Database:

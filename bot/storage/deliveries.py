@@ -37,6 +37,7 @@ class Claimed:
     attempts: int
     migrated: bool
     member_count: int | None  # the chat's audience now: recorded with the send
+    member_count_at: datetime | None  # when it was counted (refreshed when over an hour old)
 
 
 class Outcome(StrEnum):
@@ -59,6 +60,7 @@ class Result:
     error: str | None = None
     new_chat_id: str | None = None
     audience_size: int | None = None
+    recounted: bool = False  # audience_size was just counted: the chat's cache takes it too
 
 
 async def claim(
@@ -157,6 +159,7 @@ async def _claim(
             _delivery.c.attempts,
             _delivery.c.migrated,
             chat_column(_chat.c.member_count),
+            chat_column(_chat.c.member_count_at),
         )
     )
     return sorted((Claimed(*row) for row in rows), key=lambda c: c.id)
@@ -191,6 +194,11 @@ _UNCERTAIN = _record_statement(
 _MIGRATED = _record_statement(
     status=S.PENDING, next_attempt_at=bindparam("r_now"), migrated=True, error="chat migrated"
 )
+_RECOUNT_CHAT = (
+    update(_chat)
+    .where(_chat.c.id == bindparam("r_chat"))
+    .values(member_count=bindparam("r_size"), member_count_at=bindparam("r_now"))
+)
 _DEACTIVATE_CHAT = update(_chat).where(_chat.c.id == bindparam("r_chat")).values(active=False)
 _MOVE_CHAT = (
     update(_chat)
@@ -214,7 +222,10 @@ async def _record(conn: AsyncConnection, results: Sequence[Result], now: datetim
         row = {"r_id": r.delivery_id, "r_chat": r.chat_id, "r_now": now, "r_error": r.error}
         match r.outcome:
             case Outcome.SENT:
-                batches[_SENT].append({**row, "r_message": r.message_id, "r_size": r.audience_size})
+                sent = {**row, "r_message": r.message_id, "r_size": r.audience_size}
+                batches[_SENT].append(sent)
+                if r.recounted:
+                    batches[_RECOUNT_CHAT].append(sent)
             case Outcome.RETRY:
                 cost = 1 if r.penalty else 0
                 batches[_RETRY].append({**row, "r_next": r.next_attempt_at or now, "r_cost": cost})

@@ -14,7 +14,7 @@ from bot.sandbox import Sandbox
 from bot.sandbox.client import SandboxClient
 from bot.storage import deliveries
 from bot.storage.db import Database
-from bot.storage.models import Chat, table_of
+from bot.storage.models import Chat, table_of, utcnow
 
 TOKEN = "1000000001:loa-test-token-abc"
 BOT_ID = 1000000001
@@ -45,6 +45,7 @@ class World:
                         "audience": audience,
                         "active": True,
                         "member_count": 1,
+                        "member_count_at": utcnow(),
                     }
                     for i, p in enumerate(platform_ids)
                 ],

@@ -191,3 +191,33 @@ async def test_sigterm_drains_what_is_in_flight_and_stops_claiming(
     assert 0 < counts["sent"] < 300 and counts["sent"] + counts["pending"] == 300
     sent_copies = sum([await world.copies(p) for p in groups.values()])
     assert sent_copies == counts["sent"]
+
+
+async def test_member_counts_older_than_an_hour_are_fetched_again_before_sending(
+    db: Database, world: World
+) -> None:
+    groups = await world.groups(db, 2)
+    stale, fresh = list(groups)
+    for member in ("Lan", "Minh"):  # the stale group grew since it was counted
+        await world.sandbox.add_member(groups[stale], await world.sandbox.create_user(member))
+    async with db.session() as s:
+        for chat_id, age in ((stale, timedelta(hours=2)), (fresh, timedelta(minutes=10))):
+            chat = await s.get(Chat, chat_id)
+            assert chat is not None
+            chat.member_count_at = utcnow() - age
+            s.add(chat)
+        await s.commit()
+    calls_before = len(await world.sandbox.log(method="getChatMemberCount"))
+
+    await enqueue(db, item(), list(groups))
+    await send_all(ChannelSender(db, world.adapter, rate_per_s=0), db)
+
+    async with db.session() as s:
+        sizes = dict((await s.exec(select(Delivery.chat_id, Delivery.audience_size))).all())
+        recounted = await s.get(Chat, stale)
+    assert sizes == {stale: 3, fresh: 1}, "people in the group at send time, the bot left out"
+    assert recounted is not None and recounted.member_count == 3
+    assert recounted.member_count_at is not None
+    assert utcnow() - recounted.member_count_at < timedelta(minutes=1)
+    counted = await world.sandbox.log(method="getChatMemberCount")
+    assert len(counted) - calls_before == 1, "only the stale group was counted again"

@@ -11,6 +11,7 @@ from typing import Any
 
 import content
 from bot.domain import (
+    Button,
     ChatType,
     EventKind,
     InboundEvent,
@@ -54,13 +55,18 @@ class FakePlatform:
         self.sent.append(message)
         return SendResult(message_id=str(len(self.sent)))
 
-    async def edit_text(self, chat_id: str, message_id: str, text: str) -> None: ...
+    async def edit_text(
+        self, chat_id: str, message_id: str, text: str, buttons: tuple[Button, ...] = ()
+    ) -> None: ...
 
     async def answer_button(self, callback_id: str, text: str | None = None) -> None:
         self.answers.append((callback_id, text))
 
     async def member_count(self, chat_id: str) -> int:
         return 1
+
+    def start_link(self, payload: str) -> str | None:
+        return f"https://t.me/loa_test_bot?start={payload}"
 
     async def poll(self, timeout: float) -> list[dict[str, Any]]:
         if self.before_poll is not None:

@@ -85,6 +85,6 @@ async def test_ack_on_an_unknown_post_is_answered_politely(db: Database) -> None
 
 async def test_a_tap_on_a_button_loa_does_not_know_is_still_answered(db: Database) -> None:
     bot = Harness(db)
-    await bot.deliver(tap("rsvp:3", update_id=77))
+    await bot.deliver(tap("nope:3", update_id=77))
 
     assert bot.platform.answers == [("cb77", None)]  # stops the spinner, says nothing

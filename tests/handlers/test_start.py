@@ -34,6 +34,8 @@ async def test_names_are_escaped_in_html_messages(db: Database) -> None:
 
 async def test_typed_help_ignores_diacritics_and_case(db: Database) -> None:
     bot = Harness(db)
+    await bot.deliver(message("/start"))
+    bot.platform.sent.clear()
     await bot.deliver(message("Tro giup"), message("  TRỢ GIÚP! "), message("help"))
 
     texts = bot.texts()
@@ -44,6 +46,8 @@ async def test_typed_help_ignores_diacritics_and_case(db: Database) -> None:
 
 async def test_help_commands_ignore_case(db: Database) -> None:
     bot = Harness(db)
+    await bot.deliver(message("/start"))
+    bot.platform.sent.clear()
     await bot.deliver(message("/help"), message("/HuongDan"), message("/huongdan@loa_bot"))
 
     assert [t.startswith("<b>Hướng dẫn sử dụng</b>") for t in bot.texts()] == [True] * 3
@@ -53,7 +57,8 @@ async def test_unknown_command_in_private_chat_says_so(db: Database) -> None:
     bot = Harness(db)
     await bot.deliver(message("/dangky"))
 
-    [text] = bot.texts()
+    notice, text = bot.texts()
+    assert "Về dữ liệu cá nhân" in notice, "a first private contact gets the privacy notice"
     assert "chưa có lệnh /dangky" in text
     assert "/huongdan" in text
 
@@ -64,9 +69,18 @@ async def test_group_chatter_and_unknown_commands_are_ignored(db: Database) -> N
         message("Chào cả nhà, mai họp phụ huynh nhé", chat_type="group"),
         message("trợ giúp", chat_type="group"),
         message("/dangky", chat_type="group"),
-        message("Cô ơi cho em hỏi", chat_type="private"),
     )
     assert bot.platform.sent == []
+
+
+async def test_private_text_loa_cannot_answer_points_to_the_guide(db: Database) -> None:
+    bot = Harness(db)
+    await bot.deliver(message("/start"))
+    bot.platform.sent.clear()
+    await bot.deliver(message("Cô ơi cho em hỏi", chat_type="private"))
+
+    [text] = bot.texts()
+    assert text.startswith("Xin lỗi, loa chưa hiểu") and "/huongdan" in text
 
 
 async def test_commands_in_a_group_are_answered_in_the_group(db: Database) -> None:

@@ -8,14 +8,77 @@ from pathlib import Path
 
 import pytest
 
+from bot.services.announcements import Progress
+from bot.storage.models import Announcement
 from bot.text import fold, fold_phrase
 from content.templates import TemplateError, Templates, vn_date, vn_number
 from tests.handlers.fakes import TEMPLATES_DIR
 
 # Every chat template with the values its handler passes.
-CHAT_TEMPLATES = {
+CHAT_TEMPLATES: dict[str, dict[str, object]] = {
     "start": {"name": "Lan"},
-    "help": {},
+    "help": {"roles": ["teacher", "official"]},
+    "privacy_notice": {},
+    "unknown_text": {},
+    "private_only": {"command": "moi"},
+    "not_allowed": {},
+    "name_of": {"kind": "audience", "value": "teachers"},
+    "invite_usage": {"roles": [("giaovien", "teacher")], "units": [("th-a", "Trường A")]},
+    "invite_bad_input": {"problem": "role", "value": "hieu truong"},
+    "invite_created": {
+        "code": "K7QM-3XWP-9TDA-HE4C",
+        "link": "https://t.me/loa_bot?start=K7QM-3XWP-9TDA-HE4C",
+        "role": "teacher",
+        "unit_name": "Trường A",
+        "expires_at": datetime(2026, 12, 6, tzinfo=UTC),
+        "uses": 50,
+        "invite_id": 3,
+    },
+    "invite_revoked": {"outcome": "done", "invite_id": 3},
+    "code_result": {
+        "outcome": "joined",
+        "role": "parent",
+        "unit_name": "Lớp 1A",
+        "wait_minutes": 0,
+    },
+    "me": {"kept": None},
+    "erase_confirm": {},
+    "erase_button": {"choice": "yes"},
+    "erase_result": {"outcome": "done"},
+    "bind_prompt": {"step": "unit", "unit_name": "Trường A"},
+    "bind_whole": {"unit_name": "Trường Tiểu học A"},
+    "bind_refused": {"reason": "forbidden"},
+    "bind_done": {"unit_name": "Lớp 1A", "audience": "parents", "members": 35},
+    "bind_not_allowed": {"title": "Phụ huynh 1A"},
+    "units_list": {"lines": [(0, "th-a", "Trường A")], "more": 0},
+    "unit_added": {"outcome": "done", "code": "th-a-3a", "name": "Lớp 3A", "parent_name": "A"},
+    "quiz_right": {"name": "Lan", "right": "Bộ Chính trị"},
+    "quiz_wrong": {"name": "Lan", "right": "Bộ Chính trị"},
+    "quiz_again": {"right": "Bộ Chính trị"},
+    "rsvp_thanks": {"name": "Lan", "option": "Con sẽ tham gia", "changed": False},
+    "answer_unknown": {},
+    "announce_ask": {"step": "too_long", "limit": 3000},
+    "announce_draft": {
+        "a": Announcement(text="Họp phụ huynh", audiences=["parents"], urgent=True),
+        "unit_names": ["Trường A"],
+        "groups": 12,
+        "number": 1,
+    },
+    "announce_button": {"kind": "audience", "value": "teachers", "on": True},
+    "announce_request": {
+        "a": Announcement(text="Họp phụ huynh", audiences=["parents"]),
+        "number": 1,
+        "author": "Hòa",
+        "unit_names": ["Trường A"],
+    },
+    "announce_decided": {"outcome": "submitted", "number": 1, "asked": 0},
+    "announce_refused": {"reason": "own"},
+    "announce_progress": {
+        "number": 1,
+        "p": Progress(total=10, sent=8, failed=1, uncertain=1, expired=0, waiting=0),
+        "due_at": None,
+        "urgent": False,
+    },
     "ack_thanks": {"name": "Lan"},
     "ack_again": {"name": "Lan"},
     "ack_unknown": {},
@@ -30,6 +93,11 @@ def test_chat_templates_render_in_vietnamese(name: str) -> None:
     assert text and text == text.strip()
     assert any(c in text for c in "ăâđêôơưáàảãạ"), "expected Vietnamese with diacritics"
     assert "{{" not in text and "{#" not in text
+
+
+def test_every_chat_template_is_listed_here() -> None:
+    names = {p.stem for p in TEMPLATES_DIR.glob("*.j2") if not p.name.startswith("_")}
+    assert names == set(CHAT_TEMPLATES)
 
 
 def test_empty_name_reads_naturally() -> None:

@@ -11,7 +11,6 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-
 revision: str = "0002"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
@@ -186,6 +185,9 @@ def upgrade() -> None:
             sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.true())
         )
         batch_op.create_index(batch_op.f("ix_units_parent_id"), ["parent_id"], unique=False)
+
+    # Handled updates keep no payload from now on (bot.inbox); drop what older ones kept.
+    op.execute("UPDATE inbox SET payload = '{}' WHERE handled_at IS NOT NULL")
 
 
 def downgrade() -> None:

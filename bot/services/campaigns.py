@@ -1,0 +1,148 @@
+"""Campaign posts as occurrences the scheduler runs: one per (post, due time, audience).
+
+What goes out is decided at start (rendered text, buttons, due time); who receives it is
+decided when it fires, so a group bound after start still gets it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlmodel import col, select
+
+from bot.services import units
+from bot.services.broadcasts import Broadcast
+from bot.storage.db import Database
+from bot.storage.models import Chat, Occurrence
+from content.blackouts import Blackouts, due_times, load_blackouts
+from content.campaign.check import load_campaigns
+from content.campaign.render import Platform, render
+from content.campaign.schema import VN, Campaign, Post
+from content.templates import Templates
+
+# At start, occurrences due longer ago than this are history (before loa ran, or before the
+# campaign was added) and left alone; those due more recently than this and beyond the misfire
+# grace, with no row yet, are recorded as missed.
+LOOKBACK = timedelta(days=7)
+_CHUNK = 500
+Targets = Callable[[], Awaitable[list[int]]]
+log = logging.getLogger(__name__)
+
+
+class Schedules(Protocol):
+    """What runs occurrences at their time (scheduler.runner.Scheduler)."""
+
+    def broadcast_at(self, broadcast: Broadcast, chats: Targets) -> None: ...
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One firing of a campaign post for one audience."""
+
+    broadcast: Broadcast
+    audience: str
+    units: tuple[str, ...] | None  # unit codes (with everything below them); None: all units
+
+
+async def schedule_all(
+    db: Database, scheduler: Schedules, folder: Path, templates: Templates, now: datetime
+) -> list[Planned]:
+    """Hand `scheduler` every occurrence of the campaigns in a content folder that has no row
+    yet. Run at each start: job ids are occurrence keys, so the jobs are rebuilt, not doubled."""
+    loaded, _ = load_campaigns(folder)  # check_content reports the files that do not load
+    planned = plan([item.campaign for item in loaded], templates, load_blackouts(folder))
+    pending = await to_schedule(db, planned, now)
+    for item in pending:
+        scheduler.broadcast_at(item.broadcast, targets(db, item.audience, item.units))
+    log.info("scheduled %d of %d campaign occurrences", len(pending), len(planned))
+    return pending
+
+
+def occurrence_key(campaign: Campaign, post: Post, due: datetime, audience: str) -> str:
+    """Stable across restarts: ids and the due time as written (Vietnam time), to the minute.
+    Slugs are ≤48 characters, so the key stays far below the column's 200."""
+    return f"c:{campaign.id}:{post.id}:{due.astimezone(VN):%Y%m%dT%H%M}:{audience}"
+
+
+def plan(
+    campaigns: Iterable[Campaign], templates: Templates, blackouts: Blackouts
+) -> list[Planned]:
+    """Every occurrence of every post of `campaigns`, in due order."""
+    planned: list[Planned] = []
+    for campaign in campaigns:
+        for post in campaign.posts:
+            for audience in (a.value for a in post.audiences):
+                shown = render(templates, post, audience, Platform.telegram)
+                for due in due_times(post, blackouts):
+                    broadcast = Broadcast(
+                        key=occurrence_key(campaign, post, due, audience),
+                        title=f"{campaign.title} ({post.id})"[:255],
+                        text=shown.text,
+                        buttons=shown.buttons,
+                        due_at=due,
+                        valid_until=_valid_until(post, due),
+                        kind=post.kind.value,
+                        meta=_meta(post),
+                        source=f"campaign:{campaign.id}/{post.id}",
+                    )
+                    codes = None if post.units == "all" else tuple(post.units)
+                    planned.append(Planned(broadcast, audience, codes))
+    return sorted(planned, key=lambda p: (p.broadcast.due_at, p.broadcast.key))
+
+
+async def to_schedule(
+    db: Database, planned: Sequence[Planned], now: datetime, lookback: timedelta = LOOKBACK
+) -> list[Planned]:
+    """The occurrences the scheduler should hold: no row yet (neither enqueued nor recorded
+    missed) and due after `now - lookback`. Those already beyond the misfire grace are
+    reported missed by the scheduler as soon as it runs them."""
+    recent = [p for p in planned if p.broadcast.due_at > now - lookback]
+    keys = [p.broadcast.key for p in recent]
+    known: set[str] = set()
+    async with db.session() as session:
+        for start in range(0, len(keys), _CHUNK):
+            query = select(Occurrence.key).where(
+                col(Occurrence.key).in_(keys[start : start + _CHUNK])
+            )
+            known.update((await session.exec(query)).all())
+    return [p for p in recent if p.broadcast.key not in known]
+
+
+def targets(db: Database, audience: str, unit_codes: tuple[str, ...] | None) -> Targets:
+    """What the scheduler calls when the occurrence fires: the chats it goes to then."""
+
+    async def resolve() -> list[int]:
+        return await chats_for(db, audience, unit_codes)
+
+    return resolve
+
+
+async def chats_for(db: Database, audience: str, unit_codes: tuple[str, ...] | None) -> list[int]:
+    """Active chats of `audience` in the units (and below them); every such chat for None.
+    A chat has an audience only once it is bound, so `None` means every bound chat."""
+    async with db.session() as session:
+        query = select(Chat.id).where(col(Chat.active), Chat.audience == audience)
+        if unit_codes is not None:
+            roots = await units.ids_by_code(session, unit_codes)
+            inside = await units.subtree_ids(session, roots.values())
+            query = query.where(col(Chat.unit_id).in_(inside))
+        return [chat_id for chat_id in (await session.exec(query)).all() if chat_id is not None]
+
+
+def _valid_until(post: Post, due: datetime) -> datetime | None:
+    if post.valid_for is not None:
+        return due + timedelta(hours=post.valid_for)
+    return post.valid_until
+
+
+def _meta(post: Post) -> dict[str, Any]:
+    if post.quiz is not None:
+        return {"answer": post.quiz.answer, "options": list(post.quiz.options)}
+    if post.rsvp is not None:
+        return {"options": list(post.rsvp.options)}
+    return {}

@@ -1,0 +1,176 @@
+"""Invite codes: how people get a role in a unit.
+
+A code is 16 characters of a 32-letter alphabet without look-alikes (80 random bits), shown in
+groups of four ("K7QM-3XWP-…") so it can be read out and typed on Zalo; typing ignores case,
+spaces and dashes. Only its SHA-256 is stored. Wrong codes are throttled per person.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Final
+
+from sqlmodel import col, select, update
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.storage.models import Invite, Person, Role, RoleName, Unit, table_of, utcnow
+
+ALPHABET: Final = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I
+LENGTH: Final = 16
+DEFAULT_DAYS: Final = 14
+MAX_DAYS: Final = 90
+MAX_USES: Final = 5000
+DEFAULT_USES: Final[dict[RoleName, int]] = {  # a parents' link is shared in a class group
+    RoleName.OFFICIAL: 1,
+    RoleName.SCHOOL_ADMIN: 1,
+    RoleName.TEACHER: 50,
+    RoleName.PARENT: 500,
+    RoleName.COMMUNITY: 500,
+}
+WRONG_LIMIT: Final = 5  # wrong codes a person may type …
+WRONG_WINDOW: Final = timedelta(minutes=15)  # … in this long, before they must wait it out
+_TYPED = re.compile(r"^[\s-]*(?:[2-9A-HJ-NP-Z][\s-]*){16}$")
+
+
+def new_code() -> str:
+    raw = "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+    return "-".join(raw[i : i + 4] for i in range(0, LENGTH, 4))
+
+
+def normalize(typed: str) -> str | None:
+    """The code in `typed` ("k7qm 3xwp-…"), or None if it is not shaped like one."""
+    upper = typed.strip().upper()
+    if not _TYPED.match(upper):
+        return None
+    return re.sub(r"[\s-]", "", upper)
+
+
+def digest(code: str) -> str:
+    return hashlib.sha256(code.replace("-", "").upper().encode()).hexdigest()
+
+
+async def create(
+    session: AsyncSession,
+    role: RoleName,
+    unit_id: int,
+    created_by: int | None,
+    *,
+    uses: int | None = None,
+    days: int = DEFAULT_DAYS,
+    now: datetime | None = None,
+) -> tuple[Invite, str]:
+    """A new invite and its code (the only time the code exists in clear). Not committed."""
+    if not 1 <= days <= MAX_DAYS:
+        raise ValueError(f"days must be 1..{MAX_DAYS}")
+    uses = DEFAULT_USES[role] if uses is None else uses
+    if not 1 <= uses <= MAX_USES:
+        raise ValueError(f"uses must be 1..{MAX_USES}")
+    code = new_code()
+    invite = Invite(
+        code_hash=digest(code),
+        role=role.value,
+        unit_id=unit_id,
+        created_by=created_by,
+        expires_at=(now or utcnow()) + timedelta(days=days),
+        max_uses=uses,
+    )
+    session.add(invite)
+    await session.flush()
+    return invite, code
+
+
+class Outcome(StrEnum):
+    JOINED = "joined"
+    ALREADY = "already"  # the person holds this role here already: no use is spent
+    UNKNOWN = "unknown"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    USED_UP = "used_up"
+    THROTTLED = "throttled"
+
+
+@dataclass(frozen=True)
+class Redemption:
+    outcome: Outcome
+    role: str | None = None
+    unit_name: str | None = None
+    wait_minutes: int = 0  # THROTTLED: how long until the person may try again
+
+
+async def redeem(
+    session: AsyncSession, person: Person, code: str, now: datetime | None = None
+) -> Redemption:
+    """Give `person` the invite's role, spending one use. Commits."""
+    now = now or utcnow()
+    assert person.id is not None
+    if (wait := _throttled(person, now)) is not None:
+        return Redemption(Outcome.THROTTLED, wait_minutes=wait)
+    invite = (await session.exec(select(Invite).where(Invite.code_hash == digest(code)))).first()
+    if invite is None:
+        _count_wrong(person, now)
+        session.add(person)
+        await session.commit()
+        return Redemption(Outcome.UNKNOWN)
+    assert invite.id is not None
+    unit = await session.get(Unit, invite.unit_id)
+    found = Redemption(Outcome.JOINED, invite.role, unit.name if unit else None)
+    if invite.revoked_at is not None:
+        return Redemption(Outcome.REVOKED, found.role, found.unit_name)
+    if invite.expires_at <= now:
+        return Redemption(Outcome.EXPIRED, found.role, found.unit_name)
+    held = select(Role.id).where(
+        Role.person_id == person.id, Role.role == invite.role, Role.unit_id == invite.unit_id
+    )
+    if (await session.exec(held)).first() is not None:
+        return Redemption(Outcome.ALREADY, found.role, found.unit_name)
+    # One statement decides who gets the last use when two people redeem at once.
+    spend = (
+        update(table_of(Invite))
+        .where(
+            col(Invite.id) == invite.id,
+            col(Invite.uses) < col(Invite.max_uses),
+            col(Invite.revoked_at).is_(None),
+        )
+        .values(uses=col(Invite.uses) + 1)
+        .returning(col(Invite.id))
+    )
+    if (await session.exec(spend)).first() is None:
+        await session.rollback()
+        return Redemption(Outcome.USED_UP, found.role, found.unit_name)
+    session.add(
+        Role(person_id=person.id, role=invite.role, unit_id=invite.unit_id, invite_id=invite.id)
+    )
+    person.wrong_codes, person.wrong_codes_since = 0, None
+    session.add(person)
+    await session.commit()
+    return found
+
+
+def _throttled(person: Person, now: datetime) -> int | None:
+    since = person.wrong_codes_since
+    if person.wrong_codes < WRONG_LIMIT or since is None or now - since >= WRONG_WINDOW:
+        return None
+    return max(1, -(-int((since + WRONG_WINDOW - now).total_seconds()) // 60))
+
+
+def _count_wrong(person: Person, now: datetime) -> None:
+    since = person.wrong_codes_since
+    if since is None or now - since >= WRONG_WINDOW:
+        person.wrong_codes, person.wrong_codes_since = 1, now
+    else:
+        person.wrong_codes += 1
+
+
+async def revoke(session: AsyncSession, invite: Invite, now: datetime | None = None) -> bool:
+    """Revoke `invite`; False if it already was. Commits."""
+    if invite.revoked_at is not None:
+        return False
+    invite.revoked_at = now or utcnow()
+    session.add(invite)
+    await session.commit()
+    return True

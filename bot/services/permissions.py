@@ -1,0 +1,86 @@
+"""Who may do what: the one permission table, checked by every action.
+
+A role is held in a unit. Staff roles reach the unit's whole school (a teacher of class 1A acts
+for the school), an official the whole subtree of the unit the role is held in (the ward).
+Answering posts, /toi, /xoadulieu and /huongdan are open to everyone and are not listed.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Final
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.services.units import school_of, subtree_ids
+from bot.storage.models import Role, RoleName
+
+OFFICIAL, SCHOOL_ADMIN, TEACHER = RoleName.OFFICIAL, RoleName.SCHOOL_ADMIN, RoleName.TEACHER
+STAFF: Final = frozenset({OFFICIAL, SCHOOL_ADMIN, TEACHER})
+
+
+class Action(StrEnum):
+    INVITE_OFFICIAL = "invite_official"
+    INVITE_SCHOOL_ADMIN = "invite_school_admin"
+    INVITE_TEACHER = "invite_teacher"
+    INVITE_PARENT = "invite_parent"
+    INVITE_COMMUNITY = "invite_community"
+    REVOKE_INVITE = "revoke_invite"  # besides its creator, who may always revoke their own
+    BIND_GROUP = "bind_group"
+    LIST_UNITS = "list_units"
+    ADD_UNIT = "add_unit"  # a class under a school, a residential group under a ward
+    ANNOUNCE = "announce"
+    APPROVE_ANNOUNCEMENT = "approve_announcement"  # never one's own
+
+
+PERMISSIONS: Final[dict[Action, frozenset[RoleName]]] = {
+    Action.INVITE_OFFICIAL: frozenset({OFFICIAL}),
+    Action.INVITE_SCHOOL_ADMIN: frozenset({OFFICIAL, SCHOOL_ADMIN}),
+    Action.INVITE_TEACHER: frozenset({OFFICIAL, SCHOOL_ADMIN}),
+    Action.INVITE_PARENT: frozenset({OFFICIAL, SCHOOL_ADMIN, TEACHER}),
+    Action.INVITE_COMMUNITY: frozenset({OFFICIAL}),
+    Action.REVOKE_INVITE: frozenset({OFFICIAL, SCHOOL_ADMIN}),
+    Action.BIND_GROUP: STAFF,
+    Action.LIST_UNITS: STAFF,
+    Action.ADD_UNIT: frozenset({OFFICIAL, SCHOOL_ADMIN}),
+    Action.ANNOUNCE: frozenset({OFFICIAL}),
+    Action.APPROVE_ANNOUNCEMENT: frozenset({OFFICIAL}),
+}
+
+INVITE_ACTION: Final[dict[RoleName, Action]] = {
+    RoleName.OFFICIAL: Action.INVITE_OFFICIAL,
+    RoleName.SCHOOL_ADMIN: Action.INVITE_SCHOOL_ADMIN,
+    RoleName.TEACHER: Action.INVITE_TEACHER,
+    RoleName.PARENT: Action.INVITE_PARENT,
+    RoleName.COMMUNITY: Action.INVITE_COMMUNITY,
+}
+
+
+async def roles_of(session: AsyncSession, person_id: int | None) -> list[Role]:
+    if person_id is None:
+        return []
+    return list((await session.exec(select(Role).where(Role.person_id == person_id))).all())
+
+
+async def scope(session: AsyncSession, person_id: int | None, action: Action) -> set[int]:
+    """The units where `person_id` may do `action` (empty: nowhere)."""
+    allowed = PERMISSIONS[action]
+    roots: set[int] = set()
+    for role in await roles_of(session, person_id):
+        if role.role in allowed:
+            school = None if role.role == OFFICIAL else await school_of(session, role.unit_id)
+            roots.add(school or role.unit_id)
+    return await subtree_ids(session, roots) if roots else set()
+
+
+async def may(
+    session: AsyncSession, person_id: int | None, action: Action, unit_id: int | None = None
+) -> bool:
+    """Whether `person_id` may do `action` in `unit_id` (anywhere at all, without a unit)."""
+    units = await scope(session, person_id, action)
+    return bool(units) if unit_id is None else unit_id in units
+
+
+async def is_staff(session: AsyncSession, person_id: int | None) -> bool:
+    return any(role.role in STAFF for role in await roles_of(session, person_id))

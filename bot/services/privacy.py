@@ -1,0 +1,126 @@
+"""What loa keeps about a person (/toi) and erasing it (/xoadulieu).
+
+Erasure deletes the person, their roles and open flows, anonymises their private chat, and
+unlinks everything else from them: answers, invites, bindings, approvals stay as anonymous
+rows, so the reach and understanding counts of past posts do not change.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import delete, func, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.storage.db import Database
+from bot.storage.models import (
+    Announcement,
+    Chat,
+    Conversation,
+    Feedback,
+    InboxUpdate,
+    Invite,
+    Person,
+    Role,
+    Task,
+    Unit,
+)
+
+# Columns that point at a person and are kept, unlinked, when the person is erased.
+_LINKS = (
+    (Feedback, "person_id"),
+    (Invite, "created_by"),
+    (Chat, "added_by"),
+    (Chat, "bound_by"),
+    (Announcement, "author_id"),
+    (Announcement, "approved_by"),
+    (Task, "result_by"),
+)
+
+
+@dataclass(frozen=True)
+class Kept:
+    name: str
+    platform: str
+    since: datetime
+    roles: list[tuple[str, str]] = field(default_factory=list)  # (role, unit name)
+    answers: dict[str, int] = field(default_factory=dict)  # feedback kind → count
+    invites: int = 0
+    groups: int = 0
+
+
+async def kept_about(session: AsyncSession, person: Person) -> Kept:
+    pid = person.id
+    roles = await session.exec(
+        select(Role.role, Unit.name)
+        .join(Unit, col(Unit.id) == Role.unit_id)
+        .where(Role.person_id == pid)
+    )
+    answers = await session.exec(
+        select(Feedback.kind, func.count())
+        .where(Feedback.person_id == pid)
+        .group_by(col(Feedback.kind))
+    )
+    invites = await session.exec(
+        select(func.count()).select_from(Invite).where(Invite.created_by == pid)
+    )
+    groups = await session.exec(select(func.count()).select_from(Chat).where(Chat.bound_by == pid))
+    return Kept(
+        name=person.display_name,
+        platform=person.platform,
+        since=person.created_at,
+        roles=sorted((r, u) for r, u in roles.all()),
+        answers={kind: int(n) for kind, n in answers.all()},
+        invites=int(invites.one()),
+        groups=int(groups.one()),
+    )
+
+
+async def erase(db: Database, platform: str, platform_user_id: str) -> bool:
+    """Erase the person with this platform id; False if loa holds nothing about them."""
+    async with db.session() as session:
+        query = select(Person).where(
+            Person.platform == platform, Person.platform_user_id == platform_user_id
+        )
+        person = (await session.exec(query)).first()
+        if person is not None:
+            pid = person.id
+            for model, column in _LINKS:
+                attribute = getattr(model, column)
+                await session.exec(update(model).where(attribute == pid).values({column: None}))
+            await session.exec(delete(Role).where(col(Role.person_id) == pid))
+            await session.exec(delete(Conversation).where(col(Conversation.person_id) == pid))
+        await _anonymise_private_chat(session, platform, platform_user_id)
+        await _scrub_waiting_updates(session, platform, platform_user_id)
+        if person is not None:
+            await session.delete(person)
+        await session.commit()
+        return person is not None
+
+
+async def _anonymise_private_chat(session: AsyncSession, platform: str, user_id: str) -> None:
+    """A private chat's id is the person's id. Its row stays (deliveries point at it) under a
+    name that means nothing outside loa."""
+    query = select(Chat).where(
+        Chat.platform == platform, Chat.type == "private", Chat.platform_chat_id == user_id
+    )
+    for chat in (await session.exec(query)).all():
+        chat.platform_chat_id, chat.title, chat.active = f"erased-{chat.id}", "", False
+        session.add(chat)
+
+
+async def _scrub_waiting_updates(session: AsyncSession, platform: str, user_id: str) -> None:
+    """Handled updates keep no payload (bot.inbox); those still waiting that come from this
+    person are emptied, and so dropped when their turn comes."""
+    query = select(InboxUpdate).where(
+        InboxUpdate.platform == platform, col(InboxUpdate.handled_at).is_(None)
+    )
+    marks = (f'"id": {user_id},', f'"id": {user_id}}}', f'"id": "{user_id}"')
+    for row in (await session.exec(query)).all():
+        raw = json.dumps(row.payload)
+        if any(mark in raw for mark in marks):
+            row.payload = {}
+            session.add(row)

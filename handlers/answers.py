@@ -1,0 +1,125 @@
+"""Quiz and RSVP buttons (data "quiz:<occurrence>:<i>", "rsvp:<occurrence>:<i>"): one
+Feedback per person and post, its value the option's index. A quiz counts the first answer and
+tells right or wrong; an RSVP may be changed.
+
+What the options mean is the occurrence's `meta` ({"answer": i, "options": [...]} for a quiz,
+{"options": [...]} for an RSVP), so a tap is checked against the post it answers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.storage.db import insert_ignoring_duplicates
+from bot.storage.models import Feedback, Occurrence, utcnow
+from handlers.people import chat_pk, upsert_person
+from handlers.router import Context, Router
+
+QUIZ = "quiz"
+RSVP = "rsvp"
+
+
+def _parse(args: str) -> tuple[int, int] | None:
+    occurrence, _, index = args.partition(":")
+    if not (occurrence.isdigit() and index.isdigit()):
+        return None
+    return int(occurrence), int(index)
+
+
+def _options(occurrence: Occurrence | None, kind: str) -> list[str] | None:
+    """The options of `occurrence` if it asks a question of this kind, else None."""
+    if occurrence is None:
+        return None
+    meta: dict[str, Any] = occurrence.meta or {}
+    options = meta.get("options")
+    is_quiz = occurrence.kind == QUIZ and isinstance(meta.get("answer"), int)
+    if not isinstance(options, list) or is_quiz != (kind == QUIZ):
+        return None
+    if kind == RSVP and "answer" in meta:
+        return None
+    return [str(o) for o in options]
+
+
+async def _feedback_values(
+    ctx: Context, session: AsyncSession, occurrence_id: int
+) -> dict[str, Any]:
+    event, user = ctx.event, ctx.event.user
+    assert user is not None
+    return {
+        "occurrence_id": occurrence_id,
+        "chat_id": await chat_pk(session, event.platform, event.chat_id),
+        "person_id": await upsert_person(session, ctx.db, event.platform, user),
+        "created_at": utcnow(),
+    }
+
+
+async def quiz(ctx: Context) -> None:
+    parsed, user = _parse(ctx.args), ctx.event.user
+    async with ctx.db.session() as session:
+        occurrence = await session.get(Occurrence, parsed[0]) if parsed else None
+        options = _options(occurrence, QUIZ)
+        if user is None or parsed is None or options is None or parsed[1] >= len(options):
+            await ctx.answer_button("answer_unknown")
+            return
+        assert occurrence is not None
+        values = await _feedback_values(ctx, session, parsed[0])
+        stmt = (
+            insert_ignoring_duplicates(ctx.db, Feedback)
+            .values(**values, kind=QUIZ, value=str(parsed[1]))
+            .returning(col(Feedback.id))
+        )
+        first = (await session.exec(stmt)).scalar_one_or_none() is not None
+        await session.commit()
+    answer = int(occurrence.meta["answer"])
+    right = options[answer]
+    if not first:
+        await ctx.answer_button("quiz_again", right=right)
+    else:
+        template = "quiz_right" if parsed[1] == answer else "quiz_wrong"
+        await ctx.answer_button(template, name=user.name, right=right)
+
+
+async def rsvp(ctx: Context) -> None:
+    parsed, user = _parse(ctx.args), ctx.event.user
+    async with ctx.db.session() as session:
+        occurrence = await session.get(Occurrence, parsed[0]) if parsed else None
+        options = _options(occurrence, RSVP)
+        if user is None or parsed is None or options is None or parsed[1] >= len(options):
+            await ctx.answer_button("answer_unknown")
+            return
+        values = await _feedback_values(ctx, session, parsed[0])
+        before = (
+            await session.exec(
+                select(Feedback.value).where(
+                    Feedback.occurrence_id == parsed[0],
+                    Feedback.person_id == values["person_id"],
+                    Feedback.kind == RSVP,
+                )
+            )
+        ).first()
+        # One statement: two taps at once cannot make two answers of one person.
+        insert = (sqlite.insert if ctx.db.is_sqlite else postgresql.insert)(Feedback).values(
+            **values, kind=RSVP, value=str(parsed[1])
+        )
+        await session.exec(
+            insert.on_conflict_do_update(
+                index_elements=["occurrence_id", "person_id", "kind"],
+                set_={"value": insert.excluded.value},
+            )
+        )
+        await session.commit()
+    changed = before is not None and before != str(parsed[1])
+    await ctx.answer_button(
+        "rsvp_thanks", name=user.name, option=options[parsed[1]], changed=changed
+    )
+
+
+def router() -> Router:
+    r = Router()
+    r.button(QUIZ)(quiz)
+    r.button(RSVP)(rsvp)
+    return r

@@ -1,0 +1,160 @@
+"""Invites: /moi creates a code for a role in a unit, /huymoi revokes one, and a person joins
+by opening the link (/start CODE) or by sending the code in a private chat."""
+
+from __future__ import annotations
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.services import invites
+from bot.services.permissions import INVITE_ACTION, Action, may, scope
+from bot.storage.models import Invite, RoleName, Unit
+from bot.text import fold
+from handlers.people import find_person, upsert_person
+from handlers.router import Context, Router
+
+# What people type for a role: folded, without spaces, dashes or underscores.
+ROLE_WORDS: dict[str, RoleName] = {
+    "canbo": RoleName.OFFICIAL, "canbophuong": RoleName.OFFICIAL, "canboxa": RoleName.OFFICIAL,
+    "official": RoleName.OFFICIAL,
+    "quanly": RoleName.SCHOOL_ADMIN, "truyenthong": RoleName.SCHOOL_ADMIN,
+    "schooladmin": RoleName.SCHOOL_ADMIN,
+    "giaovien": RoleName.TEACHER, "gv": RoleName.TEACHER, "teacher": RoleName.TEACHER,
+    "phuhuynh": RoleName.PARENT, "ph": RoleName.PARENT, "parent": RoleName.PARENT,
+    "nguoidan": RoleName.COMMUNITY, "congdong": RoleName.COMMUNITY,
+    "community": RoleName.COMMUNITY,
+}  # fmt: skip
+KEYWORD = {role: word for word, role in reversed(ROLE_WORDS.items())}  # the first word of each
+
+
+def _word(typed: str) -> str:
+    return "".join(c for c in fold(typed) if c.isalnum())
+
+
+def _role(args: list[str]) -> tuple[RoleName | None, list[str]]:
+    """The role named by the first one or two words ("giaovien", "giáo viên"), and the rest."""
+    for taken in (1, 2):
+        role = ROLE_WORDS.get(_word("".join(args[:taken])))
+        if role is not None:
+            return role, args[taken:]
+    return None, args
+
+
+async def create_invite(ctx: Context) -> None:
+    if not ctx.is_private:
+        await ctx.reply("private_only", command="moi")
+        return
+    async with ctx.db.session() as session:
+        person = await find_person(session, ctx.event.platform, ctx.event.user)
+        me = person.id if person else None
+        offered = [r for r in RoleName if await may(session, me, INVITE_ACTION[r])]
+        if not offered:
+            await ctx.reply("not_allowed")
+            return
+        args = ctx.args.split()
+        if len(args) < 2:
+            await _usage(ctx, session, me, offered)
+            return
+        role, args = _role(args)
+        if role is None or not args:
+            await ctx.reply("invite_bad_input", problem="role", value=ctx.args.split()[0])
+            return
+        query = select(Unit).where(Unit.code == args[0].lower(), col(Unit.active))
+        unit = (await session.exec(query)).first()
+        if unit is None or unit.id is None:
+            await ctx.reply("invite_bad_input", problem="unit", value=args[0])
+            return
+        numbers = args[1:3]
+        if not all(n.isdigit() for n in numbers) or len(args) > 3:
+            await ctx.reply("invite_bad_input", problem="number", value=" ".join(args[1:]))
+            return
+        if not await may(session, me, INVITE_ACTION[role], unit.id):
+            await ctx.reply("not_allowed")
+            return
+        uses = int(numbers[0]) if numbers else None
+        days = int(numbers[1]) if len(numbers) > 1 else invites.DEFAULT_DAYS
+        try:
+            invite, code = await invites.create(session, role, unit.id, me, uses=uses, days=days)
+        except ValueError:
+            await ctx.reply("invite_bad_input", problem="number", value=" ".join(numbers))
+            return
+        await session.commit()
+    await ctx.reply(
+        "invite_created",
+        code=code,
+        link=ctx.adapter.start_link(code),
+        role=role.value,
+        unit_name=unit.name,
+        expires_at=invite.expires_at,
+        uses=invite.max_uses,
+        invite_id=invite.id,
+    )
+
+
+async def _usage(
+    ctx: Context, session: AsyncSession, me: int | None, roles: list[RoleName]
+) -> None:
+    units: set[int] = set()
+    for role in roles:
+        units |= await scope(session, me, INVITE_ACTION[role])
+    rows = (await session.exec(select(Unit).where(col(Unit.id).in_(units)))).all()
+    listed = sorted((u.code, u.name) for u in rows)
+    await ctx.reply("invite_usage", roles=[(KEYWORD[r], r.value) for r in roles], units=listed)
+
+
+async def revoke_invite(ctx: Context) -> None:
+    if not ctx.is_private:
+        await ctx.reply("private_only", command="huymoi")
+        return
+    if not ctx.args.strip().isdigit():
+        await ctx.reply("invite_revoked", outcome="usage", invite_id="")
+        return
+    invite_id = int(ctx.args)
+    async with ctx.db.session() as session:
+        person = await find_person(session, ctx.event.platform, ctx.event.user)
+        me = person.id if person else None
+        invite = await session.get(Invite, invite_id)
+        allowed = invite is not None and (
+            (me is not None and invite.created_by == me)
+            or await may(session, me, Action.REVOKE_INVITE, invite.unit_id)
+        )
+        if invite is None or not allowed:
+            await ctx.reply("invite_revoked", outcome="unknown", invite_id=invite_id)
+            return
+        done = await invites.revoke(session, invite)
+    await ctx.reply("invite_revoked", outcome="done" if done else "already", invite_id=invite_id)
+
+
+async def join(ctx: Context, code: str) -> None:
+    """Redeem `code` for the person writing (from /start CODE or a typed code)."""
+    user = ctx.event.user
+    assert user is not None
+    async with ctx.db.session() as session:
+        person_id = await upsert_person(session, ctx.db, ctx.event.platform, user)
+        await session.commit()
+        person = await find_person(session, ctx.event.platform, user)
+        assert person is not None and person.id == person_id
+        result = await invites.redeem(session, person, code)
+    await ctx.reply(
+        "code_result",
+        outcome=result.outcome.value,
+        role=result.role,
+        unit_name=result.unit_name,
+        wait_minutes=result.wait_minutes,
+    )
+
+
+async def typed_code(ctx: Context) -> None:
+    """/ma CODE, for those who type the command the guide shows."""
+    if not ctx.is_private or ctx.event.user is None:
+        await ctx.reply("private_only", command="ma")
+        return
+    await join(ctx, invites.normalize(ctx.args) or ctx.args.strip())
+
+
+def router() -> Router:
+    r = Router()
+    r.command("moi")(create_invite)
+    r.command("huymoi")(revoke_invite)
+    r.command("ma")(typed_code)
+    return r

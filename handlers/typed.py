@@ -1,0 +1,28 @@
+"""Free text in a private chat: the next step of a flow the person is in (an announcement being
+composed), else an invite code, else a pointer to the guide. In groups, what people write to
+each other is not for loa."""
+
+from __future__ import annotations
+
+from bot.domain import EventKind
+from bot.services import invites as invite_codes
+from handlers import announcements, invites
+from handlers.router import Context, Router
+
+
+async def typed_text(ctx: Context) -> None:
+    if not ctx.is_private or ctx.event.user is None:
+        return
+    if await announcements.on_text(ctx):
+        return
+    code = invite_codes.normalize(ctx.event.text or "")
+    if code is not None:
+        await invites.join(ctx, code)
+    else:
+        await ctx.reply("unknown_text")
+
+
+def router() -> Router:
+    r = Router()
+    r.event(EventKind.MESSAGE)(typed_text)
+    return r

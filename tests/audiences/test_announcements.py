@@ -1,0 +1,172 @@
+"""/thongbao: composed by one official, approved by another, only then sent; its progress
+message is edited while it goes out."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+from sqlmodel import func, select
+
+from bot.config import DEFAULT_CONTENT_DIR
+from bot.delivery.sender import ChannelSender
+from bot.services.announcements import ProgressReporter
+from bot.storage.models import Announcement, Delivery, Occurrence
+from content.templates import Templates
+from tests.chatworld import World
+from tests.delivery.conftest import send_all
+
+
+@dataclass
+class Ward:
+    author: int
+    approver: int
+    parents_a: int  # parents' group of class 1A
+    parents_b: int  # parents' group of school B
+    teachers_a: int
+
+
+@pytest.fixture
+def world(any_world: World) -> World:
+    """These tests run on both engines."""
+    return any_world
+
+
+@pytest.fixture
+async def ward(world: World) -> AsyncIterator[Ward]:
+    author = await world.person("Cán bộ Hòa")
+    approver = await world.person("Phó chủ tịch Bình")
+    for official in (author, approver):
+        await world.grant(official, "official", "phuong-a")
+    parent = await world.person("Phụ huynh Lan")
+    yield Ward(
+        author,
+        approver,
+        await world.bound_group("Phụ huynh 1A", "th-a-1a", "parents", [parent]),
+        await world.bound_group("Phụ huynh 1B", "th-b-1b", "parents", [parent]),
+        await world.bound_group("Giáo viên A", "th-a", "teachers", [parent]),
+    )
+
+
+async def outbox(world: World) -> tuple[int, int]:
+    async with world.db.session() as session:
+        occurrences = (await session.exec(select(func.count()).select_from(Occurrence))).one()
+        deliveries = (await session.exec(select(func.count()).select_from(Delivery))).one()
+    return occurrences, deliveries
+
+
+async def compose_for_parents_of_school_a(world: World, author: int) -> None:
+    [draft] = await world.say(author, "/thongbao Họp phụ huynh toàn trường lúc 8 giờ Chủ nhật <3")
+    assert draft.startswith("Bản nháp thông báo số 1")
+    assert "Họp phụ huynh toàn trường lúc 8 giờ Chủ nhật <3" in draft  # shown as typed
+    buttons = dict(await world.last_buttons(author))
+    school_a = await world.unit("th-a")
+    ward = await world.unit("phuong-a")
+    assert buttons["✓ Phường A"] == f"ann:1:u:{ward}", "the whole ward is chosen to start"
+    await world.press(author, author, "ann:1:a:parents")
+    await world.press(author, author, f"ann:1:u:{ward}")
+    await world.press(author, author, f"ann:1:u:{school_a}")
+    [edited] = [m["text"] for m in await world.bot_messages(author)][-1:]
+    assert "Gửi cho: phụ huynh" in edited and "Đơn vị: Trường Tiểu học A" in edited
+    assert "Sẽ đến 1 nhóm." in edited
+
+
+async def test_an_announcement_goes_out_only_after_a_second_official_approves(
+    world: World, ward: Ward
+) -> None:
+    await compose_for_parents_of_school_a(world, ward.author)
+    await world.press(ward.author, ward.author, "ann:1:submit")
+    assert (await world.bot_messages(ward.author))[-1]["text"].startswith(
+        "Đã gửi thông báo số 1 tới 1 cán bộ để duyệt."
+    )
+    [request] = await world.news(ward.approver)
+    assert request.startswith("Đề nghị duyệt thông báo số 1 của Cán bộ Hòa")
+    assert await outbox(world) == (0, 0), "nothing reaches the outbox before approval"
+
+    # The author cannot approve their own, nor can a teacher, even with forged taps.
+    toast = await world.forge_press(ward.author, ward.author, "ann:1:ok")
+    assert toast == "Bạn không thể tự duyệt thông báo của mình: cần một cán bộ khác duyệt."
+    teacher = await world.person("Cô Hạnh")
+    await world.grant(teacher, "teacher", "th-a")
+    toast = await world.forge_press(teacher, teacher, "ann:1:ok")
+    assert toast == "Bạn không có quyền duyệt thông báo cho các đơn vị này."
+    assert await outbox(world) == (0, 0)
+
+    await world.press(ward.approver, ward.approver, "ann:1:ok")
+    assert (await world.bot_messages(ward.approver))[-1]["text"].startswith(
+        "Bạn đã duyệt thông báo số 1."
+    )
+    assert await outbox(world) == (1, 1), "to the one parents' group of school A"
+    approver = await world.person_id(ward.approver)
+    async with world.db.session() as session:
+        announcement = await session.get(Announcement, 1)
+    assert announcement is not None and announcement.approved_by == approver
+    assert "đã được Phó chủ tịch Bình duyệt" in (await world.news(ward.author))[-1]
+
+    # A second approval changes nothing.
+    toast = await world.forge_press(ward.approver, ward.approver, "ann:1:ok")
+    assert toast == "Thông báo này đã được xử lý rồi."
+
+    # Progress: shown before the sends, edited into the summary after them.
+    reporter = ProgressReporter(world.db, {world.adapter.platform: world.adapter}, templates())
+    await reporter.report_once()
+    [progress] = await world.news(ward.author)
+    assert progress == "Đang gửi thông báo số 1: 0/1…"
+    await send_all(ChannelSender(world.db, world.adapter, rate_per_s=0), world.db)
+    await reporter.report_once()
+    assert await world.news(ward.author) == [], "edited, not sent again"
+    last = (await world.bot_messages(ward.author))[-1]
+    assert last["edited"] and last["text"].startswith("Đã gửi xong thông báo số 1\nGửi được: 1/1")
+    [post] = [m["text"] for m in await world.bot_messages(ward.parents_a)]
+    assert "Họp phụ huynh toàn trường lúc 8 giờ Chủ nhật <3" in post
+    assert await world.bot_messages(ward.parents_b) == []
+    assert await world.bot_messages(ward.teachers_a) == []
+
+
+async def test_a_rejected_announcement_never_reaches_the_outbox(world: World, ward: Ward) -> None:
+    await compose_for_parents_of_school_a(world, ward.author)
+    await world.press(ward.author, ward.author, "ann:1:submit")
+    await world.news(ward.approver)
+    await world.press(ward.approver, ward.approver, "ann:1:no")
+    assert "không được Phó chủ tịch Bình duyệt" in (await world.news(ward.author))[-1]
+    assert await outbox(world) == (0, 0)
+    async with world.db.session() as session:
+        announcement = await session.get(Announcement, 1)
+        assert announcement is not None and announcement.status == "rejected"
+
+
+async def test_urgent_and_at_a_time(world: World, ward: Ward) -> None:
+    await world.say(ward.author, "/thongbao")  # asks for the text, which comes next
+    [draft] = await world.say(ward.author, "Trường nghỉ học do bão")
+    assert draft.startswith("Bản nháp thông báo số 1")
+    await world.press(ward.author, ward.author, "ann:1:a:parents")
+    await world.press(ward.author, ward.author, "ann:1:urgent")
+    await world.press(ward.author, ward.author, "ann:1:time")
+    [ask] = (await world.news(ward.author))[-1:]
+    assert ask.startswith("Gửi lúc nào?")
+    [again] = await world.say(ward.author, "ngày mai")
+    assert again.startswith("loa chưa đọc được thời gian này")
+    [draft] = await world.say(ward.author, "07:30 25/11/2030")
+    assert "Thời gian: 07:30 ngày 25 tháng 11 năm 2030 · khẩn" in draft
+    await world.press(ward.author, ward.author, "ann:1:submit")
+    await world.press(ward.approver, ward.approver, "ann:1:ok")
+    async with world.db.session() as session:
+        occurrence = (await session.exec(select(Occurrence))).one()
+    assert occurrence.urgent
+    assert occurrence.due_at.isoformat().startswith("2030-11-25T00:30"), "07:30 in Hà Nội"
+
+
+async def test_composing_is_for_officials_in_private(world: World, ward: Ward) -> None:
+    teacher = await world.person("Cô Hạnh")
+    await world.grant(teacher, "teacher", "th-a")
+    [answer] = await world.say(teacher, "/thongbao Nghỉ học")
+    assert answer.startswith("Xin lỗi, vai trò của bạn chưa được phép")
+    [answer] = await world.say(ward.author, "/thongbao " + "x" * 3001)
+    assert answer.startswith("Nội dung cần từ 1 đến 3.000 ký tự.")
+    async with world.db.session() as session:
+        assert (await session.exec(select(Announcement))).all() == []
+
+
+def templates() -> Templates:
+    return Templates(DEFAULT_CONTENT_DIR / "templates")

@@ -1,0 +1,101 @@
+"""Groups loa is added to: bound by the staff who may, silent otherwise; removal and migration."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from bot.storage.models import Chat
+from tests.chatworld import World
+
+
+async def the_group(world: World) -> Chat:
+    async with world.db.session() as session:
+        return (await session.exec(select(Chat).where(Chat.type == "group"))).one()
+
+
+async def test_added_by_someone_unregistered_the_group_stays_unbound_and_silent(
+    world: World,
+) -> None:
+    stranger = await world.person("Người lạ")
+    group = await world.group("Nhóm bán hàng", [stranger])
+
+    assert await world.add_bot(group, by=stranger) == []
+    chat = await the_group(world)
+    assert (chat.unit_id, chat.audience, chat.active) == (None, None, True)
+    # It told the stranger privately why, never the group.
+    [why] = await world.news(stranger)
+    assert why.startswith("Bạn vừa thêm loa vào nhóm «Nhóm bán hàng»")
+
+
+async def test_a_parent_cannot_bind_either(world: World) -> None:
+    parent = await world.person("Phụ huynh Lan")
+    await world.grant(parent, "parent", "th-a-1a")
+    group = await world.group("Phụ huynh 1A", [parent])
+    assert await world.add_bot(group, by=parent) == []
+    assert (await the_group(world)).unit_id is None
+
+
+async def test_a_teacher_of_school_a_binds_only_to_school_a(world: World) -> None:
+    teacher = await world.person("Cô Hạnh")
+    await world.grant(teacher, "teacher", "th-a-1a")
+    parent = await world.person("Anh Minh")
+    group = await world.group("Phụ huynh lớp 1A", [teacher, parent])
+
+    [prompt] = await world.add_bot(group, by=teacher)
+    assert prompt.startswith("Xin chào! Nhóm này thuộc đơn vị nào?")
+    labels = [label for label, _ in await world.last_buttons(group)]
+    assert labels == ["Cả Trường Tiểu học A", "Lớp 1A", "Lớp 2A"]
+
+    # A forged tap naming school B's class is refused, as is a parent's tap.
+    class_b = await world.unit("th-b-1b")
+    toast = await world.forge_press(group, teacher, f"bind:1:a:{class_b}:parents")
+    assert toast is not None and toast.startswith("Bạn không có quyền gắn nhóm")
+    class_a = await world.unit("th-a-1a")
+    toast = await world.press(group, parent, f"bind:1:p:{class_a}")
+    assert toast is not None and toast.startswith("Bạn không có quyền gắn nhóm")
+    assert (await the_group(world)).unit_id is None
+
+    await world.press(group, teacher, f"bind:1:p:{class_a}")
+    labels = [label for label, _ in await world.last_buttons(group)]
+    assert labels == ["Phụ huynh", "Giáo viên"]
+    await world.press(group, teacher, f"bind:1:a:{class_a}:parents")
+    [done] = [m["text"] for m in await world.bot_messages(group)]  # the prompt, edited
+    assert done.startswith("Đã gắn nhóm với Lớp 1A, dành cho phụ huynh (2 thành viên).")
+    chat = await the_group(world)
+    assert (chat.unit_id, chat.audience, chat.member_count) == (class_a, "parents", 2)
+    assert chat.member_count_at is not None and chat.bound_by is not None
+
+    toast = await world.forge_press(group, teacher, f"bind:1:a:{class_a}:teachers")
+    assert toast == "Nhóm này đã được gắn với một đơn vị rồi."
+
+
+async def test_removal_deactivates_and_migration_keeps_the_binding(world: World) -> None:
+    admin = await world.person("Thầy Hùng")
+    await world.grant(admin, "school_admin", "th-a")
+    group = await world.group("Giáo viên trường A", [admin])
+    await world.add_bot(group, by=admin)
+    school = await world.unit("th-a")
+    await world.press(group, admin, f"bind:1:p:{school}")
+    await world.press(group, admin, f"bind:1:a:{school}:teachers")
+
+    new_id = await world.sandbox.migrate(group)
+    await world.pump()
+    chat = await the_group(world)
+    assert chat.platform_chat_id == str(new_id)
+    assert (chat.unit_id, chat.audience, chat.active) == (school, "teachers", True)
+
+    await world.sandbox.remove_member(new_id, 1000000007)
+    await world.pump()
+    assert (await the_group(world)).active is False
+
+    # Added back, it keeps its binding and says nothing more.
+    assert await world.add_bot(new_id, by=admin) == []
+    chat = await the_group(world)
+    assert (chat.active, chat.unit_id) == (True, school)
+
+
+@pytest.fixture
+def world(any_world: World) -> World:
+    """These tests run on both engines."""
+    return any_world

@@ -1,0 +1,169 @@
+"""Every cell of the permission table, allowed and refused, acted out in the sandbox.
+
+The cast holds each role in school A's world: an official of the ward, a school administrator
+of school A, a teacher and a parent of class 1A, a resident of residential group 1, and someone
+with no role at all. Each scenario is done the way a person would do it — a command in private,
+the bot added to a group — and checks what the person sees and what loa stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import pytest
+from sqlmodel import col, func, select
+
+from bot.services import invites
+from bot.services.permissions import PERMISSIONS, Action
+from bot.storage.models import Announcement, Chat, Invite, RoleName, Unit
+from tests.chatworld import World
+
+NOT_ALLOWED = "Xin lỗi, vai trò của bạn chưa được phép làm việc này."
+WHERE = {  # where each role is held
+    RoleName.OFFICIAL: "phuong-a",
+    RoleName.SCHOOL_ADMIN: "th-a",
+    RoleName.TEACHER: "th-a-1a",
+    RoleName.PARENT: "th-a-1a",
+    RoleName.COMMUNITY: "tdp-1",
+}
+Scenario = Callable[[World, int], Awaitable[bool]]  # does the action; True if it took effect
+
+
+async def count(world: World, model: type[Invite] | type[Unit]) -> int:
+    async with world.db.session() as session:
+        return int((await session.exec(select(func.count()).select_from(model))).one())
+
+
+def inviting(role: str, unit: str) -> Scenario:
+    async def scenario(world: World, actor: int) -> bool:
+        [answer] = await world.say(actor, f"/moi {role} {unit}")
+        made = await count(world, Invite) == 1
+        assert made == answer.startswith("Mã mời"), answer
+        assert made or answer.startswith(NOT_ALLOWED)
+        return made
+
+    return scenario
+
+
+async def revoking(world: World, actor: int) -> bool:
+    async with world.db.session() as session:
+        invite, _ = await invites.create(
+            session, RoleName.PARENT, await world.unit("th-a-1a"), None
+        )
+        await session.commit()
+    [answer] = await world.say(actor, f"/huymoi {invite.id}")
+    async with world.db.session() as session:
+        revoked = (await session.get(Invite, invite.id)).revoked_at is not None  # type: ignore[union-attr]
+    assert revoked == answer.startswith("Đã thu hồi"), answer
+    return revoked
+
+
+async def binding(world: World, actor: int) -> bool:
+    group = await world.group("Phụ huynh lớp 1A", [actor])
+    prompt = await world.add_bot(group, by=actor)
+    if not prompt:
+        async with world.db.session() as session:
+            chat = (await session.exec(select(Chat).where(Chat.type == "group"))).one()
+        assert chat.unit_id is None, "an unbound group stays unbound"
+        return False
+    school, unit = await world.unit("th-a"), await world.unit("th-a-1a")
+    buttons = [data for _, data in await world.last_buttons(group)]
+    if f"bind:1:u:{school}" in buttons:  # an official starts from the ward
+        await world.press(group, actor, f"bind:1:u:{school}")
+    assert await world.press(group, actor, f"bind:1:p:{unit}") is None
+    assert await world.press(group, actor, f"bind:1:a:{unit}:parents") is None
+    async with world.db.session() as session:
+        chat = (await session.exec(select(Chat).where(Chat.type == "group"))).one()
+    assert (chat.unit_id, chat.audience) == (unit, "parents")
+    return True
+
+
+async def listing(world: World, actor: int) -> bool:
+    [answer] = await world.say(actor, "/donvi")
+    assert answer.startswith(("Đơn vị của bạn", NOT_ALLOWED)), answer
+    return answer.startswith("Đơn vị của bạn")
+
+
+async def adding_unit(world: World, actor: int) -> bool:
+    before = await count(world, Unit)
+    [answer] = await world.say(actor, "/themdonvi th-a Lớp 3A")
+    added = await count(world, Unit) == before + 1
+    assert added == answer.startswith("Đã thêm"), answer
+    return added
+
+
+async def announcing(world: World, actor: int) -> bool:
+    [answer] = await world.say(actor, "/thongbao Họp phụ huynh sáng Chủ nhật")
+    assert answer.startswith(("Bản nháp thông báo", NOT_ALLOWED)), answer
+    return answer.startswith("Bản nháp thông báo")
+
+
+async def approving(world: World, actor: int) -> bool:
+    """A pending announcement by another official; the actor taps "Duyệt" (as a forged tap:
+    only approvers are sent the button)."""
+    author = await world.person("Cán bộ soạn")
+    await world.grant(author, "official", "phuong-a")
+    async with world.db.session() as session:
+        announcement = Announcement(
+            author_id=await world.person_id(author),
+            text="Họp phụ huynh",
+            audiences=["parents"],
+            unit_ids=[await world.unit("phuong-a")],
+            status="pending",
+        )
+        session.add(announcement)
+        await session.commit()
+    toast = await world.forge_press(actor, actor, f"ann:{announcement.id}:ok")
+    async with world.db.session() as session:
+        decided = await session.get(Announcement, announcement.id)
+    approved = decided is not None and decided.status == "approved"
+    assert approved == (toast is None), toast
+    return approved
+
+
+SCENARIOS: dict[Action, Scenario] = {
+    Action.INVITE_OFFICIAL: inviting("canbo", "phuong-a"),
+    Action.INVITE_SCHOOL_ADMIN: inviting("quanly", "th-a"),
+    Action.INVITE_TEACHER: inviting("giaovien", "th-a"),
+    Action.INVITE_PARENT: inviting("phuhuynh", "th-a-1a"),
+    Action.INVITE_COMMUNITY: inviting("nguoidan", "tdp-1"),
+    Action.REVOKE_INVITE: revoking,
+    Action.BIND_GROUP: binding,
+    Action.LIST_UNITS: listing,
+    Action.ADD_UNIT: adding_unit,
+    Action.ANNOUNCE: announcing,
+    Action.APPROVE_ANNOUNCEMENT: approving,
+}
+CELLS = [(action, role) for action in Action for role in [*RoleName, None]]
+
+
+def test_every_action_has_a_scenario() -> None:
+    assert set(SCENARIOS) == set(Action) == set(PERMISSIONS)
+
+
+@pytest.mark.parametrize(
+    ("action", "role"),
+    CELLS,
+    ids=[f"{a.value}-{r.value if r else 'unregistered'}" for a, r in CELLS],
+)
+async def test_cell(world: World, action: Action, role: RoleName | None) -> None:
+    actor = await world.person("Người thử")
+    if role is not None:
+        await world.grant(actor, role.value, WHERE[role])
+    expected = role is not None and role in PERMISSIONS[action]
+    assert await SCENARIOS[action](world, actor) == expected
+
+
+async def test_school_staff_act_only_for_their_own_school(world: World) -> None:
+    admin = await world.person("Hiệu phó trường A")
+    await world.grant(admin, "school_admin", "th-a")
+    [answer] = await world.say(admin, "/moi giaovien th-b")
+    assert answer.startswith(NOT_ALLOWED)
+    [answer] = await world.say(admin, "/themdonvi th-b Lớp 2B")
+    assert answer.startswith(NOT_ALLOWED)
+    [answer] = await world.say(admin, "/donvi")
+    assert "th-a-1a" in answer and "th-b" not in answer and "phuong-a" not in answer
+    async with world.db.session() as session:
+        assert (await session.exec(select(func.count()).select_from(Invite))).one() == 0
+        units = (await session.exec(select(Unit.code).where(col(Unit.source) == "chat"))).all()
+    assert units == []

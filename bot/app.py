@@ -22,7 +22,7 @@ from bot.inbox import Inbox
 from bot.platforms.base import PlatformAdapter
 from bot.platforms.telegram import TelegramAdapter
 from bot.sandbox import Sandbox
-from bot.services import campaigns, demo
+from bot.services import campaigns, demo, tasks
 from bot.services.announcements import ProgressReporter
 from bot.services.units import sync_units
 from bot.storage import deliveries
@@ -168,6 +168,7 @@ class App:
         scheduler.start()
         self._scheduler = scheduler
         await campaigns.schedule_all(self.db, scheduler, s.content_dir, self.templates, utcnow())
+        await tasks.schedule_all(self.db, scheduler, s.content_dir, self.templates, utcnow())
 
         if api_url is not None:  # sandbox mode: loa talks to its own sandbox
             ward = await demo.seed(

@@ -26,7 +26,7 @@ def check_content(folder: Path) -> list[str]:
     problems += check_units(folder)
     if parts["campaigns"]:
         problems += check_campaigns(folder)
-        problems += unknown_unit_references(folder)
+    problems += unknown_unit_references(folder)
     if (folder / FILE).is_file():
         problems += check_blackouts(folder)
     return problems

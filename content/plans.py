@@ -72,7 +72,11 @@ class Target(_Model):
 
 
 class Task(_Model):
-    """A duty under "06 rõ": who (owner), what, when, expected result, authority, with whom."""
+    """A duty under "06 rõ": who (owner), what, when, expected result, authority, with whom.
+
+    A duty with a `deadline` reminds its owner unit's staff `remind_days_before` it and asks
+    for the result. The owner unit is `owner_unit` (a units.yaml code), else the one unit
+    whose name is `owner` (ignoring case and diacritics)."""
 
     owner: str = Field(min_length=1)
     what: str = Field(min_length=1)
@@ -80,6 +84,10 @@ class Task(_Model):
     result: str | None = None
     authority: str | None = None
     collaborators: list[str] = []
+    owner_unit: (
+        Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)] | None
+    ) = None
+    remind_days_before: int = Field(default=7, ge=0, le=60)
 
 
 class Period(_Model):

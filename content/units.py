@@ -17,7 +17,7 @@ import yaml
 from pydantic import Field, Strict, StringConstraints
 
 from bot.text import fold
-from content.plans import _Model
+from content.plans import Plan, _Model
 from content.yaml_files import ContentFileError, line_of, load_model
 
 UnitCode = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
@@ -147,7 +147,7 @@ def unit_codes(folder: Path) -> set[str] | None:
 
 
 def unknown_unit_references(folder: Path) -> list[str]:
-    """Campaign posts naming a unit code the folder's units.yaml does not define."""
+    """Campaign posts and plan duties naming a unit code the folder's units.yaml lacks."""
     from content.campaign.check import load_campaigns
 
     codes = unit_codes(folder)
@@ -164,6 +164,18 @@ def unknown_unit_references(folder: Path) -> list[str]:
                             f"{item.path}:{line}: posts.{i}.units: no unit {code!r} in "
                             f"{folder / UNITS_FILE}"
                         )
+    for path in sorted((folder / "plans").glob("*.yaml")):
+        try:
+            plan, root = load_model(path, Plan, "plan")
+        except ContentFileError:
+            continue  # check_plans reports it
+        for i, duty in enumerate(plan.duties):
+            if duty.owner_unit is not None and duty.owner_unit not in codes:
+                line = line_of(root, ("duties", i, "owner_unit"))
+                problems.append(
+                    f"{path}:{line}: duties.{i}.owner_unit: no unit {duty.owner_unit!r} in "
+                    f"{folder / UNITS_FILE}"
+                )
     return problems
 
 

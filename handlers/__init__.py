@@ -10,6 +10,7 @@ from handlers import (
     invites,
     privacy,
     start,
+    tasks,
     typed,
     units,
 )
@@ -20,6 +21,17 @@ __all__ = ["Context", "Dispatcher", "Router", "build_router"]
 
 def build_router() -> Router:
     router = Router()
-    for feature in (privacy, start, invites, groups, units, announcements, ack, answers, typed):
+    for feature in (
+        privacy,
+        start,
+        invites,
+        groups,
+        units,
+        announcements,
+        tasks,
+        ack,
+        answers,
+        typed,
+    ):
         router.include(feature.router())
     return router

@@ -18,7 +18,7 @@ from sqlmodel import col, select
 from bot.services import units
 from bot.services.broadcasts import Broadcast
 from bot.storage.db import Database
-from bot.storage.models import Chat, Occurrence
+from bot.storage.models import Occurrence
 from content.blackouts import Blackouts, due_times, load_blackouts
 from content.campaign.check import load_campaigns
 from content.campaign.render import Platform, render
@@ -126,12 +126,10 @@ async def chats_for(db: Database, audience: str, unit_codes: tuple[str, ...] | N
     """Active chats of `audience` in the units (and below them); every such chat for None.
     A chat has an audience only once it is bound, so `None` means every bound chat."""
     async with db.session() as session:
-        query = select(Chat.id).where(col(Chat.active), Chat.audience == audience)
+        roots = None
         if unit_codes is not None:
-            roots = await units.ids_by_code(session, unit_codes)
-            inside = await units.subtree_ids(session, roots.values())
-            query = query.where(col(Chat.unit_id).in_(inside))
-        return [chat_id for chat_id in (await session.exec(query)).all() if chat_id is not None]
+            roots = list((await units.ids_by_code(session, unit_codes)).values())
+        return await units.bound_chats(session, [audience], roots)
 
 
 def _valid_until(post: Post, due: datetime) -> datetime | None:

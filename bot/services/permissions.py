@@ -32,6 +32,7 @@ class Action(StrEnum):
     ADD_UNIT = "add_unit"  # a class under a school, a residential group under a ward
     ANNOUNCE = "announce"
     APPROVE_ANNOUNCEMENT = "approve_announcement"  # never one's own
+    REPORT_TASK = "report_task"  # give the result of a "06 rõ" task of one's unit
 
 
 PERMISSIONS: Final[dict[Action, frozenset[RoleName]]] = {
@@ -46,6 +47,7 @@ PERMISSIONS: Final[dict[Action, frozenset[RoleName]]] = {
     Action.ADD_UNIT: frozenset({OFFICIAL, SCHOOL_ADMIN}),
     Action.ANNOUNCE: frozenset({OFFICIAL}),
     Action.APPROVE_ANNOUNCEMENT: frozenset({OFFICIAL}),
+    Action.REPORT_TASK: STAFF,
 }
 
 INVITE_ACTION: Final[dict[RoleName, Action]] = {

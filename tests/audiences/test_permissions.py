@@ -15,7 +15,7 @@ from sqlmodel import col, func, select
 
 from bot.services import invites
 from bot.services.permissions import PERMISSIONS, Action
-from bot.storage.models import Announcement, Chat, Invite, RoleName, Unit
+from bot.storage.models import Announcement, Chat, Invite, RoleName, Task, Unit
 from tests.chatworld import World
 
 NOT_ALLOWED = "Xin lỗi, vai trò của bạn chưa được phép làm việc này."
@@ -121,6 +121,23 @@ async def approving(world: World, actor: int) -> bool:
     return approved
 
 
+async def reporting_a_task(world: World, actor: int) -> bool:
+    """A "06 rõ" task of school A; the actor answers its reminder (a forged tap: reminders go
+    to the unit's staff only)."""
+    async with world.db.session() as session:
+        task = Task(
+            key="p:1", plan="p", title="Chọn mô hình", owner_unit_id=await world.unit("th-a")
+        )
+        session.add(task)
+        await session.commit()
+    toast = await world.forge_press(actor, actor, f"task:{task.id}:done")
+    async with world.db.session() as session:
+        answered = await session.get(Task, task.id)
+    reported = answered is not None and answered.result is not None
+    assert reported == (toast is None), toast
+    return reported
+
+
 SCENARIOS: dict[Action, Scenario] = {
     Action.INVITE_OFFICIAL: inviting("canbo", "phuong-a"),
     Action.INVITE_SCHOOL_ADMIN: inviting("quanly", "th-a"),
@@ -133,6 +150,7 @@ SCENARIOS: dict[Action, Scenario] = {
     Action.ADD_UNIT: adding_unit,
     Action.ANNOUNCE: announcing,
     Action.APPROVE_ANNOUNCEMENT: approving,
+    Action.REPORT_TASK: reporting_a_task,
 }
 CELLS = [(action, role) for action in Action for role in [*RoleName, None]]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.services.announcements import Progress
-from bot.storage.models import Announcement
+from bot.storage.models import Announcement, Task
 from bot.text import fold, fold_phrase
 from content.templates import TemplateError, Templates, vn_date, vn_number
 from tests.handlers.fakes import TEMPLATES_DIR
@@ -58,6 +58,18 @@ CHAT_TEMPLATES: dict[str, dict[str, object]] = {
     "rsvp_thanks": {"name": "Lan", "option": "Con sẽ tham gia", "changed": False},
     "answer_unknown": {},
     "announce_ask": {"step": "too_long", "limit": 3000},
+    "task_reminder": {
+        "task": Task(
+            key="p:1",
+            plan="p",
+            title="Tổ chức chuyên đề",
+            expected_result="02 buổi",
+            deadline=datetime(2026, 12, 31, tzinfo=UTC),
+        ),
+    },
+    "task_button": {"status": "done"},
+    "task_answered": {"status": "blocked", "label": "Gặp khó khăn", "title": "Chuyên đề"},
+    "task_refused": {"reason": "forbidden"},
     "announce_draft": {
         "a": Announcement(text="Họp phụ huynh", audiences=["parents"], urgent=True),
         "unit_names": ["Trường A"],

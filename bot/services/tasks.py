@@ -1,0 +1,168 @@
+"""Task reminders ("06 rõ"): every plan duty with a deadline becomes a Task; before the deadline
+its owner unit's staff get a reminder in private chat with buttons for the result, and what
+they answer is stored as the task's result.
+
+A reminder is an occurrence like any post (key "task:<task key>"), so it goes through the
+outbox with its guarantees; its chats are the staff's private chats, resolved when it fires.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import replace
+from datetime import datetime, time, timedelta
+from pathlib import Path
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.domain import Button
+from bot.services import units
+from bot.services.broadcasts import Broadcast
+from bot.services.campaigns import Schedules, Targets
+from bot.services.permissions import STAFF
+from bot.storage.db import Database
+from bot.storage.models import Chat, Occurrence, Person, Role, Task, Unit
+from bot.text import fold
+from content.campaign.check import load_plans
+from content.campaign.schema import VN
+from content.plans import Plan
+from content.templates import Templates
+
+log = logging.getLogger(__name__)
+REMIND_AT = time(8, 0)  # Vietnam time, on the reminder day
+STATUSES = ("done", "doing", "blocked")  # what a tap answers; details may follow as text
+
+
+def task_key(plan: Plan, what: str) -> str:
+    """Stable while the duty's text is: reordering duties keeps their tasks."""
+    return f"{plan.id}:{hashlib.sha1(what.encode()).hexdigest()[:12]}"
+
+
+async def sync_tasks(db: Database, plans: list[Plan]) -> list[Task]:
+    """Upsert a Task for every duty with a deadline; returns them. Results already given are
+    kept."""
+    async with db.session() as session:
+        everything = (await session.exec(select(Unit).where(col(Unit.active)))).all()
+        by_code = {u.code: u.id for u in everything}
+        by_name: dict[str, list[int | None]] = {}
+        for unit in everything:
+            by_name.setdefault(fold(unit.name), []).append(unit.id)
+        tasks = []
+        for plan in plans:
+            for duty in plan.duties:
+                if duty.deadline is None:
+                    continue
+                key = task_key(plan, duty.what)
+                named = by_name.get(fold(duty.owner), [])
+                owner = by_code.get(duty.owner_unit) if duty.owner_unit else None
+                owner = owner or (named[0] if len(named) == 1 else None)
+                task = (await session.exec(select(Task).where(Task.key == key))).first()
+                task = task or Task(key=key, plan=plan.id, title="")
+                task.title, task.owner_unit_id = duty.what, owner
+                task.deadline = datetime.combine(duty.deadline, time(23, 59), tzinfo=VN)
+                task.expected_result = duty.result or ""
+                session.add(task)
+                tasks.append((task, duty.remind_days_before))
+        await session.commit()
+    unowned = sum(1 for task, _ in tasks if task.owner_unit_id is None)
+    if unowned:
+        log.warning("%d task(s) with a deadline match no unit: give them owner_unit", unowned)
+    return [task for task, _ in tasks]
+
+
+def reminder(task: Task, days_before: int, templates: Templates) -> Broadcast:
+    assert task.id is not None and task.deadline is not None
+    deadline = task.deadline.astimezone(VN)
+    due = datetime.combine(deadline.date() - timedelta(days=days_before), REMIND_AT, tzinfo=VN)
+    labels = [templates.render_plain("task_button", status=s) for s in STATUSES]
+    return Broadcast(
+        key=f"task:{task.key}",
+        title=f"Nhắc việc: {task.title}"[:255],
+        text=templates.render("task_reminder", task=task),
+        buttons=tuple(
+            Button(label, f"task:{task.id}:{s}") for label, s in zip(labels, STATUSES, strict=True)
+        ),
+        due_at=due,
+        valid_until=task.deadline,
+        kind="reminder",
+        source=f"task:{task.id}",
+    )
+
+
+async def staff_of(session: AsyncSession, unit_id: int) -> list[Person]:
+    """People holding a staff role in the unit or below it."""
+    inside = await units.subtree_ids(session, [unit_id])
+    query = (
+        select(Person)
+        .join(Role, col(Role.person_id) == Person.id)
+        .where(col(Role.unit_id).in_(inside), col(Role.role).in_(list(STAFF)))
+        .distinct()
+    )
+    return list((await session.exec(query)).all())
+
+
+def recipients(db: Database, task_id: int) -> Targets:
+    """The private chats of the owner unit's staff when the reminder fires (rows for private
+    chats are made on the way: a private chat's id is its person's id on both platforms)."""
+
+    async def resolve() -> list[int]:
+        async with db.session() as session:
+            task = await session.get(Task, task_id)
+            if task is None or task.owner_unit_id is None:
+                return []
+            chat_ids = []
+            for person in await staff_of(session, task.owner_unit_id):
+                chat_ids.append(await _private_chat(session, person))
+            await session.commit()
+            return chat_ids
+
+    return resolve
+
+
+async def schedule_all(
+    db: Database, scheduler: Schedules, folder: Path, templates: Templates, now: datetime
+) -> int:
+    """Sync tasks from the plans of a content folder and schedule the reminders still to come
+    (a reminder day already past, before the deadline, reminds at once)."""
+    plans = list(load_plans(folder).values())
+    days = {
+        task_key(plan, duty.what): duty.remind_days_before
+        for plan in plans
+        for duty in plan.duties
+        if duty.deadline is not None
+    }
+    scheduled = 0
+    for task in await sync_tasks(db, plans):
+        assert task.id is not None and task.deadline is not None
+        if task.result is not None or task.deadline <= now or task.owner_unit_id is None:
+            continue
+        item = reminder(task, days[task.key], templates)
+        async with db.session() as session:
+            sent = await session.exec(select(Occurrence.id).where(Occurrence.key == item.key))
+            if sent.first() is not None:
+                continue
+        if item.due_at < now:
+            item = replace(item, due_at=now + timedelta(seconds=5))
+        scheduler.broadcast_at(item, recipients(db, task.id))
+        scheduled += 1
+    log.info("scheduled %d task reminder(s)", scheduled)
+    return scheduled
+
+
+async def _private_chat(session: AsyncSession, person: Person) -> int:
+    query = select(Chat).where(
+        Chat.platform == person.platform,
+        Chat.platform_chat_id == person.platform_user_id,
+        Chat.type == "private",
+    )
+    chat = (await session.exec(query)).first()
+    if chat is None:
+        chat = Chat(
+            platform=person.platform, platform_chat_id=person.platform_user_id, type="private"
+        )
+        session.add(chat)
+        await session.flush()
+    assert chat.id is not None
+    return chat.id

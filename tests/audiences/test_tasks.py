@@ -1,0 +1,145 @@
+"""Task reminders ("06 rõ"): a plan duty with a deadline reminds its owner unit's staff, and
+their answer is stored as the task's result."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import col, select
+
+from bot.config import DEFAULT_CONTENT_DIR
+from bot.delivery.sender import ChannelSender
+from bot.services import tasks
+from bot.services.broadcasts import Broadcast, enqueue
+from bot.services.campaigns import Targets
+from bot.storage.models import Task, utcnow
+from content.templates import Templates
+from tests.chatworld import World
+from tests.delivery.conftest import send_all
+
+
+@pytest.fixture
+def world(any_world: World) -> World:
+    """These tests run on both engines."""
+    return any_world
+
+
+class Recorder:
+    """Stands in for the scheduler: keeps what it is asked to run, to fire it by hand."""
+
+    def __init__(self) -> None:
+        self.jobs: list[tuple[Broadcast, Targets]] = []
+
+    def broadcast_at(self, broadcast: Broadcast, chats: Targets) -> None:
+        self.jobs.append((broadcast, chats))
+
+
+def plan_folder(tmp_path: Path, deadline: date) -> Path:
+    (tmp_path / "plans").mkdir()
+    (tmp_path / "plans" / "p.yaml").write_text(
+        f"""
+id: thu_nghiem
+title: Kế hoạch thử
+issuing_unit: UBND phường A
+period: {{start: 2026, end: 2027}}
+duties:
+- owner: PHONG VAN HOA - XA HOI
+  what: Tổ chức 02 chuyên đề về Nghị quyết 71 cho cán bộ, giáo viên
+  deadline: {deadline}
+  result: 02 chuyên đề, 100% cán bộ tham dự
+  remind_days_before: 3
+- owner: Trường Tiểu học A
+  owner_unit: th-a
+  what: Chọn 01 mô hình điển hình
+  deadline: {deadline}
+- owner: Phòng Văn hóa - Xã hội
+  what: Báo cáo năm (không có hạn cụ thể)
+""",
+        encoding="utf-8",
+    )
+    return tmp_path
+
+
+def templates() -> Templates:
+    return Templates(DEFAULT_CONTENT_DIR / "templates")
+
+
+async def fire(world: World, jobs: Sequence[tuple[Broadcast, Targets]]) -> None:
+    """What the scheduler does when the reminders come due (the clock jumps to their time)."""
+    for broadcast, chats in jobs:
+        await enqueue(world.db, replace(broadcast, due_at=utcnow()), await chats())
+    await send_all(ChannelSender(world.db, world.adapter, rate_per_s=0), world.db)
+
+
+async def test_a_duty_reminds_its_units_staff_who_answer_with_the_result(
+    world: World, tmp_path: Path
+) -> None:
+    officer = await world.person("Cán bộ VHXH")
+    await world.grant(officer, "official", "phong-vhxh")
+    principal = await world.person("Hiệu trưởng A")
+    await world.grant(principal, "school_admin", "th-a")
+    parent = await world.person("Phụ huynh Lan")
+    await world.grant(parent, "parent", "th-a-1a")
+    folder = plan_folder(tmp_path, (utcnow() + timedelta(days=10)).date())
+
+    scheduler = Recorder()
+    assert await tasks.schedule_all(world.db, scheduler, folder, templates(), utcnow()) == 2
+    by_key = {b.title: b for b, _ in scheduler.jobs}
+    first = by_key["Nhắc việc: Tổ chức 02 chuyên đề về Nghị quyết 71 cho cán bộ, giáo viên"]
+    assert first.due_at.date() == (utcnow() + timedelta(days=7)).date(), "3 days before, 08:00"
+
+    await fire(world, scheduler.jobs)
+    [reminder] = await world.news(officer)
+    assert reminder.startswith("Nhắc việc theo kế hoạch\nTổ chức 02 chuyên đề")
+    assert "Kết quả cần đạt: 02 chuyên đề, 100% cán bộ tham dự" in reminder
+    assert [label for label, _ in await world.last_buttons(officer)] == [
+        "Đã hoàn thành",
+        "Đang thực hiện",
+        "Gặp khó khăn",
+    ]
+    [school_reminder] = await world.news(principal)
+    assert "Chọn 01 mô hình điển hình" in school_reminder
+    assert await world.news(parent) == [], "parents are not a unit's staff"
+
+    data = dict(await world.last_buttons(officer))["Đã hoàn thành"]
+    assert await world.press(officer, officer, data) is None
+    [asked] = await world.news(officer)
+    assert asked.startswith("Đã ghi nhận «Đã hoàn thành»")
+    [saved] = await world.say(officer, "Đã tổ chức 2 chuyên đề, 64/64 cán bộ dự")
+    assert saved.startswith("Đã ghi kết quả cụ thể")
+    async with world.db.session() as session:
+        done = (await session.exec(select(Task).where(col(Task.result).is_not(None)))).one()
+    assert done.result == "Đã hoàn thành: Đã tổ chức 2 chuyên đề, 64/64 cán bộ dự"
+    assert done.result_by == await world.person_id(officer)
+
+    # A parent, or a teacher of another school, cannot answer for the school's task.
+    school_task = dict(await world.last_buttons(principal))["Đang thực hiện"]
+    toast = await world.forge_press(parent, parent, school_task)
+    assert toast == "Việc này thuộc đơn vị khác: bạn không trả lời thay được."
+    teacher_b = await world.person("Giáo viên B")
+    await world.grant(teacher_b, "teacher", "th-b")
+    toast = await world.forge_press(teacher_b, teacher_b, school_task)
+    assert toast == "Việc này thuộc đơn vị khác: bạn không trả lời thay được."
+
+    # The next start schedules nothing twice: reminded or answered tasks are done with.
+    again = Recorder()
+    assert await tasks.schedule_all(world.db, again, folder, templates(), utcnow()) == 0
+
+
+async def test_tasks_are_kept_across_loads_and_past_deadlines_are_left_alone(
+    world: World, tmp_path: Path
+) -> None:
+    folder = plan_folder(tmp_path, (utcnow() - timedelta(days=1)).date())
+    assert await tasks.schedule_all(world.db, Recorder(), folder, templates(), utcnow()) == 0
+    assert await tasks.schedule_all(world.db, Recorder(), folder, templates(), utcnow()) == 0
+    async with world.db.session() as session:
+        rows = (await session.exec(select(Task))).all()
+    assert len(rows) == 2, "one row per duty with a deadline, however often loaded"
+    assert {r.owner_unit_id for r in rows} == {
+        await world.unit("phong-vhxh"),
+        await world.unit("th-a"),
+    }, "by code, or by the unit's name ignoring case and diacritics"

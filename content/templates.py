@@ -15,6 +15,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import SandboxedEnvironment
 
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 SUFFIX = ".j2"
@@ -74,7 +76,9 @@ class Templates:
     def __init__(self, directory: Path, *, timezone: ZoneInfo | str = DEFAULT_TIMEZONE) -> None:
         self.directory = directory
         self.timezone = ZoneInfo(timezone) if isinstance(timezone, str) else timezone
-        self.env = jinja2.Environment(
+        # Officials write templates: the sandbox refuses what a message never needs (private
+        # attributes, calling into Python), so a template cannot reach beyond its values.
+        self.env = SandboxedEnvironment(
             loader=jinja2.FileSystemLoader(directory),
             undefined=jinja2.StrictUndefined,
             autoescape=True,
@@ -106,6 +110,8 @@ class Templates:
             raise TemplateError(f"{e.name or filename}:{e.lineno}: {e.message}") from None
         except jinja2.UndefinedError as e:
             raise TemplateError(f"{filename}: {e.message}") from None
+        except SecurityError as e:
+            raise TemplateError(f"{filename}: not allowed in a template: {e}") from None
         except (TypeError, ValueError, AttributeError) as e:  # a filter given the wrong kind
             raise TemplateError(f"{filename}: {type(e).__name__}: {e}") from None
 

@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 import jinja2
+from jinja2.exceptions import SecurityError
 
 from bot.domain import Button
 from content.campaign.schema import Post
@@ -76,6 +77,8 @@ def render_template(templates: Templates, name: str, values: dict[str, Any]) -> 
         raise RenderProblem(e.message or "syntax error", e.name or name, e.lineno) from None
     except jinja2.UndefinedError as e:
         raise _located(f"unknown variable: {e.message}", name, e) from None
+    except SecurityError as e:
+        raise _located(f"not allowed in a template: {e}", name, e) from None
     except (TypeError, ValueError, AttributeError) as e:
         raise _located(f"{type(e).__name__}: {e}", name, e) from None
     return _BLANK_LINES.sub("\n\n", text.strip())

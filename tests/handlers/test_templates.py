@@ -161,3 +161,10 @@ def test_fold() -> None:
     assert fold("Đã hiểu") == fold("da hieu") == "da hieu"
     assert fold("ĐƯỜNG Ống Nước") == "duong ong nuoc"
     assert fold_phrase("  Trợ   giúp!! ") == "tro giup"
+
+
+def test_templates_cannot_reach_beyond_their_values(tmp_path: Path) -> None:
+    """Officials write templates: the sandbox refuses Python internals, with the file named."""
+    (tmp_path / "escape.j2").write_text("{{ ''.__class__.__mro__ }}", encoding="utf-8")
+    with pytest.raises(TemplateError, match=r"^escape\.j2: not allowed in a template: .*__class__"):
+        Templates(tmp_path).render("escape")

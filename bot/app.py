@@ -180,9 +180,8 @@ class App:
             )
             scheduler.broadcast_at(ward.sample, ward.parent_chat_ids)
             self.running.urls["sample item due"] = _local(ward.sample.due_at, s)
-            if ward.official is not None:
-                name, code = ward.official
-                self.running.urls["staff commands"] = (
+            for n, (name, code) in enumerate(ward.officials, 1):
+                self.running.urls[f"official {n}"] = (
                     f"in the sandbox UI, open the chat of «{name}» and send /start {code}"
                 )
         return self.running

@@ -1,5 +1,6 @@
 """Sandbox mode's fictional ward: parent and staff groups with simulated members, bound to the
-units of content/units.yaml, an official's invite code, and a sample item due one minute after
+units of content/units.yaml, invite codes for two officials (one composes, one approves), and a
+sample item due one minute after
 start."""
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ WARD_FILE = Path(__file__).resolve().parents[2] / "content" / "demo" / "ward.yam
 class DemoWard:
     parent_chat_ids: list[int]  # loa's Chat ids
     sample: Broadcast
-    official: tuple[str, str] | None  # (sandbox name, invite code): to try the staff commands
+    officials: list[tuple[str, str]]  # (sandbox name, invite code): to try the staff commands
 
 
 async def seed(
@@ -71,18 +72,20 @@ async def seed(
             chat_id = await _bind(db, str(chat), group["title"], unit, audience, size)
             if audience == "parents":
                 parent_chats.append(chat_id)
-        # Someone to try the staff commands as: a private chat with the bot, awaiting its code.
-        official = await sandbox.create_user(spec["official_name"])
-        await sandbox.create_chat("", type="private", user_id=official)
-        await sandbox.add_member(official, bot_user_id)
-    official_code: tuple[str, str] | None = None
-    if spec["official_unit"] in units:
-        async with db.session() as session:
+        # People to try the staff commands as: private chats with the bot, awaiting a code.
+        names = spec["officials"] if spec["official_unit"] in units else []
+        for name in names:
+            user = await sandbox.create_user(name)
+            await sandbox.create_chat("", type="private", user_id=user)
+            await sandbox.add_member(user, bot_user_id)
+    officials: list[tuple[str, str]] = []
+    async with db.session() as session:
+        for name in names:
             _, code = await invites.create(
                 session, RoleName.OFFICIAL, units[spec["official_unit"]], None, days=1
             )
-            official_code = (spec["official_name"], code)
-            await session.commit()
+            officials.append((name, code))
+        await session.commit()
     post = spec["sample_post"]
     start = utcnow()
     due = start + timedelta(seconds=post["delay_seconds"])
@@ -95,7 +98,7 @@ async def seed(
         valid_until=start + timedelta(hours=post["valid_hours"]),
         urgent=bool(post.get("urgent", False)),
     )
-    return DemoWard(parent_chats, sample, official_code)
+    return DemoWard(parent_chats, sample, officials)
 
 
 async def _bind(

@@ -23,7 +23,8 @@ from bot.platforms.base import SendError
 from bot.services import announcements as service
 from bot.services.permissions import Action, scope
 from bot.services.units import bound_chats
-from bot.storage.models import Announcement, Conversation, Person, Unit, utcnow
+from bot.storage.models import Announcement, Person, Unit, utcnow
+from handlers import conversation
 from handlers.people import find_person
 from handlers.router import Context, Router
 
@@ -45,7 +46,7 @@ async def compose(ctx: Context) -> None:
             return
         assert person.id is not None
         if not ctx.args.strip():
-            await _await_text(session, person.id, "text")
+            await conversation.begin(session, person.id, FLOW, step="text")
             await ctx.reply("announce_ask", step="text")
             return
     await _new_draft(ctx, person.id, ctx.args)
@@ -55,27 +56,24 @@ async def on_text(ctx: Context) -> bool:
     """Typed text that continues an announcement being composed; False if there is none."""
     async with ctx.db.session() as session:
         person = await find_person(session, ctx.event.platform, ctx.event.user)
-        talk = None if person is None else await session.get(Conversation, person.id)
-        if person is None or person.id is None or talk is None or talk.flow != FLOW:
+        state = await conversation.current(session, person.id if person else None, FLOW)
+        await session.commit()
+        if person is None or person.id is None or state is None:
             return False
         text = ctx.event.text or ""
-        if talk.state.get("step") == "text":
-            await session.delete(talk)
-            await session.commit()
+        if state.get("step") == "text":
             await _new_draft(ctx, person.id, text)
             return True
-        announcement = await session.get(Announcement, talk.state.get("announcement", -1))
-        due = _parse_when(text, ctx.templates.timezone)
+        announcement = await session.get(Announcement, state.get("announcement", -1))
         if announcement is None or announcement.status != "draft":
-            await session.delete(talk)
-            await session.commit()
             return False
+        due = _parse_when(text, ctx.templates.timezone)
         if due is None or due <= utcnow():
+            await conversation.begin(session, person.id, FLOW, **state)
             await ctx.reply("announce_ask", step="time_again")
             return True
         announcement.due_at = due
         session.add(announcement)
-        await session.delete(talk)
         await session.commit()
         text_, buttons = await _draft_view(ctx, session, announcement, person.id)
     await ctx.adapter.send(OutboundMessage(ctx.event.chat_id or "", text_, buttons))
@@ -108,7 +106,9 @@ async def tapped(ctx: Context) -> None:
         elif op == "urgent":
             announcement.urgent = not announcement.urgent
         elif op == "time":
-            await _await_text(session, person.id, "time", announcement.id)
+            await conversation.begin(
+                session, person.id, FLOW, step="time", announcement=announcement.id
+            )
             await ctx.answer_button()
             await ctx.reply("announce_ask", step="time")
             return
@@ -135,7 +135,7 @@ async def tapped(ctx: Context) -> None:
 async def _new_draft(ctx: Context, person_id: int, typed: str) -> None:
     if not typed.strip() or len(typed) > service.MAX_TEXT:
         async with ctx.db.session() as session:
-            await _await_text(session, person_id, "text")
+            await conversation.begin(session, person_id, FLOW, step="text")
         await ctx.reply("announce_ask", step="too_long", limit=service.MAX_TEXT)
         return
     async with ctx.db.session() as session:
@@ -260,19 +260,6 @@ async def _choices(session: AsyncSession, person_id: int, roots_only: bool = Fal
     top = {u.id for u in roots}
     below = sorted((u for u in units if u.parent_id in top), key=lambda u: (u.kind, u.name))
     return roots + below
-
-
-async def _await_text(
-    session: AsyncSession, person_id: int, step: str, announcement: int | None = None
-) -> None:
-    talk = await session.get(Conversation, person_id) or Conversation(
-        person_id=person_id, flow=FLOW
-    )
-    talk.flow, talk.state, talk.updated_at = FLOW, {"step": step}, utcnow()
-    if announcement is not None:
-        talk.state["announcement"] = announcement
-    session.add(talk)
-    await session.commit()
 
 
 def _toggle(values: list[T], value: T) -> list[T]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from bot.services.permissions import Action, may
 from bot.services.tasks import STATUSES
-from bot.storage.models import Conversation, Task, utcnow
+from bot.storage.models import Task, utcnow
+from handlers import conversation
 from handlers.people import find_person
 from handlers.router import Context, Router
 
@@ -30,12 +31,8 @@ async def answered(ctx: Context) -> None:
             await ctx.answer_button("task_refused", reason="forbidden")
             return
         task.result, task.result_by, task.result_at = label, person.id, utcnow()
-        talk = await session.get(Conversation, person.id) or Conversation(
-            person_id=person.id, flow=FLOW
-        )
-        talk.flow, talk.state, talk.updated_at = FLOW, {"task": task.id}, utcnow()
-        session.add_all([task, talk])
-        await session.commit()
+        session.add(task)
+        await conversation.begin(session, person.id, FLOW, task=task.id)
     await ctx.answer_button()
     await ctx.reply("task_answered", status=status, label=label, title=task.title)
 
@@ -44,11 +41,8 @@ async def on_text(ctx: Context) -> bool:
     """The details after a status tap; False if the person owes none."""
     async with ctx.db.session() as session:
         person = await find_person(session, ctx.event.platform, ctx.event.user)
-        talk = None if person is None else await session.get(Conversation, person.id)
-        if talk is None or talk.flow != FLOW:
-            return False
-        task = await session.get(Task, talk.state.get("task", -1))
-        await session.delete(talk)
+        state = await conversation.current(session, person.id if person else None, FLOW)
+        task = None if state is None else await session.get(Task, state.get("task", -1))
         if task is None:
             await session.commit()
             return False

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from sqlmodel import func, select
@@ -12,8 +13,9 @@ from sqlmodel import func, select
 from bot.config import DEFAULT_CONTENT_DIR
 from bot.delivery.sender import ChannelSender
 from bot.services.announcements import ProgressReporter
-from bot.storage.models import Announcement, Delivery, Occurrence
+from bot.storage.models import Announcement, Conversation, Delivery, Occurrence
 from content.templates import Templates
+from handlers import conversation
 from tests.chatworld import World
 from tests.delivery.conftest import send_all
 
@@ -170,3 +172,18 @@ async def test_composing_is_for_officials_in_private(world: World, ward: Ward) -
 
 def templates() -> Templates:
     return Templates(DEFAULT_CONTENT_DIR / "templates")
+
+
+async def test_a_flow_left_for_too_long_is_forgotten(world: World, ward: Ward) -> None:
+    [ask] = await world.say(ward.author, "/thongbao")
+    assert ask.startswith("Mời bạn gửi nội dung thông báo")
+    async with world.db.session() as session:
+        talk = await session.get(Conversation, await world.person_id(ward.author))
+        assert talk is not None
+        talk.updated_at -= conversation.TTL + timedelta(minutes=1)
+        session.add(talk)
+        await session.commit()
+    [answer] = await world.say(ward.author, "cảm ơn loa")
+    assert answer.startswith("Xin lỗi, loa chưa hiểu"), "not taken for an announcement's text"
+    async with world.db.session() as session:
+        assert (await session.exec(select(Announcement))).all() == []

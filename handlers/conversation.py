@@ -1,0 +1,34 @@
+"""Where a person is in a multi-step flow in private chat (the Conversation row): one flow at a
+time per person, forgotten after `TTL` so a later message is not taken for a step long gone."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.storage.models import Conversation, utcnow
+
+TTL = timedelta(minutes=30)
+
+
+async def begin(session: AsyncSession, person_id: int, flow: str, **state: Any) -> None:
+    """Start (or move on in) `flow`, replacing any other; commits."""
+    talk = await session.get(Conversation, person_id) or Conversation(
+        person_id=person_id, flow=flow
+    )
+    talk.flow, talk.state, talk.updated_at = flow, dict(state), utcnow()
+    session.add(talk)
+    await session.commit()
+
+
+async def current(session: AsyncSession, person_id: int | None, flow: str) -> dict[str, Any] | None:
+    """The state of `flow` if the person is in it, and ends it (the caller handles this step;
+    a next step begins again). None if they are not, or left it too long ago."""
+    talk = None if person_id is None else await session.get(Conversation, person_id)
+    if talk is None or talk.flow != flow:
+        return None
+    await session.delete(talk)
+    await session.flush()
+    return None if utcnow() - talk.updated_at > TTL else dict(talk.state)

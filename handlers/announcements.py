@@ -183,8 +183,9 @@ async def _submit(ctx: Context, session: AsyncSession, a: Announcement, author: 
     a.status = "pending"
     session.add(a)
     await session.commit()
-    approvers = await service.approvers(session, a)
+    approvers = [p for p in await service.approvers(session, a) if p.platform == ctx.event.platform]
     units = (await session.exec(select(Unit.name).where(col(Unit.id).in_(a.unit_ids)))).all()
+    await session.commit()  # the sends below happen outside any transaction
     request = ctx.templates.render(
         "announce_request", a=a, number=a.id, author=author.display_name, unit_names=list(units)
     )
@@ -222,16 +223,9 @@ async def _decide(ctx: Context, number: int, approve: bool) -> None:
         if not set(a.unit_ids) <= await scope(session, person.id, Action.APPROVE_ANNOUNCEMENT):
             await ctx.answer_button("announce_refused", reason="forbidden")
             return
-        if a.status != "pending":
-            await ctx.answer_button("announce_refused", reason="decided")
-            return
-        if not approve:
-            a.status = "rejected"
-            session.add(a)
-            await session.commit()
         approver, approver_name, author_id = person.id, person.display_name, a.author_id
-    # The approval enqueues in its own transactions (SQLite allows one writer at a time).
-    if approve and await service.approve(ctx.db, number, approver) is None:
+    # Decided in its own transactions, the session above closed: SQLite has one writer.
+    if not await service.decide(ctx.db, number, approver, approve=approve):
         await ctx.answer_button("announce_refused", reason="decided")
         return
     await ctx.answer_button()

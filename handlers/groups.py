@@ -23,10 +23,10 @@ from handlers.router import Context, Router
 log = logging.getLogger(__name__)
 PREFIX = "bind"
 AUDIENCES: dict[str, tuple[str, ...]] = {  # who a group of such a unit can be for
-    "ward": ("staff", "community"),
-    "department": ("staff",),
-    "school": ("parents", "teachers", "staff"),
-    "class": ("parents", "teachers"),
+    "ward": ("staff", "officials", "community"),
+    "department": ("staff", "officials"),
+    "school": ("parents", "teachers", "staff", "managers", "students"),
+    "class": ("parents", "students", "teachers"),
     "residential_group": ("community", "parents"),
 }
 
@@ -66,10 +66,13 @@ async def tapped(ctx: Context) -> None:
         await ctx.answer_button("bind_refused", reason="stale")
         return
     chat_pk, step, unit_id = int(parts[0]), parts[1], int(parts[2])
+    audience = parts[3] if step == "a" and len(parts) == 4 else None
+    # Checks and the next step's view in one short transaction; network calls come after it.
     async with ctx.db.session() as session:
         chat = await session.get(Chat, chat_pk)
         unit = await session.get(Unit, unit_id)
-        if chat is None or unit is None or chat.platform_chat_id != ctx.event.chat_id:
+        here = chat is not None and chat.platform_chat_id == ctx.event.chat_id
+        if chat is None or unit is None or not here or chat.type != "group":
             await ctx.answer_button("bind_refused", reason="stale")
             return
         person = await find_person(session, ctx.event.platform, ctx.event.user)
@@ -82,39 +85,40 @@ async def tapped(ctx: Context) -> None:
             return
         if step == "u":
             text, buttons = await _unit_step(ctx, session, chat_pk, unit, allowed)
-            await ctx.answer_button()
-            await ctx.adapter.edit_text(
-                chat.platform_chat_id, ctx.event.message_id or "", text, buttons
+        elif step == "p":
+            text = ctx.templates.render("bind_prompt", step="audience", unit_name=unit.name)
+            buttons = tuple(
+                Button(
+                    ctx.templates.render_plain("name_of", kind="audience", value=a),
+                    f"{PREFIX}:{chat_pk}:a:{unit_id}:{a}",
+                )
+                for a in AUDIENCES[unit.kind]
             )
-            return
-        if step == "p":
-            await ctx.answer_button()
-            await ctx.edit(
-                "bind_prompt",
-                step="audience",
-                unit_name=unit.name,
-                buttons=tuple(
-                    Button(
-                        ctx.templates.render_plain("name_of", kind="audience", value=a),
-                        f"{PREFIX}:{chat_pk}:a:{unit_id}:{a}",
-                    )
-                    for a in AUDIENCES.get(unit.kind, ("parents",))
-                ),
-            )
-            return
-        audience = parts[3] if step == "a" and len(parts) == 4 else None
-        if audience not in AUDIENCES.get(unit.kind, ("parents",)):
+        elif audience not in AUDIENCES[unit.kind]:
             await ctx.answer_button("bind_refused", reason="stale")
             return
-        chat.unit_id, chat.audience = unit_id, audience
-        chat.bound_by, chat.bound_at = (person.id if person else None), utcnow()
-        chat.member_count = await _members(ctx, chat.platform_chat_id)
-        chat.member_count_at = utcnow() if chat.member_count is not None else None
+        binder, unit_name = person.id if person else None, unit.name
+    await ctx.answer_button()
+    if step in ("u", "p"):
+        await ctx.adapter.edit_text(
+            chat.platform_chat_id, ctx.event.message_id or "", text, buttons
+        )
+        return
+    members = await _members(ctx, chat.platform_chat_id)
+    async with ctx.db.session() as session:
+        chat = await session.get(Chat, chat_pk)
+        if chat is None or chat.unit_id is not None:  # bound by someone else meanwhile
+            return
+        chat.unit_id, chat.audience, chat.bound_by, chat.bound_at = (
+            unit_id,
+            audience,
+            binder,
+            utcnow(),
+        )
+        chat.member_count, chat.member_count_at = members, utcnow() if members is not None else None
         session.add(chat)
         await session.commit()
-        unit_name = unit.name
-    await ctx.answer_button()
-    await ctx.edit("bind_done", unit_name=unit_name, audience=audience, members=chat.member_count)
+    await ctx.edit("bind_done", unit_name=unit_name, audience=audience, members=members)
 
 
 async def bot_removed(ctx: Context) -> None:

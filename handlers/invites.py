@@ -73,6 +73,9 @@ async def create_invite(ctx: Context) -> None:
             return
         uses = int(numbers[0]) if numbers else None
         days = int(numbers[1]) if len(numbers) > 1 else invites.DEFAULT_DAYS
+        if unit.kind not in invites.UNIT_KINDS[role]:
+            await ctx.reply("invite_bad_input", problem="kind", value=unit.name, role=role.value)
+            return
         try:
             invite, code = await invites.create(session, role, unit.id, me, uses=uses, days=days)
         except ValueError:

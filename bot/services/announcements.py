@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -25,7 +25,7 @@ from bot.services.broadcasts import Broadcast, enqueue
 from bot.services.permissions import Action, scope
 from bot.services.units import bound_chats
 from bot.storage.db import Database
-from bot.storage.models import Announcement, Delivery, Person, Role, RoleName, utcnow
+from bot.storage.models import Announcement, Delivery, Person, Role, RoleName, table_of, utcnow
 from content.templates import Templates
 
 log = logging.getLogger(__name__)
@@ -55,27 +55,53 @@ async def approvers(session: AsyncSession, announcement: Announcement) -> list[P
     return found
 
 
-async def approve(
-    db: Database, announcement_id: int, approver_id: int, now: datetime | None = None
-) -> Announcement | None:
-    """Record the approval and enqueue the announcement to its chats, once: None if it was not
-    pending (already decided, or withdrawn)."""
+async def decide(
+    db: Database,
+    announcement_id: int,
+    person_id: int,
+    *,
+    approve: bool,
+    now: datetime | None = None,
+) -> bool:
+    """Record one official's decision on a pending announcement, and enqueue it if approved.
+    False if it was decided already: one conditional UPDATE settles two officials tapping at
+    once, so it cannot go out while marked rejected."""
+    now = now or utcnow()
+    values: dict[str, object] = {"status": "approved" if approve else "rejected"}
+    if approve:
+        values.update(approved_by=person_id, approved_at=now)
+    table = table_of(Announcement)
+    decided = (
+        update(table)
+        .where(table.c.id == announcement_id, table.c.status == "pending")
+        .values(**values)
+        .returning(table.c.id)
+    )
+    async with db.session() as session:
+        won = (await session.exec(decided)).first() is not None
+        await session.commit()
+    if won and approve:
+        await enqueue_approved(db, announcement_id, now)
+    return won
+
+
+async def enqueue_approved(db: Database, announcement_id: int, now: datetime | None = None) -> int:
+    """Put an approved announcement in the outbox, to the chats bound now; returns its
+    occurrence. Idempotent on the key, so the reporter finishes one whose approval was
+    interrupted before this ran."""
     now = now or utcnow()
     async with db.session() as session:
         announcement = await session.get(Announcement, announcement_id)
-        if announcement is None or announcement.status != "pending":
-            return None
-        announcement.status = "approved"
-        announcement.approved_by, announcement.approved_at = approver_id, now
+        assert announcement is not None and announcement.status in ("approved", "sent")
         chats = await bound_chats(session, announcement.audiences, announcement.unit_ids)
-        session.add(announcement)
-        await session.commit()
     item = Broadcast(
         key=f"announcement:{announcement_id}",
         title=f"Thông báo số {announcement_id}",
         text=announcement.text,
         due_at=max(announcement.due_at or now, now),
         urgent=announcement.urgent,
+        kind="announcement",
+        source=f"announcement:{announcement_id}",
     )
     occurrence = await enqueue(db, item, chats)
     async with db.session() as session:
@@ -84,7 +110,7 @@ async def approve(
         announcement.occurrence_id = occurrence
         session.add(announcement)
         await session.commit()
-        return announcement
+    return occurrence
 
 
 @dataclass(frozen=True)
@@ -142,46 +168,58 @@ class ProgressReporter:
                 await asyncio.wait_for(stop.wait(), self.interval)
 
     async def report_once(self) -> None:
+        """Read the sending announcements, show each one's progress (network calls outside any
+        transaction), then record what was shown and which are done."""
         async with self.db.session() as session:
-            sending = (
-                await session.exec(
-                    select(Announcement).where(
-                        Announcement.status == "approved",
-                        col(Announcement.occurrence_id).is_not(None),
-                    )
-                )
+            approved = (
+                await session.exec(select(Announcement).where(Announcement.status == "approved"))
             ).all()
-            for announcement in sending:
-                assert announcement.occurrence_id is not None and announcement.id is not None
+        for announcement in approved:
+            if announcement.occurrence_id is None:  # its approval was interrupted: finish it
+                assert announcement.id is not None
+                announcement.occurrence_id = await enqueue_approved(self.db, announcement.id)
+        for announcement in approved:
+            assert announcement.occurrence_id is not None and announcement.id is not None
+            async with self.db.session() as session:
                 state = await progress(session, announcement.occurrence_id)
-                await self._show(session, announcement, state)
+                author = await session.get(Person, announcement.author_id or -1)
+            shown = await self._show(announcement, author, state)
+            if shown is None and not state.done:
+                continue
+            async with self.db.session() as session:
+                row = await session.get(Announcement, announcement.id)
+                assert row is not None
+                if shown is not None:
+                    row.progress_chat, row.progress_message = shown
                 if state.done:
-                    announcement.status = "sent"
-                    session.add(announcement)
+                    row.status = "sent"
                     self._shown.pop(announcement.id, None)
-            await session.commit()
+                session.add(row)
+                await session.commit()
 
-    async def _show(self, session: AsyncSession, a: Announcement, state: Progress) -> None:
+    async def _show(
+        self, a: Announcement, author: Person | None, state: Progress
+    ) -> tuple[str, str] | None:
+        """Send or edit the author's progress message; (chat, message) when it was sent anew.
+        Nobody to tell once the author erased their data."""
         assert a.id is not None
+        adapter = self.adapters.get(Platform(author.platform)) if author else None
+        if author is None or adapter is None:
+            return None
         due = a.due_at if a.due_at is not None and a.due_at > utcnow() else None
         text = self.templates.render(
             "announce_progress", number=a.id, p=state, due_at=due, urgent=a.urgent
         )
         if self._shown.get(a.id) == text:
-            return
-        person = await session.get(Person, a.author_id or a.approved_by or -1)
-        adapter = self.adapters.get(Platform(person.platform)) if person else None
-        if person is None or adapter is None:
-            return  # the author erased their data: nobody to report to
+            return None
         try:
-            if a.progress_message is None:
-                sent = await adapter.send(OutboundMessage(person.platform_user_id, text))
-                a.progress_chat, a.progress_message = person.platform_user_id, sent.message_id
-                session.add(a)
-            else:
-                assert a.progress_chat is not None
-                await adapter.edit_text(a.progress_chat, a.progress_message, text)
+            if a.progress_message is None or a.progress_chat is None:
+                sent = await adapter.send(OutboundMessage(author.platform_user_id, text))
+                self._shown[a.id] = text
+                return author.platform_user_id, sent.message_id
+            await adapter.edit_text(a.progress_chat, a.progress_message, text)
         except SendError as e:
             log.info("announcement %s: progress not shown (%s)", a.id, type(e).__name__)
-            return
+            return None
         self._shown[a.id] = text
+        return None

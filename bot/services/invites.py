@@ -32,6 +32,13 @@ DEFAULT_USES: Final[dict[RoleName, int]] = {  # a parents' link is shared in a c
     RoleName.PARENT: 500,
     RoleName.COMMUNITY: 500,
 }
+UNIT_KINDS: Final[dict[RoleName, frozenset[str]]] = {  # where each role can be held
+    RoleName.OFFICIAL: frozenset({"ward", "department"}),
+    RoleName.SCHOOL_ADMIN: frozenset({"school"}),
+    RoleName.TEACHER: frozenset({"school", "class"}),
+    RoleName.PARENT: frozenset({"school", "class", "residential_group"}),
+    RoleName.COMMUNITY: frozenset({"ward", "residential_group"}),
+}
 WRONG_LIMIT: Final = 5  # wrong codes a person may type …
 WRONG_WINDOW: Final = timedelta(minutes=15)  # … in this long, before they must wait it out
 _TYPED = re.compile(r"^[\s-]*(?:[2-9A-HJ-NP-Z][\s-]*){16}$")
@@ -64,7 +71,12 @@ async def create(
     days: int = DEFAULT_DAYS,
     now: datetime | None = None,
 ) -> tuple[Invite, str]:
-    """A new invite and its code (the only time the code exists in clear). Not committed."""
+    """A new invite and its code (the only time the code exists in clear). Not committed.
+    ValueError for a unit the role cannot be held in, or numbers out of range."""
+    unit = await session.get(Unit, unit_id)
+    if unit is None or not unit.active or unit.kind not in UNIT_KINDS[role]:
+        kinds = ", ".join(sorted(UNIT_KINDS[role]))
+        raise ValueError(f"a {role.value} belongs to a unit of kind {kinds}")
     if not 1 <= days <= MAX_DAYS:
         raise ValueError(f"days must be 1..{MAX_DAYS}")
     uses = DEFAULT_USES[role] if uses is None else uses
@@ -119,7 +131,7 @@ async def redeem(
     assert invite.id is not None
     unit = await session.get(Unit, invite.unit_id)
     found = Redemption(Outcome.JOINED, invite.role, unit.name if unit else None)
-    if invite.revoked_at is not None:
+    if invite.revoked_at is not None or unit is None or not unit.active:
         return Redemption(Outcome.REVOKED, found.role, found.unit_name)
     if invite.expires_at <= now:
         return Redemption(Outcome.EXPIRED, found.role, found.unit_name)

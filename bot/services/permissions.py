@@ -70,9 +70,12 @@ async def scope(session: AsyncSession, person_id: int | None, action: Action) ->
     allowed = PERMISSIONS[action]
     roots: set[int] = set()
     for role in await roles_of(session, person_id):
-        if role.role in allowed:
-            school = None if role.role == OFFICIAL else await school_of(session, role.unit_id)
-            roots.add(school or role.unit_id)
+        if role.role not in allowed:
+            continue
+        if role.role == OFFICIAL:
+            roots.add(role.unit_id)
+        elif (school := await school_of(session, role.unit_id)) is not None:
+            roots.add(school)  # school staff act for their school, and for nothing above it
     return await subtree_ids(session, roots) if roots else set()
 
 

@@ -88,6 +88,12 @@ async def erase(db: Database, platform: str, platform_user_id: str) -> bool:
         person = (await session.exec(query)).first()
         if person is not None:
             pid = person.id
+            # The progress message of their announcements sat in their private chat.
+            await session.exec(
+                update(Announcement)
+                .where(col(Announcement.author_id) == pid)
+                .values(progress_chat=None, progress_message=None)
+            )
             for model, column in _LINKS:
                 attribute = getattr(model, column)
                 await session.exec(update(model).where(attribute == pid).values({column: None}))

@@ -21,7 +21,7 @@ from bot.domain import Button
 from bot.services import units
 from bot.services.broadcasts import Broadcast
 from bot.services.campaigns import Schedules, Targets
-from bot.services.permissions import STAFF
+from bot.services.permissions import STAFF, Action, may
 from bot.storage.db import Database
 from bot.storage.models import Chat, Occurrence, Person, Role, Task, Unit
 from bot.text import fold
@@ -92,7 +92,8 @@ def reminder(task: Task, days_before: int, templates: Templates) -> Broadcast:
 
 
 async def staff_of(session: AsyncSession, unit_id: int) -> list[Person]:
-    """People holding a staff role in the unit or below it."""
+    """People holding a staff role in the unit or below it who may answer for the unit (a
+    ward's task goes to its officials, not to every teacher of its schools)."""
     inside = await units.subtree_ids(session, [unit_id])
     query = (
         select(Person)
@@ -100,7 +101,8 @@ async def staff_of(session: AsyncSession, unit_id: int) -> list[Person]:
         .where(col(Role.unit_id).in_(inside), col(Role.role).in_(list(STAFF)))
         .distinct()
     )
-    return list((await session.exec(query)).all())
+    people = (await session.exec(query)).all()
+    return [p for p in people if await may(session, p.id, Action.REPORT_TASK, unit_id)]
 
 
 def recipients(db: Database, task_id: int) -> Targets:

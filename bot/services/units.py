@@ -14,15 +14,16 @@ from content.units import UnitSpec
 
 
 async def subtree_ids(session: AsyncSession, roots: Iterable[int]) -> set[int]:
-    """`roots` and every active unit below them. The tree is a few thousand rows at most (a
-    province's schools and classes), so it is walked in memory from one query."""
+    """The active ones of `roots` and every active unit below them. The tree is a few
+    thousand rows at most (a province's schools and classes): walked in memory, one query."""
     rows = (await session.exec(select(Unit.id, Unit.parent_id).where(col(Unit.active)))).all()
     children: dict[int | None, list[int]] = {}
     for unit_id, parent_id in rows:
         assert unit_id is not None
         children.setdefault(parent_id, []).append(unit_id)
+    active = {unit_id for unit_id, _ in rows}
     found: set[int] = set()
-    stack = list(roots)
+    stack = [root for root in roots if root in active]
     while stack:
         unit_id = stack.pop()
         if unit_id not in found:
@@ -82,4 +83,6 @@ async def bound_chats(
     query = select(Chat.id).where(col(Chat.active), col(Chat.audience).in_(list(audiences)))
     if roots is not None:
         query = query.where(col(Chat.unit_id).in_(await subtree_ids(session, roots)))
+    else:  # a unit gone from units.yaml takes its groups with it
+        query = query.where(col(Chat.unit_id).in_(select(Unit.id).where(col(Unit.active))))
     return [chat_id for chat_id in (await session.exec(query)).all() if chat_id is not None]

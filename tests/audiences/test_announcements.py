@@ -3,6 +3,7 @@ message is edited while it goes out."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -12,10 +13,11 @@ from sqlmodel import func, select
 
 from bot.config import DEFAULT_CONTENT_DIR
 from bot.delivery.sender import ChannelSender
-from bot.services.announcements import ProgressReporter
+from bot.services.announcements import ProgressReporter, decide
 from bot.storage.models import Announcement, Conversation, Delivery, Occurrence
 from content.templates import Templates
 from handlers import conversation
+from tests.audiences.test_privacy import traces
 from tests.chatworld import World
 from tests.delivery.conftest import send_all
 
@@ -187,3 +189,43 @@ async def test_a_flow_left_for_too_long_is_forgotten(world: World, ward: Ward) -
     assert answer.startswith("Xin lỗi, loa chưa hiểu"), "not taken for an announcement's text"
     async with world.db.session() as session:
         assert (await session.exec(select(Announcement))).all() == []
+
+
+async def test_an_author_who_erases_their_data_leaves_no_trace_in_announcements(
+    world: World, ward: Ward
+) -> None:
+    await compose_for_parents_of_school_a(world, ward.author)
+    await world.press(ward.author, ward.author, "ann:1:submit")
+    await world.press(ward.approver, ward.approver, "ann:1:ok")
+    reporter = ProgressReporter(world.db, {world.adapter.platform: world.adapter}, templates())
+    await reporter.report_once()  # the progress message is in the author's private chat
+    await world.say(ward.author, "/xoadulieu")
+    await world.press(ward.author, ward.author, "erase:yes")
+    assert await traces(world, ward.author, "Cán bộ Hòa") == []
+
+    await send_all(ChannelSender(world.db, world.adapter, rate_per_s=0), world.db)
+    await reporter.report_once()  # nobody to report to now; it still finishes
+    async with world.db.session() as session:
+        announcement = await session.get(Announcement, 1)
+    assert announcement is not None and announcement.status == "sent"
+    assert announcement.approved_by == await world.person_id(ward.approver)
+
+
+async def test_two_officials_deciding_at_once_settle_on_one_decision(
+    world: World, ward: Ward
+) -> None:
+    await compose_for_parents_of_school_a(world, ward.author)
+    await world.press(ward.author, ward.author, "ann:1:submit")
+    third = await world.person("Chủ tịch An")
+    await world.grant(third, "official", "phuong-a")
+    approver, rejecter = await world.person_id(ward.approver), await world.person_id(third)
+    assert approver is not None and rejecter is not None
+    results = await asyncio.gather(
+        decide(world.db, 1, approver, approve=True), decide(world.db, 1, rejecter, approve=False)
+    )
+    assert sorted(results) == [False, True], "exactly one decision wins"
+    async with world.db.session() as session:
+        announcement = await session.get(Announcement, 1)
+        occurrences = (await session.exec(select(Occurrence))).all()
+    assert announcement is not None
+    assert (announcement.status == "approved") == (len(occurrences) == 1)

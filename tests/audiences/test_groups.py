@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.storage.models import Chat
-from tests.chatworld import World
+from bot.services.units import bound_chats, sync_units
+from bot.storage.models import Chat, Unit
+from content.units import load_units
+from tests.chatworld import UNITS, World
 
 
 async def the_group(world: World) -> Chat:
@@ -58,7 +61,7 @@ async def test_a_teacher_of_school_a_binds_only_to_school_a(world: World) -> Non
 
     await world.press(group, teacher, f"bind:1:p:{class_a}")
     labels = [label for label, _ in await world.last_buttons(group)]
-    assert labels == ["Phụ huynh", "Giáo viên"]
+    assert labels == ["Phụ huynh", "Học sinh", "Giáo viên"]
     await world.press(group, teacher, f"bind:1:a:{class_a}:parents")
     [done] = [m["text"] for m in await world.bot_messages(group)]  # the prompt, edited
     assert done.startswith("Đã gắn nhóm với Lớp 1A, dành cho phụ huynh (2 thành viên).")
@@ -99,3 +102,20 @@ async def test_removal_deactivates_and_migration_keeps_the_binding(world: World)
 def world(any_world: World) -> World:
     """These tests run on both engines."""
     return any_world
+
+
+async def test_a_unit_removed_from_units_yaml_takes_its_groups_with_it(world: World) -> None:
+    await world.bound_group("Phụ huynh 1B", "th-b-1b", "parents", [])
+    async with world.db.session() as session:
+        assert len(await bound_chats(session, ["parents"], None)) == 1
+    without_b = [s for s in load_units(UNITS) if not s.code.startswith("th-b")]
+    await sync_units(world.db, without_b)
+    async with world.db.session() as session:
+        assert await bound_chats(session, ["parents"], None) == []
+        assert await bound_chats(session, ["parents"], [await ward_id(session)]) == []
+
+
+async def ward_id(session: AsyncSession) -> int:
+    unit = (await session.exec(select(Unit).where(Unit.code == "phuong-a"))).one()
+    assert unit.id is not None
+    return unit.id

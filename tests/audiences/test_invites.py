@@ -140,6 +140,8 @@ async def test_moi_explains_itself_and_refuses_bad_input(world: World) -> None:
     assert answer.startswith("Không có vai trò «hieutruong»")
     [answer] = await world.say(official, "/moi giaovien th-z")
     assert answer.startswith("Không có đơn vị mã «th-z»")
+    [answer] = await world.say(official, "/moi giaovien phuong-a")
+    assert answer.startswith("Không mời giáo viên vào «Phường A» được: giáo viên thuộc một trường")
     [answer] = await world.say(official, "/moi giaovien th-a 0")
     assert "không phải là số hợp lệ" in answer
     [answer] = await world.say(official, "/moi giaovien th-a 10 365")
@@ -169,3 +171,14 @@ async def test_code_shapes() -> None:
 def world(any_world: World) -> World:
     """These tests run on both engines."""
     return any_world
+
+
+async def test_a_staff_role_outside_any_school_reaches_nothing(world: World) -> None:
+    """Should a teacher's role ever be held at the ward (an old invite, a hand edit), it gives
+    no power over the ward."""
+    teacher = await world.person("Giáo viên lạc")
+    await world.grant(teacher, "teacher", "phuong-a")
+    [answer] = await world.say(teacher, "/moi phuhuynh th-b-1b")
+    assert answer.startswith("Xin lỗi, vai trò của bạn chưa được phép")
+    [answer] = await world.say(teacher, "/donvi")
+    assert answer.startswith("Xin lỗi, vai trò của bạn chưa được phép")

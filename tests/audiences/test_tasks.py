@@ -56,6 +56,10 @@ duties:
   owner_unit: th-a
   what: Chọn 01 mô hình điển hình
   deadline: {deadline}
+- owner: UBND phường A
+  owner_unit: phuong-a
+  what: Sơ kết 6 tháng thực hiện kế hoạch
+  deadline: {deadline}
 - owner: Phòng Văn hóa - Xã hội
   what: Báo cáo năm (không có hạn cụ thể)
 """,
@@ -84,10 +88,12 @@ async def test_a_duty_reminds_its_units_staff_who_answer_with_the_result(
     await world.grant(principal, "school_admin", "th-a")
     parent = await world.person("Phụ huynh Lan")
     await world.grant(parent, "parent", "th-a-1a")
+    teacher = await world.person("Giáo viên Hà")
+    await world.grant(teacher, "teacher", "th-a-1a")
     folder = plan_folder(tmp_path, (utcnow() + timedelta(days=10)).date())
 
     scheduler = Recorder()
-    assert await tasks.schedule_all(world.db, scheduler, folder, templates(), utcnow()) == 2
+    assert await tasks.schedule_all(world.db, scheduler, folder, templates(), utcnow()) == 3
     by_key = {b.title: b for b, _ in scheduler.jobs}
     first = by_key["Nhắc việc: Tổ chức 02 chuyên đề về Nghị quyết 71 cho cán bộ, giáo viên"]
     assert first.due_at.date() == (utcnow() + timedelta(days=7)).date(), "3 days before, 08:00"
@@ -104,6 +110,10 @@ async def test_a_duty_reminds_its_units_staff_who_answer_with_the_result(
     [school_reminder] = await world.news(principal)
     assert "Chọn 01 mô hình điển hình" in school_reminder
     assert await world.news(parent) == [], "parents are not a unit's staff"
+    [for_the_school] = await world.news(teacher)
+    assert "Chọn 01 mô hình điển hình" in for_the_school, "a teacher answers for the school"
+    # ... but not for the ward's or the department's tasks: those reach the staff who may
+    # answer for the ward (nobody here) and the department (its official) only.
 
     data = dict(await world.last_buttons(officer))["Đã hoàn thành"]
     assert await world.press(officer, officer, data) is None
@@ -138,8 +148,9 @@ async def test_tasks_are_kept_across_loads_and_past_deadlines_are_left_alone(
     assert await tasks.schedule_all(world.db, Recorder(), folder, templates(), utcnow()) == 0
     async with world.db.session() as session:
         rows = (await session.exec(select(Task))).all()
-    assert len(rows) == 2, "one row per duty with a deadline, however often loaded"
+    assert len(rows) == 3, "one row per duty with a deadline, however often loaded"
     assert {r.owner_unit_id for r in rows} == {
         await world.unit("phong-vhxh"),
         await world.unit("th-a"),
+        await world.unit("phuong-a"),
     }, "by code, or by the unit's name ignoring case and diacritics"

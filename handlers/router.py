@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from bot.domain import Button, ChatType, EventKind, InboundEvent, OutboundMessage
-from bot.platforms.base import PlatformAdapter, SendError, SendResult
+from bot.platforms.base import PlatformAdapter, SendError
 from bot.storage.db import Database
 from bot.text import fold_phrase
 from content.templates import Templates
@@ -34,13 +34,19 @@ K = TypeVar("K")
 
 @dataclass(slots=True)
 class Context:
-    """One event being handled, with what a handler needs to answer it."""
+    """One event being handled, with what a handler needs to answer it.
+
+    `reply`, `edit` and `answer_button` render at once (a template error fails the handler)
+    but are sent when the handler returns: after its transactions, so no database lock is held
+    across a network call (SQLite has one writer), and not at all if the handler fails (the
+    inbox runs it again, whole)."""
 
     event: InboundEvent
     db: Database
     adapter: PlatformAdapter
     templates: Templates
     args: str = ""  # the command's arguments, or the button data after "<prefix>:"
+    _outgoing: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     @property
     def is_private(self) -> bool:
@@ -48,7 +54,7 @@ class Context:
 
     async def reply(
         self, template_name: str, /, *, buttons: tuple[Button, ...] = (), **values: object
-    ) -> SendResult:
+    ) -> None:
         """Send the rendered template to the event's chat (as a reply to it in a group)."""
         if self.event.chat_id is None:
             raise ValueError(f"a {self.event.kind} event has no chat to reply to")
@@ -59,7 +65,7 @@ class Context:
             buttons=buttons,
             reply_to_message_id=self.event.message_id if in_group else None,
         )
-        return await self.adapter.send(message)
+        self._later(lambda: self.adapter.send(message))
 
     async def edit(
         self, template_name: str, /, *, buttons: tuple[Button, ...] = (), **values: object
@@ -71,9 +77,9 @@ class Context:
         if chat is None:
             raise ValueError(f"a {self.event.kind} event has no chat to answer in")
         if message is None or not self.adapter.capabilities.edit:
-            await self.adapter.send(OutboundMessage(chat, text, buttons))
-            return
-        await self.adapter.edit_text(chat, message, text, buttons)
+            self._later(lambda: self.adapter.send(OutboundMessage(chat, text, buttons)))
+        else:
+            self._later(lambda: self.adapter.edit_text(chat, message, text, buttons))
 
     async def answer_button(self, template_name: str | None = None, /, **values: object) -> None:
         """Answer the tap with a short note only the tapper sees (or silently, without a
@@ -82,13 +88,30 @@ class Context:
         if self.event.callback_id is None:
             if template_name is not None and self.event.chat_id is not None:
                 note = self.templates.render(template_name, **values)
-                await self.adapter.send(OutboundMessage(self.event.chat_id, note))
+                chat_id = self.event.chat_id
+                self._later(lambda: self.adapter.send(OutboundMessage(chat_id, note)))
             return
         text = (
             None if template_name is None else self.templates.render_plain(template_name, **values)
         )
+        callback_id = self.event.callback_id
+        self._later(lambda: self._answer(callback_id, text))
+
+    async def flush(self) -> None:
+        """Send what the handler said, in order."""
+        outgoing, self._outgoing = self._outgoing, []
+        for send in outgoing:
+            await send()
+
+    def _later(self, call: Callable[[], Awaitable[object]]) -> None:
+        async def run() -> None:
+            await call()
+
+        self._outgoing.append(run)
+
+    async def _answer(self, callback_id: str, text: str | None) -> None:
         try:
-            await self.adapter.answer_button(self.event.callback_id, text)
+            await self.adapter.answer_button(callback_id, text)
         except SendError as e:
             log.warning(
                 "could not answer a %s button tap: %s", self.event.platform, type(e).__name__
@@ -193,13 +216,13 @@ class Dispatcher:
 
     async def dispatch(self, event: InboundEvent, adapter: PlatformAdapter) -> None:
         for handler in self.router.firsts:
-            await handler(self._context(event, adapter))
+            await self._run(handler, self._context(event, adapter))
         match = self.router.match(event)
         if match is None:
             if event.kind is EventKind.BUTTON:
-                await self._context(event, adapter).answer_button()
+                await self._run(Context.answer_button, self._context(event, adapter))
             return
-        await match.handler(self._context(event, adapter, match.args))
+        await self._run(match.handler, self._context(event, adapter, match.args))
 
     async def give_up(self, event: InboundEvent, adapter: PlatformAdapter) -> None:
         """The event failed for good: say so politely, where the person is waiting for us."""
@@ -208,6 +231,12 @@ class Dispatcher:
             await ctx.answer_button("error")
         elif event.kind is EventKind.MESSAGE and self.router.match(event) is not None:
             await ctx.reply("error")
+        await ctx.flush()
+
+    @staticmethod
+    async def _run(handler: Handler, ctx: Context) -> None:
+        await handler(ctx)
+        await ctx.flush()
 
     def _context(self, event: InboundEvent, adapter: PlatformAdapter, args: str = "") -> Context:
         return Context(event, self.db, adapter, self.templates, args)

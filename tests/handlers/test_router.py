@@ -56,3 +56,38 @@ def test_the_inbox_binds_a_router_only_with_templates(db: Database) -> None:
 
     with pytest.raises(TypeError, match="templates"):
         Inbox(db, {Platform.TELEGRAM: FakePlatform()}, build_router())
+
+
+async def test_replies_leave_when_the_handler_is_done_and_not_if_it_fails(db: Database) -> None:
+    """A reply sent mid-handler would hold the handler's database lock across a network call;
+    a failing handler is run again, so what it said the first time must not have left."""
+    platform = FakePlatform()
+    seen_when_sent: list[int] = []
+    steps: list[str] = []
+
+    async def send_and_note(message: object) -> object:
+        seen_when_sent.append(len(steps))
+        return await FakePlatform.send(platform, message)  # type: ignore[arg-type]
+
+    platform.send = send_and_note  # type: ignore[method-assign,assignment]
+    router = Router()
+
+    @router.command("ok")
+    async def ok(ctx: Context) -> None:
+        await ctx.reply("help", roles=[])
+        steps.append("after the reply")
+
+    @router.command("boom")
+    async def boom(ctx: Context) -> None:
+        await ctx.reply("help", roles=[])
+        raise RuntimeError("the database went away")
+
+    dispatcher = Dispatcher(router, db=db, templates=templates())
+    private = InboundEvent(
+        Platform.TELEGRAM, EventKind.MESSAGE, chat_id="7", chat_type=ChatType.PRIVATE
+    )
+    await dispatcher.dispatch(replace(private, command="ok"), platform)
+    assert seen_when_sent == [1], "sent after the handler's last step"
+    with pytest.raises(RuntimeError):
+        await dispatcher.dispatch(replace(private, command="boom"), platform)
+    assert len(platform.sent) == 1, "nothing from the failed run"

@@ -8,7 +8,7 @@ import logging
 import signal
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -22,7 +22,7 @@ from bot.inbox import Inbox
 from bot.platforms.base import PlatformAdapter
 from bot.platforms.telegram import TelegramAdapter
 from bot.sandbox import Sandbox
-from bot.services import campaigns, demo, tasks
+from bot.services import campaigns, demo, retention, tasks
 from bot.services.announcements import ProgressReporter
 from bot.services.units import sync_units
 from bot.storage import deliveries
@@ -165,6 +165,8 @@ class App:
         self._spawn(sender.run(self.stopping))
         progress = ProgressReporter(self.db, self.adapters, self.templates)
         self._spawn(progress.run(self.stopping))
+        keep = timedelta(days=s.free_text_retention_days)
+        self._spawn(retention.run(self.db, keep, self.stopping))
         scheduler.start()
         self._scheduler = scheduler
         await campaigns.schedule_all(self.db, scheduler, s.content_dir, self.templates, utcnow())

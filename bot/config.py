@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     # How late a scheduled post may still go out (after a restart or an outage); later than
     # this it is recorded as missed instead.
     misfire_grace: str = "1h"
+    # Free text people wrote (the details of task results) is kept this many days, then only
+    # its status stays; a year covers the reports of the year it belongs to.
+    free_text_retention_days: Annotated[int, Field(ge=1, le=3650)] = 365
 
     @field_validator("database_url")
     @classmethod

@@ -186,19 +186,7 @@ async def _submit(ctx: Context, session: AsyncSession, a: Announcement, author: 
     approvers = [p for p in await service.approvers(session, a) if p.platform == ctx.event.platform]
     units = (await session.exec(select(Unit.name).where(col(Unit.id).in_(a.unit_ids)))).all()
     await session.commit()  # the sends below happen outside any transaction
-    request = ctx.templates.render(
-        "announce_request", a=a, number=a.id, author=author.display_name, unit_names=list(units)
-    )
-    decide = (
-        Button(
-            ctx.templates.render_plain("announce_button", kind="approve", value="", on=False),
-            f"{PREFIX}:{a.id}:ok",
-        ),
-        Button(
-            ctx.templates.render_plain("announce_button", kind="reject", value="", on=False),
-            f"{PREFIX}:{a.id}:no",
-        ),
-    )
+    request, decide = _request(ctx, a, author.display_name, list(units))
     asked = 0
     for approver in approvers:
         try:
@@ -208,6 +196,51 @@ async def _submit(ctx: Context, session: AsyncSession, a: Announcement, author: 
             log.info("announcement %s: an approver was not reachable (%s)", a.id, type(e).__name__)
     await ctx.answer_button()
     await ctx.edit("announce_decided", outcome="submitted", number=a.id, asked=asked)
+
+
+def _request(
+    ctx: Context, a: Announcement, author: str, unit_names: list[str]
+) -> tuple[str, tuple[Button, ...]]:
+    """What an approver is asked: the announcement, and the approve and reject buttons."""
+    text = ctx.templates.render(
+        "announce_request", a=a, number=a.id, author=author, unit_names=unit_names
+    )
+    buttons = tuple(
+        Button(
+            ctx.templates.render_plain("announce_button", kind=kind, value="", on=False),
+            f"{PREFIX}:{a.id}:{op}",
+        )
+        for kind, op in (("approve", "ok"), ("reject", "no"))
+    )
+    return text, buttons
+
+
+async def waiting(ctx: Context) -> None:
+    """/duyet: the announcements waiting for this official's decision, each with its buttons
+    (for an official added after it was submitted, or who lost the message)."""
+    if not ctx.is_private:
+        await ctx.reply("private_only", command="duyet")
+        return
+    requests = []
+    async with ctx.db.session() as session:
+        person = await find_person(session, ctx.event.platform, ctx.event.user)
+        allowed = await scope(session, person.id if person else None, Action.APPROVE_ANNOUNCEMENT)
+        if person is None or not allowed:
+            await ctx.reply("not_allowed")
+            return
+        query = select(Announcement).where(
+            Announcement.status == "pending", Announcement.author_id != person.id
+        )
+        for a in (await session.exec(query.order_by(col(Announcement.id)))).all():
+            if not set(a.unit_ids) <= allowed:
+                continue
+            author = await session.get(Person, a.author_id or -1)
+            names = await session.exec(select(Unit.name).where(col(Unit.id).in_(a.unit_ids)))
+            requests.append(_request(ctx, a, author.display_name if author else "", list(names)))
+    if not requests:
+        await ctx.reply("announce_decided", outcome="none_waiting", number=0)
+    for text, buttons in requests:
+        await ctx.adapter.send(OutboundMessage(ctx.event.chat_id or "", text, buttons))
 
 
 async def _decide(ctx: Context, number: int, approve: bool) -> None:
@@ -282,5 +315,6 @@ def _parse_when(text: str, tz: ZoneInfo) -> datetime | None:
 def router() -> Router:
     r = Router()
     r.command("thongbao")(compose)
+    r.command("duyet")(waiting)
     r.button(PREFIX)(tapped)
     return r

@@ -126,6 +126,8 @@ def test_a_dotenv_file_is_read_and_the_environment_wins(
         ("LOA_MISFIRE_GRACE", "1 hour"),
         ("LOA_MISFIRE_GRACE", "0"),
         ("LOA_MISFIRE_GRACE", "25h"),
+        ("LOA_FREE_TEXT_RETENTION_DAYS", "0"),
+        ("LOA_FREE_TEXT_RETENTION_DAYS", "a year"),
         ("LOA_MISFIRE_GRACE", "-5m"),
     ],
 )

@@ -229,3 +229,24 @@ async def test_two_officials_deciding_at_once_settle_on_one_decision(
         occurrences = (await session.exec(select(Occurrence))).all()
     assert announcement is not None
     assert (announcement.status == "approved") == (len(occurrences) == 1)
+
+
+async def test_an_official_invited_later_finds_what_waits_with_duyet(
+    world: World, ward: Ward
+) -> None:
+    [answer] = await world.say(ward.approver, "/duyet")
+    assert answer == "Không có thông báo nào đang chờ bạn duyệt."
+    await compose_for_parents_of_school_a(world, ward.author)
+    await world.press(ward.author, ward.author, "ann:1:submit")
+    latecomer = await world.person("Cán bộ mới")
+    await world.grant(latecomer, "official", "phuong-a")
+    [request] = await world.say(latecomer, "/duyet")
+    assert request.startswith("Đề nghị duyệt thông báo số 1 của Cán bộ Hòa")
+    answer = (await world.say(ward.author, "/duyet"))[-1]
+    assert answer == "Không có thông báo nào đang chờ bạn duyệt.", "never one's own"
+    await world.press(latecomer, latecomer, "ann:1:ok")
+    assert await outbox(world) == (1, 1)
+    teacher = await world.person("Cô Hạnh")
+    await world.grant(teacher, "teacher", "th-a")
+    [answer] = await world.say(teacher, "/duyet")
+    assert answer.startswith("Xin lỗi, vai trò của bạn chưa được phép")

@@ -16,6 +16,7 @@ from bot.delivery.sender import ChannelSender
 from bot.services import tasks
 from bot.services.broadcasts import Broadcast, enqueue
 from bot.services.campaigns import Targets
+from bot.services.retention import purge_free_text
 from bot.storage.models import Task, utcnow
 from content.templates import Templates
 from tests.chatworld import World
@@ -154,3 +155,23 @@ async def test_tasks_are_kept_across_loads_and_past_deadlines_are_left_alone(
         await world.unit("th-a"),
         await world.unit("phuong-a"),
     }, "by code, or by the unit's name ignoring case and diacritics"
+
+
+async def test_free_text_is_dropped_after_the_retention_the_status_stays(world: World) -> None:
+    async with world.db.session() as session:
+        for key, age in (("old", 400), ("recent", 10)):
+            session.add(
+                Task(
+                    key=key,
+                    plan="p",
+                    title=key,
+                    result="Đã hoàn thành: 2 buổi, cô Lan phụ trách",
+                    result_at=utcnow() - timedelta(days=age),
+                )
+            )
+        await session.commit()
+    assert await purge_free_text(world.db, timedelta(days=365)) == 1
+    async with world.db.session() as session:
+        results = dict((await session.exec(select(Task.key, Task.result))).all())
+    assert results == {"old": "Đã hoàn thành", "recent": "Đã hoàn thành: 2 buổi, cô Lan phụ trách"}
+    assert await purge_free_text(world.db, timedelta(days=365)) == 0

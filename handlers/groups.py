@@ -56,7 +56,7 @@ async def bot_added(ctx: Context) -> None:
             text, buttons = await _unit_step(ctx, session, chat.id, roots[0], allowed)
         else:
             text = ctx.templates.render("bind_prompt", step="roots", unit_name="")
-            buttons = tuple(_open_or_pick(chat.id, u, allowed, has_children=True) for u in roots)
+            buttons = tuple(_open_or_pick(chat.id, u, has_children=True) for u in roots)
     await ctx.adapter.send(OutboundMessage(event.chat_id, text, buttons))
 
 
@@ -192,15 +192,13 @@ async def _unit_step(
     whole = ctx.templates.render_plain("bind_whole", unit_name=unit.name)
     buttons = [Button(whole, f"{PREFIX}:{chat_pk}:p:{unit.id}")]
     buttons += [
-        _open_or_pick(chat_pk, c, allowed, has_children=c.id in parents)
-        for c in children
-        if c.id in allowed
+        _open_or_pick(chat_pk, c, has_children=c.id in parents) for c in children if c.id in allowed
     ]
     text = ctx.templates.render("bind_prompt", step="unit", unit_name=unit.name)
     return text, tuple(buttons)
 
 
-def _open_or_pick(chat_pk: int, unit: Unit, allowed: set[int], *, has_children: bool) -> Button:
+def _open_or_pick(chat_pk: int, unit: Unit, *, has_children: bool) -> Button:
     step = "u" if has_children else "p"
     return Button(unit.name[:64], f"{PREFIX}:{chat_pk}:{step}:{unit.id}")
 

@@ -89,6 +89,9 @@ async def tapped(ctx: Context) -> None:
     if op in ("ok", "no"):
         await _decide(ctx, number, approve=op == "ok")
         return
+    if op == "cancel":
+        await _withdraw(ctx, number)
+        return
     async with ctx.db.session() as session:
         announcement = await session.get(Announcement, number)
         person = await find_person(session, ctx.event.platform, ctx.event.user)
@@ -111,13 +114,6 @@ async def tapped(ctx: Context) -> None:
             )
             await ctx.answer_button()
             await ctx.reply("announce_ask", step="time")
-            return
-        elif op == "cancel":
-            announcement.status = "cancelled"
-            session.add(announcement)
-            await session.commit()
-            await ctx.answer_button()
-            await ctx.edit("announce_decided", outcome="cancelled", number=number)
             return
         elif op == "submit":
             await _submit(ctx, session, announcement, person)
@@ -195,7 +191,27 @@ async def _submit(ctx: Context, session: AsyncSession, a: Announcement, author: 
         except SendError as e:  # never started the bot, or blocked it
             log.info("announcement %s: an approver was not reachable (%s)", a.id, type(e).__name__)
     await ctx.answer_button()
-    await ctx.edit("announce_decided", outcome="submitted", number=a.id, asked=asked)
+    withdraw = ctx.templates.render_plain("announce_button", kind="withdraw", value="", on=False)
+    await ctx.edit(
+        "announce_decided",
+        outcome="submitted",
+        number=a.id,
+        asked=asked,
+        buttons=(Button(withdraw, f"{PREFIX}:{a.id}:cancel"),),
+    )
+
+
+async def _withdraw(ctx: Context, number: int) -> None:
+    """The author takes back a draft, or a submitted announcement nobody has decided on yet."""
+    async with ctx.db.session() as session:
+        person = await find_person(session, ctx.event.platform, ctx.event.user)
+        me = person.id if person else None
+    withdrawn = await service.withdraw(ctx.db, number, me) if me is not None else False
+    if not withdrawn:
+        await ctx.answer_button("announce_refused", reason="decided")
+        return
+    await ctx.answer_button()
+    await ctx.edit("announce_decided", outcome="cancelled", number=number)
 
 
 def _request(

@@ -2,7 +2,8 @@
 enter the outbox. While it goes out, a progress message in the author's chat is edited
 ("Đang gửi 1.234/10.000…") and finally shows the summary.
 
-Status: draft → pending (submitted) → approved (enqueued) → sent (summary shown) | rejected.
+Status: draft → pending (submitted) → approved (enqueued) → sent (summary shown) | rejected;
+the author may withdraw (cancelled) until someone decides.
 """
 
 from __future__ import annotations
@@ -83,6 +84,26 @@ async def decide(
     if won and approve:
         await enqueue_approved(db, announcement_id, now)
     return won
+
+
+async def withdraw(db: Database, announcement_id: int, author_id: int) -> bool:
+    """The author cancels a draft or an undecided submission; False once it is decided (or
+    not theirs). Conditional, like `decide`, so it cannot cross an approval."""
+    table = table_of(Announcement)
+    cancelled = (
+        update(table)
+        .where(
+            table.c.id == announcement_id,
+            table.c.author_id == author_id,
+            table.c.status.in_(["draft", "pending"]),
+        )
+        .values(status="cancelled")
+        .returning(table.c.id)
+    )
+    async with db.session() as session:
+        done = (await session.exec(cancelled)).first() is not None
+        await session.commit()
+    return done
 
 
 async def enqueue_approved(db: Database, announcement_id: int, now: datetime | None = None) -> int:

@@ -50,6 +50,9 @@ class Kept:
     answers: dict[str, int] = field(default_factory=dict)  # feedback kind → count
     invites: int = 0
     groups: int = 0
+    announcements: int = 0  # written
+    approvals: int = 0  # announcements approved
+    task_results: int = 0
 
 
 async def kept_about(session: AsyncSession, person: Person) -> Kept:
@@ -68,6 +71,11 @@ async def kept_about(session: AsyncSession, person: Person) -> Kept:
         select(func.count()).select_from(Invite).where(Invite.created_by == pid)
     )
     groups = await session.exec(select(func.count()).select_from(Chat).where(Chat.bound_by == pid))
+
+    async def count(model: type[Announcement] | type[Task], column: str) -> int:
+        query = select(func.count()).select_from(model).where(getattr(model, column) == pid)
+        return int((await session.exec(query)).one())
+
     return Kept(
         name=person.display_name,
         platform=person.platform,
@@ -76,6 +84,9 @@ async def kept_about(session: AsyncSession, person: Person) -> Kept:
         answers={kind: int(n) for kind, n in answers.all()},
         invites=int(invites.one()),
         groups=int(groups.one()),
+        announcements=await count(Announcement, "author_id"),
+        approvals=await count(Announcement, "approved_by"),
+        task_results=await count(Task, "result_by"),
     )
 
 

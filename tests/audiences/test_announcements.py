@@ -250,3 +250,28 @@ async def test_an_official_invited_later_finds_what_waits_with_duyet(
     await world.grant(teacher, "teacher", "th-a")
     [answer] = await world.say(teacher, "/duyet")
     assert answer.startswith("Xin lỗi, vai trò của bạn chưa được phép")
+
+
+async def test_the_author_may_withdraw_until_someone_decides(world: World, ward: Ward) -> None:
+    await compose_for_parents_of_school_a(world, ward.author)
+    await world.press(ward.author, ward.author, "ann:1:submit")
+    assert [label for label, _ in await world.last_buttons(ward.author)] == ["Rút lại"]
+    assert await world.press(ward.author, ward.author, "ann:1:cancel") is None
+    last = (await world.bot_messages(ward.author))[-1]["text"]
+    assert last == "Đã hủy thông báo số 1, thông báo sẽ không được gửi."
+    toast = await world.press(ward.approver, ward.approver, "ann:1:ok")
+    assert toast == "Thông báo này đã được xử lý rồi."
+    assert await outbox(world) == (0, 0)
+
+    # Once approved, it can no longer be taken back.
+    await world.say(ward.author, "/thongbao Lịch tiêm chủng")
+    await world.press(ward.author, ward.author, "ann:2:a:parents")
+    await world.press(ward.author, ward.author, "ann:2:submit")
+    await world.press(ward.approver, ward.approver, "ann:2:ok")
+    toast = await world.forge_press(ward.author, ward.author, "ann:2:cancel")
+    assert toast == "Thông báo này đã được xử lý rồi."
+    assert await outbox(world) == (1, 2), "to both parents' groups of the ward"
+    [kept] = (await world.say(ward.author, "/toi"))[-1:]
+    assert "Thông báo bạn đã soạn: 2, đã duyệt: 0" in kept
+    [kept] = (await world.say(ward.approver, "/toi"))[-1:]
+    assert "Thông báo bạn đã soạn: 0, đã duyệt: 1" in kept

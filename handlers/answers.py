@@ -57,19 +57,33 @@ async def _feedback_values(
     }
 
 
+async def _answered(
+    ctx: Context, session: AsyncSession, kind: str
+) -> tuple[Occurrence, int, list[str]] | None:
+    """The post a tap answers, the option's index and the options; None (and the person told)
+    when the tap names no such question or option."""
+    parsed = _parse(ctx.args)
+    occurrence = await session.get(Occurrence, parsed[0]) if parsed else None
+    options = _options(occurrence, kind)
+    if ctx.event.user is None or parsed is None or options is None or parsed[1] >= len(options):
+        await ctx.answer_button("answer_unknown")
+        return None
+    assert occurrence is not None
+    return occurrence, parsed[1], options
+
+
 async def quiz(ctx: Context) -> None:
-    parsed, user = _parse(ctx.args), ctx.event.user
+    user = ctx.event.user
     async with ctx.db.session() as session:
-        occurrence = await session.get(Occurrence, parsed[0]) if parsed else None
-        options = _options(occurrence, QUIZ)
-        if user is None or parsed is None or options is None or parsed[1] >= len(options):
-            await ctx.answer_button("answer_unknown")
+        answered = await _answered(ctx, session, QUIZ)
+        if answered is None or user is None:
             return
-        assert occurrence is not None
-        values = await _feedback_values(ctx, session, parsed[0])
+        occurrence, choice, options = answered
+        assert occurrence.id is not None
+        values = await _feedback_values(ctx, session, occurrence.id)
         stmt = (
             insert_ignoring_duplicates(ctx.db, Feedback)
-            .values(**values, kind=QUIZ, value=str(parsed[1]))
+            .values(**values, kind=QUIZ, value=str(choice))
             .returning(col(Feedback.id))
         )
         first = (await session.exec(stmt)).scalar_one_or_none() is not None
@@ -79,23 +93,23 @@ async def quiz(ctx: Context) -> None:
     if not first:
         await ctx.answer_button("quiz_again", right=right)
     else:
-        template = "quiz_right" if parsed[1] == answer else "quiz_wrong"
+        template = "quiz_right" if choice == answer else "quiz_wrong"
         await ctx.answer_button(template, name=user.name, right=right)
 
 
 async def rsvp(ctx: Context) -> None:
-    parsed, user = _parse(ctx.args), ctx.event.user
+    user = ctx.event.user
     async with ctx.db.session() as session:
-        occurrence = await session.get(Occurrence, parsed[0]) if parsed else None
-        options = _options(occurrence, RSVP)
-        if user is None or parsed is None or options is None or parsed[1] >= len(options):
-            await ctx.answer_button("answer_unknown")
+        answered = await _answered(ctx, session, RSVP)
+        if answered is None or user is None:
             return
-        values = await _feedback_values(ctx, session, parsed[0])
+        occurrence, choice, options = answered
+        assert occurrence.id is not None
+        values = await _feedback_values(ctx, session, occurrence.id)
         before = (
             await session.exec(
                 select(Feedback.value).where(
-                    Feedback.occurrence_id == parsed[0],
+                    Feedback.occurrence_id == occurrence.id,
                     Feedback.person_id == values["person_id"],
                     Feedback.kind == RSVP,
                 )
@@ -103,7 +117,7 @@ async def rsvp(ctx: Context) -> None:
         ).first()
         # One statement: two taps at once cannot make two answers of one person.
         insert = (sqlite.insert if ctx.db.is_sqlite else postgresql.insert)(Feedback).values(
-            **values, kind=RSVP, value=str(parsed[1])
+            **values, kind=RSVP, value=str(choice)
         )
         await session.exec(
             insert.on_conflict_do_update(
@@ -112,10 +126,8 @@ async def rsvp(ctx: Context) -> None:
             )
         )
         await session.commit()
-    changed = before is not None and before != str(parsed[1])
-    await ctx.answer_button(
-        "rsvp_thanks", name=user.name, option=options[parsed[1]], changed=changed
-    )
+    changed = before is not None and before != str(choice)
+    await ctx.answer_button("rsvp_thanks", name=user.name, option=options[choice], changed=changed)
 
 
 def router() -> Router:

@@ -22,7 +22,7 @@ from bot.domain import Button, OutboundMessage, Platform
 from bot.platforms.base import SendError
 from bot.services import announcements as service
 from bot.services.permissions import Action, scope
-from bot.services.units import bound_chats
+from bot.services.units import bound_chats, tops
 from bot.storage.models import Announcement, Person, Unit, utcnow
 from handlers import conversation
 from handlers.people import find_person
@@ -296,12 +296,12 @@ async def _choices(session: AsyncSession, person_id: int, roots_only: bool = Fal
     """The units an announcement can be addressed to: the top of the person's scope and the
     units right below it (schools, departments, residential groups; not every class)."""
     allowed = await scope(session, person_id, Action.ANNOUNCE)
-    units = (await session.exec(select(Unit).where(col(Unit.id).in_(allowed)))).all()
-    roots = [u for u in units if u.parent_id not in allowed]
+    roots = await tops(session, allowed)
     if roots_only:
         return roots
-    top = {u.id for u in roots}
-    below = sorted((u for u in units if u.parent_id in top), key=lambda u: (u.kind, u.name))
+    top = [u.id for u in roots]
+    query = select(Unit).where(col(Unit.parent_id).in_(top), col(Unit.id).in_(allowed))
+    below = sorted((await session.exec(query)).all(), key=lambda u: (u.kind, u.name))
     return roots + below
 
 

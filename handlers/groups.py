@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.domain import Button, ChatType, EventKind, OutboundMessage
 from bot.platforms.base import SendError
 from bot.services.permissions import Action, scope
+from bot.services.units import tops
 from bot.storage.models import Chat, Unit, utcnow
 from handlers.people import find_person
 from handlers.router import Context, Router
@@ -50,7 +51,7 @@ async def bot_added(ctx: Context) -> None:
             log.info("bot added to a %s group by someone who may not bind it", event.platform)
             await _explain_in_private(ctx, registered=adder is not None)
             return
-        roots = await _roots(session, allowed)
+        roots = await tops(session, allowed)
         assert chat.id is not None
         if len(roots) == 1:
             text, buttons = await _unit_step(ctx, session, chat.id, roots[0], allowed)
@@ -171,12 +172,6 @@ async def _find(session: AsyncSession, ctx: Context, platform_chat_id: str | Non
     return (await session.exec(query)).first()
 
 
-async def _roots(session: AsyncSession, allowed: set[int]) -> list[Unit]:
-    """The highest units of a scope (a teacher's school, an official's ward)."""
-    units = (await session.exec(select(Unit).where(col(Unit.id).in_(allowed)))).all()
-    return sorted((u for u in units if u.parent_id not in allowed), key=lambda u: u.name)
-
-
 async def _unit_step(
     ctx: Context, session: AsyncSession, chat_pk: int, unit: Unit, allowed: set[int]
 ) -> tuple[str, tuple[Button, ...]]:
@@ -208,7 +203,7 @@ async def _members(ctx: Context, platform_chat_id: str) -> int | None:
     if not ctx.adapter.capabilities.member_count:
         return None
     try:
-        return max(0, await ctx.adapter.member_count(platform_chat_id) - 1)
+        return await ctx.adapter.member_count(platform_chat_id)
     except SendError as e:
         log.warning("member count of a %s group failed: %s", ctx.event.platform, type(e).__name__)
         return None

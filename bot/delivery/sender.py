@@ -256,7 +256,7 @@ class ChannelSender:
         if c.chat_type != "group" or fresh or not self.adapter.capabilities.member_count:
             return None
         try:
-            return max(0, await self.adapter.member_count(c.platform_chat_id) - 1)  # not the bot
+            return await self.adapter.member_count(c.platform_chat_id)
         except SendError as e:  # the send itself will meet the same trouble, if it lasts
             log.info("member count of chat %s failed: %s", c.chat_id, type(e).__name__)
             return None

@@ -91,7 +91,9 @@ class PlatformAdapter(Protocol):
 
     async def answer_button(self, callback_id: str, text: str | None = None) -> None: ...
 
-    async def member_count(self, chat_id: str) -> int: ...
+    async def member_count(self, chat_id: str) -> int:
+        """The people in a chat, the bot left out: the audience a post reaches there."""
+        ...
 
     def start_link(self, payload: str) -> str | None:
         """A link that opens a private chat with the bot and hands it `payload` (an invite

@@ -203,8 +203,9 @@ class TelegramAdapter:
             await self._bot.answer_callback_query(callback_id, text=text)
 
     async def member_count(self, chat_id: str) -> int:
+        """The people in a chat: Telegram's count less the bot itself."""
         with _typed_errors():
-            return await self._bot.get_chat_member_count(chat_id)
+            return max(0, await self._bot.get_chat_member_count(chat_id) - 1)
 
     def start_link(self, payload: str) -> str | None:
         """t.me deep link: Telegram sends "/start <payload>" when the person opens it."""

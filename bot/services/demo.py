@@ -67,7 +67,7 @@ async def seed(
             chosen = list(islice(members, spec["members_per_group"]))
             chat = await sandbox.create_chat(group["title"], members=chosen)
             await sandbox.add_member(chat, bot_user_id, by_user_id=chosen[0])
-            size = await adapter.member_count(str(chat)) - 1  # the bot is not audience
+            size = await adapter.member_count(str(chat))
             unit, audience = units[group["unit"]], group["audience"]
             chat_id = await _bind(db, str(chat), group["title"], unit, audience, size)
             if audience == "parents":

@@ -40,9 +40,9 @@ def task_key(plan: Plan, what: str) -> str:
     return f"{plan.id}:{hashlib.sha1(what.encode()).hexdigest()[:12]}"
 
 
-async def sync_tasks(db: Database, plans: list[Plan]) -> list[Task]:
-    """Upsert a Task for every duty with a deadline; returns them. Results already given are
-    kept."""
+async def sync_tasks(db: Database, plans: list[Plan]) -> list[tuple[Task, int]]:
+    """Upsert a Task for every duty with a deadline; returns them with their days of notice.
+    Results already given are kept."""
     async with db.session() as session:
         everything = (await session.exec(select(Unit).where(col(Unit.active)))).all()
         by_code = {u.code: u.id for u in everything}
@@ -69,7 +69,11 @@ async def sync_tasks(db: Database, plans: list[Plan]) -> list[Task]:
     unowned = sum(1 for task, _ in tasks if task.owner_unit_id is None)
     if unowned:
         log.warning("%d task(s) with a deadline match no unit: give them owner_unit", unowned)
-    return [task for task, _ in tasks]
+    return tasks
+
+
+def reminder_key(task: Task) -> str:
+    return f"task:{task.key}"
 
 
 def reminder(task: Task, days_before: int, templates: Templates) -> Broadcast:
@@ -78,7 +82,7 @@ def reminder(task: Task, days_before: int, templates: Templates) -> Broadcast:
     due = datetime.combine(deadline.date() - timedelta(days=days_before), REMIND_AT, tzinfo=VN)
     labels = [templates.render_plain("task_button", status=s) for s in STATUSES]
     return Broadcast(
-        key=f"task:{task.key}",
+        key=reminder_key(task),
         title=f"Nhắc việc: {task.title}"[:255],
         text=templates.render("task_reminder", task=task),
         buttons=tuple(
@@ -128,23 +132,20 @@ async def schedule_all(
 ) -> int:
     """Sync tasks from the plans of a content folder and schedule the reminders still to come
     (a reminder day already past, before the deadline, reminds at once)."""
-    plans = list(load_plans(folder).values())
-    days = {
-        task_key(plan, duty.what): duty.remind_days_before
-        for plan in plans
-        for duty in plan.duties
-        if duty.deadline is not None
-    }
+    synced = await sync_tasks(db, list(load_plans(folder).values()))
+    async with db.session() as session:  # reminders already enqueued, in one query
+        keys = [reminder_key(task) for task, _ in synced]
+        sent = set(
+            (await session.exec(select(Occurrence.key).where(col(Occurrence.key).in_(keys)))).all()
+        )
     scheduled = 0
-    for task in await sync_tasks(db, plans):
+    for task, days_before in synced:
         assert task.id is not None and task.deadline is not None
         if task.result is not None or task.deadline <= now or task.owner_unit_id is None:
             continue
-        item = reminder(task, days[task.key], templates)
-        async with db.session() as session:
-            sent = await session.exec(select(Occurrence.id).where(Occurrence.key == item.key))
-            if sent.first() is not None:
-                continue
+        item = reminder(task, days_before, templates)
+        if item.key in sent:
+            continue
         if item.due_at < now:
             item = replace(item, due_at=now + timedelta(seconds=5))
         scheduler.broadcast_at(item, recipients(db, task.id))

@@ -32,6 +32,12 @@ async def subtree_ids(session: AsyncSession, roots: Iterable[int]) -> set[int]:
     return found
 
 
+async def tops(session: AsyncSession, scope: set[int]) -> list[Unit]:
+    """The highest units of a scope (a teacher's school, an official's ward), by name."""
+    units = (await session.exec(select(Unit).where(col(Unit.id).in_(scope)))).all()
+    return sorted((u for u in units if u.parent_id not in scope), key=lambda u: u.name)
+
+
 async def ids_by_code(session: AsyncSession, codes: Iterable[str]) -> dict[str, int]:
     """Our ids of the active units with these codes (unknown codes are left out)."""
     query = select(Unit.code, Unit.id).where(col(Unit.code).in_(list(codes)), col(Unit.active))

@@ -291,7 +291,7 @@ async def test_answer_button_edit_and_member_count(
     assert not edited["reply_markup"]  # as on Telegram, an edit without a keyboard drops it
     with pytest.raises(BadRequest):
         await tg.edit_text(group, "999999", "x")
-    assert await tg.member_count(group) == 2  # the parent and the bot
+    assert await tg.member_count(group) == 1  # the parent; the bot is not audience
 
 
 async def test_webhook_and_polling_exclude_each_other(tg: TelegramAdapter) -> None:

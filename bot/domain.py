@@ -36,6 +36,28 @@ class OutboundMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class EditMessage:
+    """Replace the text and buttons of a message the bot sent (its old buttons go)."""
+
+    chat_id: str
+    message_id: str
+    text: str
+    buttons: tuple[Button, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ButtonAnswer:
+    """Stop a tapped button's spinner, with a short note only the tapper sees (plain text)."""
+
+    callback_id: str
+    text: str | None = None
+
+
+# What a handler causes to be sent: it leaves after the handler's transactions, as sends.
+Reply = OutboundMessage | EditMessage | ButtonAnswer
+
+
+@dataclass(frozen=True, slots=True)
 class PlatformUser:
     id: str
     name: str

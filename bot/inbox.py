@@ -13,41 +13,39 @@ import asyncio
 import logging
 import time
 import traceback
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from sqlmodel import col, select, update
 
-from bot.domain import InboundEvent, Platform
+from bot.delivery.replies import ReplySender
+from bot.domain import InboundEvent, Platform, Reply
 from bot.platforms.base import MalformedUpdate, PlatformAdapter
 from bot.storage.db import Database, insert_ignoring_duplicates
 from bot.storage.models import InboxUpdate, utcnow
-from content.templates import Templates
-from handlers.router import Dispatcher, Router
 
 log = logging.getLogger(__name__)
 
 
 class EventRouter(Protocol):
-    """What the inbox hands events to (handlers.Dispatcher)."""
+    """What the inbox hands events to (bot.dispatch.Dispatcher): each returns the replies to
+    send once the event is recorded as handled."""
 
-    async def dispatch(self, event: InboundEvent, adapter: PlatformAdapter) -> None: ...
+    async def dispatch(self, event: InboundEvent, adapter: PlatformAdapter) -> Sequence[Reply]: ...
 
-    async def give_up(self, event: InboundEvent, adapter: PlatformAdapter) -> None:
+    async def give_up(self, event: InboundEvent, adapter: PlatformAdapter) -> Sequence[Reply]:
         """The event failed for the last time: tell the person, if there is a way."""
         ...
 
 
 class Inbox:
-    """`router` is an EventRouter, or a handlers.Router plus `templates` (bound here)."""
-
     def __init__(
         self,
         db: Database,
         adapters: Mapping[Platform, PlatformAdapter],
-        router: EventRouter | Router,
+        router: EventRouter,
         *,
-        templates: Templates | None = None,
+        replies: ReplySender | None = None,
         max_attempts: int = 3,
         retry_delay: float = 2.0,
         sweep_interval: float = 1.0,
@@ -55,13 +53,10 @@ class Inbox:
         max_poll_backoff: float = 60.0,
         handler_timeout: float = 60.0,
     ) -> None:
-        if isinstance(router, Router):
-            if templates is None:
-                raise TypeError("Inbox needs templates= to run a handlers.Router")
-            router = Dispatcher(router, db=db, templates=templates)
         self.db = db
         self.adapters = adapters
-        self.router: EventRouter = router
+        self.router = router
+        self.replies = replies or ReplySender()
         self.max_attempts = max_attempts
         self.retry_delay = retry_delay  # times the attempt number, before a failed row is retried
         self.sweep_interval = sweep_interval
@@ -122,7 +117,7 @@ class Inbox:
             return
         try:
             async with asyncio.timeout(self.handler_timeout):
-                await self.router.dispatch(event, adapter)
+                replies = await self.router.dispatch(event, adapter)
         except Exception as e:
             log.warning(
                 "inbox: %s failed (attempt %d of %d): %s at %s",
@@ -137,10 +132,11 @@ class Inbox:
             return
         log.debug("inbox: %s handled", where)
         await self._finish(row.id, attempts, None)
+        await self.replies.send(adapter, replies)
 
     async def _give_up(self, event: InboundEvent, adapter: PlatformAdapter, where: str) -> None:
         try:
-            await self.router.give_up(event, adapter)
+            await self.replies.send(adapter, await self.router.give_up(event, adapter))
         except Exception as e:
             log.warning("inbox: %s: could not tell the sender: %s", where, type(e).__name__)
 

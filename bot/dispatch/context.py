@@ -1,0 +1,118 @@
+"""What a handler is handed: the event, the person and scope its route declared, and the one way
+to say something (`reply`, `edit`, `send_to`, `answer_button`).
+
+What a handler says is rendered at once (a template error fails the handler) and collected as
+`Reply` values; the inbox sends them after the handler returns, outside any transaction, and
+never from a failed run. A send that fails is retried as a send, not by running the handler
+again."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bot.domain import (
+    Button,
+    ButtonAnswer,
+    ChatType,
+    EditMessage,
+    EventKind,
+    InboundEvent,
+    OutboundMessage,
+    Reply,
+)
+from bot.platforms.base import Capabilities
+from bot.storage.db import Database
+from bot.storage.models import Person
+from content.templates import Templates
+
+
+@dataclass(slots=True)
+class Context:
+    event: InboundEvent
+    db: Database
+    templates: Templates
+    capabilities: Capabilities
+    start_link: Callable[[str], str | None]  # the platform's deep link for a payload, if any
+    args: str = ""  # the command's arguments, or the button data after "<prefix>:"
+    person: Person | None = None  # set when the route declared `person` or an `action`
+    scope: frozenset[int] = frozenset()  # the units where the declared action is allowed
+    replies: list[Reply] = field(default_factory=list)
+
+    @property
+    def is_private(self) -> bool:
+        return self.event.chat_type is ChatType.PRIVATE
+
+    @property
+    def person_id(self) -> int:
+        """The declared person's id (a route without `person` or `action` has none)."""
+        if self.person is None or self.person.id is None:
+            raise LookupError("this route did not declare that it needs a person")
+        return self.person.id
+
+    def render(self, template_name: str, /, **values: object) -> str:
+        return self.templates.render(template_name, **values)
+
+    def label(self, template_name: str, /, **values: object) -> str:
+        """A button's label: plain text, within the platforms' 64 characters."""
+        return self.templates.render_plain(template_name, **values)[:64]
+
+    def reply(
+        self, template_name: str, /, *, buttons: tuple[Button, ...] = (), **values: object
+    ) -> None:
+        """Send the rendered template to the event's chat (as a reply to it in a group)."""
+        chat = self._chat()
+        in_group = self.event.chat_type is ChatType.GROUP and self.event.kind is EventKind.MESSAGE
+        self.replies.append(
+            OutboundMessage(
+                chat_id=chat,
+                text=self.render(template_name, **values),
+                buttons=buttons,
+                reply_to_message_id=self.event.message_id if in_group else None,
+            )
+        )
+
+    def send_to(
+        self,
+        chat_id: str,
+        template_name: str,
+        /,
+        *,
+        buttons: tuple[Button, ...] = (),
+        **values: object,
+    ) -> None:
+        """Send the rendered template to another chat (an approver's, an author's)."""
+        self.replies.append(
+            OutboundMessage(chat_id, self.render(template_name, **values), buttons)
+        )
+
+    def edit(
+        self, template_name: str, /, *, buttons: tuple[Button, ...] = (), **values: object
+    ) -> None:
+        """Replace the message whose button was tapped (its old buttons go, `buttons` come);
+        where a platform cannot edit, send the text as a new message."""
+        text = self.render(template_name, **values)
+        chat, message = self._chat(), self.event.message_id
+        if message is None or not self.capabilities.edit:
+            self.replies.append(OutboundMessage(chat, text, buttons))
+        else:
+            self.replies.append(EditMessage(chat, message, text, buttons))
+
+    def answer_button(self, template_name: str | None = None, /, **values: object) -> None:
+        """Answer the tap with a short note only the tapper sees (or silently, without a
+        template). Platforms without callbacks (numbered replies) get a reply instead."""
+        if self.event.callback_id is None:
+            if template_name is not None and self.event.chat_id is not None:
+                self.replies.append(
+                    OutboundMessage(self.event.chat_id, self.render(template_name, **values))
+                )
+            return
+        if any(isinstance(r, ButtonAnswer) for r in self.replies):
+            return  # a tap is answered once: the first answer stands
+        text = None if template_name is None else self.templates.render_plain(template_name, **values)
+        self.replies.append(ButtonAnswer(self.event.callback_id, text))
+
+    def _chat(self) -> str:
+        if self.event.chat_id is None:
+            raise ValueError(f"a {self.event.kind} event has no chat to answer in")
+        return self.event.chat_id

@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 
 from bot.config import Settings
 from bot.delivery.sender import Sender
+from bot.dispatch import Dispatcher
 from bot.domain import Platform
 from bot.inbox import Inbox
 from bot.platforms.base import PlatformAdapter
@@ -130,7 +131,8 @@ class App:
         self.adapters[Platform.TELEGRAM] = telegram
 
         sender = build_sender(s, self.db, self.adapters)
-        inbox = Inbox(self.db, self.adapters, build_router(), templates=self.templates)
+        dispatcher = Dispatcher(build_router(), db=self.db, templates=self.templates)
+        inbox = Inbox(self.db, self.adapters, dispatcher)
         scheduler = Scheduler(
             self.db, on_enqueued=sender.wake, misfire_grace=s.misfire_grace_period
         )

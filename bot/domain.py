@@ -17,6 +17,27 @@ class ChatType(StrEnum):
     GROUP = "group"
 
 
+class Audience(StrEnum):
+    """Who a group or a post is for."""
+
+    parents = "parents"
+    students = "students"
+    teachers = "teachers"
+    staff = "staff"
+    managers = "managers"
+    officials = "officials"
+    community = "community"
+    businesses = "businesses"
+
+
+class UnitKind(StrEnum):
+    ward = "ward"
+    department = "department"
+    school = "school"
+    class_ = "class"
+    residential_group = "residential_group"
+
+
 @dataclass(frozen=True, slots=True)
 class Button:
     """An answer a person can give with one tap. `data` is a short id, never Vietnamese text."""

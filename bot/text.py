@@ -21,3 +21,8 @@ def fold_phrase(text: str) -> str:
     """`fold`, with surrounding punctuation dropped and inner whitespace collapsed: the form in
     which short typed replies ("Trợ giúp!", "  da   hieu ") are matched."""
     return " ".join(fold(text).strip(" \t\r\n.,!?;:…").split())
+
+
+def utf16_len(text: str) -> int:
+    """The length of `text` as Telegram counts it: in UTF-16 code units (an emoji is two)."""
+    return len(text.encode("utf-16-le", errors="surrogatepass")) // 2

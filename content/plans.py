@@ -18,20 +18,10 @@ from pydantic import (
     model_validator,
 )
 
+from bot.domain import Audience
 from content.yaml_files import ContentFileError, load_model
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=48)]
-
-
-class Audience(StrEnum):
-    parents = "parents"
-    students = "students"
-    teachers = "teachers"
-    staff = "staff"
-    managers = "managers"
-    officials = "officials"
-    community = "community"
-    businesses = "businesses"
 
 
 class Cadence(StrEnum):

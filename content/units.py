@@ -16,6 +16,7 @@ from typing import Annotated
 import yaml
 from pydantic import Field, Strict, StringConstraints
 
+from bot.domain import UnitKind as Kind
 from bot.text import fold
 from content.plans import Plan, _Model
 from content.yaml_files import ContentFileError, line_of, load_model
@@ -31,14 +32,6 @@ class Level(StrEnum):
     thcs = "thcs"
     thpt = "thpt"
     lien_cap = "lien_cap"
-
-
-class Kind(StrEnum):
-    ward = "ward"
-    department = "department"
-    school = "school"
-    class_ = "class"
-    residential_group = "residential_group"
 
 
 class Named(_Model):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.dispatch import Router
 from handlers import (
     ack,
     announcements,
@@ -14,9 +15,8 @@ from handlers import (
     typed,
     units,
 )
-from handlers.router import Context, Dispatcher, Router
 
-__all__ = ["Context", "Dispatcher", "Router", "build_router"]
+__all__ = ["build_router"]
 
 
 def build_router() -> Router:

@@ -14,10 +14,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.dispatch import Context, Router
+from bot.services.feedback import tapped_post
+from bot.services.people import upsert_person
 from bot.storage.db import insert_ignoring_duplicates
 from bot.storage.models import Feedback, Occurrence, utcnow
-from handlers.people import chat_pk, upsert_person
-from handlers.router import Context, Router
 
 QUIZ = "quiz"
 RSVP = "rsvp"
@@ -44,32 +45,30 @@ def _options(occurrence: Occurrence | None, kind: str) -> list[str] | None:
     return [str(o) for o in options]
 
 
-async def _feedback_values(
-    ctx: Context, session: AsyncSession, occurrence_id: int
-) -> dict[str, Any]:
-    event, user = ctx.event, ctx.event.user
-    assert user is not None
-    return {
-        "occurrence_id": occurrence_id,
-        "chat_id": await chat_pk(session, event.platform, event.chat_id),
-        "person_id": await upsert_person(session, ctx.db, event.platform, user),
-        "created_at": utcnow(),
-    }
-
-
 async def _answered(
     ctx: Context, session: AsyncSession, kind: str
-) -> tuple[Occurrence, int, list[str]] | None:
-    """The post a tap answers, the option's index and the options; None (and the person told)
-    when the tap names no such question or option."""
+) -> tuple[Occurrence, int, list[str], dict[str, Any]] | None:
+    """The post a tap answers, the option's index, the options and the Feedback row's values;
+    None (and the person told) when the tap names no such question or option, or a post that
+    was not delivered where it was tapped."""
     parsed = _parse(ctx.args)
-    occurrence = await session.get(Occurrence, parsed[0]) if parsed else None
-    options = _options(occurrence, kind)
-    if ctx.event.user is None or parsed is None or options is None or parsed[1] >= len(options):
-        await ctx.answer_button("answer_unknown")
+    post = await tapped_post(session, ctx.event, parsed[0]) if parsed else None
+    options = _options(post[0] if post else None, kind)
+    user = ctx.event.user
+    if user is None or parsed is None or post is None or options is None:
+        ctx.answer_button("answer_unknown")
         return None
-    assert occurrence is not None
-    return occurrence, parsed[1], options
+    if parsed[1] >= len(options):
+        ctx.answer_button("answer_unknown")
+        return None
+    occurrence, chat_id = post
+    values = {
+        "occurrence_id": occurrence.id,
+        "chat_id": chat_id,
+        "person_id": await upsert_person(session, ctx.db, ctx.event.platform, user),
+        "created_at": utcnow(),
+    }
+    return occurrence, parsed[1], options, values
 
 
 async def quiz(ctx: Context) -> None:
@@ -78,9 +77,7 @@ async def quiz(ctx: Context) -> None:
         answered = await _answered(ctx, session, QUIZ)
         if answered is None or user is None:
             return
-        occurrence, choice, options = answered
-        assert occurrence.id is not None
-        values = await _feedback_values(ctx, session, occurrence.id)
+        occurrence, choice, options, values = answered
         stmt = (
             insert_ignoring_duplicates(ctx.db, Feedback)
             .values(**values, kind=QUIZ, value=str(choice))
@@ -91,10 +88,10 @@ async def quiz(ctx: Context) -> None:
     answer = int(occurrence.meta["answer"])
     right = options[answer]
     if not first:
-        await ctx.answer_button("quiz_again", right=right)
+        ctx.answer_button("quiz_again", right=right)
     else:
         template = "quiz_right" if choice == answer else "quiz_wrong"
-        await ctx.answer_button(template, name=user.name, right=right)
+        ctx.answer_button(template, name=user.name, right=right)
 
 
 async def rsvp(ctx: Context) -> None:
@@ -103,9 +100,7 @@ async def rsvp(ctx: Context) -> None:
         answered = await _answered(ctx, session, RSVP)
         if answered is None or user is None:
             return
-        occurrence, choice, options = answered
-        assert occurrence.id is not None
-        values = await _feedback_values(ctx, session, occurrence.id)
+        occurrence, choice, options, values = answered
         before = (
             await session.exec(
                 select(Feedback.value).where(
@@ -127,7 +122,7 @@ async def rsvp(ctx: Context) -> None:
         )
         await session.commit()
     changed = before is not None and before != str(choice)
-    await ctx.answer_button("rsvp_thanks", name=user.name, option=options[choice], changed=changed)
+    ctx.answer_button("rsvp_thanks", name=user.name, option=options[choice], changed=changed)
 
 
 def router() -> Router:

@@ -6,12 +6,12 @@ from __future__ import annotations
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.dispatch import Context, Router
 from bot.services import invites
+from bot.services.people import find_person, upsert_person
 from bot.services.permissions import INVITE_ACTION, Action, may, scope
 from bot.storage.models import Invite, RoleName, Unit
 from bot.text import fold
-from handlers.people import find_person, upsert_person
-from handlers.router import Context, Router
 
 # What people type for a role: folded, without spaces, dashes or underscores.
 ROLE_WORDS: dict[str, RoleName] = {
@@ -41,15 +41,11 @@ def _role(args: list[str]) -> tuple[RoleName | None, list[str]]:
 
 
 async def create_invite(ctx: Context) -> None:
-    if not ctx.is_private:
-        await ctx.reply("private_only", command="moi")
-        return
+    me = ctx.person_id
     async with ctx.db.session() as session:
-        person = await find_person(session, ctx.event.platform, ctx.event.user)
-        me = person.id if person else None
         offered = [r for r in RoleName if await may(session, me, INVITE_ACTION[r])]
         if not offered:
-            await ctx.reply("not_allowed")
+            ctx.reply("not_allowed")
             return
         args = ctx.args.split()
         if len(args) < 2:
@@ -57,35 +53,35 @@ async def create_invite(ctx: Context) -> None:
             return
         role, args = _role(args)
         if role is None or not args:
-            await ctx.reply("invite_bad_input", problem="role", value=ctx.args.split()[0])
+            ctx.reply("invite_bad_input", problem="role", value=ctx.args.split()[0])
             return
         query = select(Unit).where(Unit.code == args[0].lower(), col(Unit.active))
         unit = (await session.exec(query)).first()
         if unit is None or unit.id is None:
-            await ctx.reply("invite_bad_input", problem="unit", value=args[0])
+            ctx.reply("invite_bad_input", problem="unit", value=args[0])
             return
         numbers = args[1:3]
         if not all(n.isdigit() for n in numbers) or len(args) > 3:
-            await ctx.reply("invite_bad_input", problem="number", value=" ".join(args[1:]))
+            ctx.reply("invite_bad_input", problem="number", value=" ".join(args[1:]))
             return
         if not await may(session, me, INVITE_ACTION[role], unit.id):
-            await ctx.reply("not_allowed")
+            ctx.reply("not_allowed")
             return
         uses = int(numbers[0]) if numbers else None
         days = int(numbers[1]) if len(numbers) > 1 else invites.DEFAULT_DAYS
         if unit.kind not in invites.UNIT_KINDS[role]:
-            await ctx.reply("invite_bad_input", problem="kind", value=unit.name, role=role.value)
+            ctx.reply("invite_bad_input", problem="kind", value=unit.name, role=role.value)
             return
         try:
             invite, code = await invites.create(session, role, unit.id, me, uses=uses, days=days)
         except ValueError:
-            await ctx.reply("invite_bad_input", problem="number", value=" ".join(numbers))
+            ctx.reply("invite_bad_input", problem="number", value=" ".join(numbers))
             return
         await session.commit()
-    await ctx.reply(
+    ctx.reply(
         "invite_created",
         code=code,
-        link=ctx.adapter.start_link(code),
+        link=ctx.start_link(code),
         role=role.value,
         unit_name=unit.name,
         expires_at=invite.expires_at,
@@ -94,38 +90,46 @@ async def create_invite(ctx: Context) -> None:
     )
 
 
-async def _usage(
-    ctx: Context, session: AsyncSession, me: int | None, roles: list[RoleName]
-) -> None:
-    units: set[int] = set()
-    for role in roles:
-        units |= await scope(session, me, INVITE_ACTION[role])
-    rows = (await session.exec(select(Unit).where(col(Unit.id).in_(units)))).all()
-    listed = sorted((u.code, u.name) for u in rows)
-    await ctx.reply("invite_usage", roles=[(KEYWORD[r], r.value) for r in roles], units=listed)
+async def _usage(ctx: Context, session: AsyncSession, me: int, roles: list[RoleName]) -> None:
+    scopes = {role: await scope(session, me, INVITE_ACTION[role]) for role in roles}
+    units = set().union(*scopes.values())
+    rows = sorted((await session.exec(select(Unit).where(col(Unit.id).in_(units)))).all(),
+                  key=lambda u: u.code)  # fmt: skip
+    # An example /moi would accept: a role, and a unit of a kind that role is held in.
+    example = next(
+        (
+            (KEYWORD[role], unit.code)
+            for role in roles
+            for unit in rows
+            if unit.id in scopes[role] and unit.kind in invites.UNIT_KINDS[role]
+        ),
+        None,
+    )
+    listed = [(u.code, u.name) for u in rows]
+    ctx.reply(
+        "invite_usage",
+        roles=[(KEYWORD[r], r.value) for r in roles],
+        units=listed,
+        example=example,
+    )
 
 
 async def revoke_invite(ctx: Context) -> None:
-    if not ctx.is_private:
-        await ctx.reply("private_only", command="huymoi")
-        return
     if not ctx.args.strip().isdigit():
-        await ctx.reply("invite_revoked", outcome="usage", invite_id="")
+        ctx.reply("invite_revoked", outcome="usage", invite_id="")
         return
     invite_id = int(ctx.args)
+    me = ctx.person_id
     async with ctx.db.session() as session:
-        person = await find_person(session, ctx.event.platform, ctx.event.user)
-        me = person.id if person else None
         invite = await session.get(Invite, invite_id)
         allowed = invite is not None and (
-            (me is not None and invite.created_by == me)
-            or await may(session, me, Action.REVOKE_INVITE, invite.unit_id)
+            invite.created_by == me or await may(session, me, Action.REVOKE_INVITE, invite.unit_id)
         )
         if invite is None or not allowed:
-            await ctx.reply("invite_revoked", outcome="unknown", invite_id=invite_id)
+            ctx.reply("invite_revoked", outcome="unknown", invite_id=invite_id)
             return
         done = await invites.revoke(session, invite)
-    await ctx.reply("invite_revoked", outcome="done" if done else "already", invite_id=invite_id)
+    ctx.reply("invite_revoked", outcome="done" if done else "already", invite_id=invite_id)
 
 
 async def join(ctx: Context, code: str) -> None:
@@ -138,7 +142,7 @@ async def join(ctx: Context, code: str) -> None:
         person = await find_person(session, ctx.event.platform, user)
         assert person is not None and person.id == person_id
         result = await invites.redeem(session, person, code)
-    await ctx.reply(
+    ctx.reply(
         "code_result",
         outcome=result.outcome.value,
         role=result.role,
@@ -149,15 +153,14 @@ async def join(ctx: Context, code: str) -> None:
 
 async def typed_code(ctx: Context) -> None:
     """/ma CODE, for those who type the command the guide shows."""
-    if not ctx.is_private or ctx.event.user is None:
-        await ctx.reply("private_only", command="ma")
+    if ctx.event.user is None:
         return
     await join(ctx, invites.normalize(ctx.args) or ctx.args.strip())
 
 
 def router() -> Router:
     r = Router()
-    r.command("moi")(create_invite)
-    r.command("huymoi")(revoke_invite)
-    r.command("ma")(typed_code)
+    r.command("moi", private=True, person=True)(create_invite)
+    r.command("huymoi", private=True, person=True)(revoke_invite)
+    r.command("ma", private=True)(typed_code)
     return r

@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
+from bot.dispatch import Context, Router
 from bot.services import invites
+from bot.services.people import find_person
 from bot.services.permissions import roles_of
 from handlers.invites import join
-from handlers.people import find_person
-from handlers.router import Context, Router
 
 
 async def start(ctx: Context) -> None:
@@ -16,18 +16,18 @@ async def start(ctx: Context) -> None:
     if ctx.args and ctx.is_private and user is not None:
         await join(ctx, code or ctx.args)
         return
-    await ctx.reply("start", name=user.name if user else "")
+    ctx.reply("start", name=user.name if user else "")
 
 
 async def help_(ctx: Context) -> None:
     async with ctx.db.session() as session:
         person = await find_person(session, ctx.event.platform, ctx.event.user)
         roles = {r.role for r in await roles_of(session, person.id if person else None)}
-    await ctx.reply("help", roles=roles)
+    ctx.reply("help", roles=roles)
 
 
 async def unknown_command(ctx: Context) -> None:
-    await ctx.reply("unknown_command", command=ctx.event.command or "")
+    ctx.reply("unknown_command", command=ctx.event.command or "")
 
 
 def router() -> Router:

@@ -4,10 +4,10 @@ In groups, what people write to each other is not for loa."""
 
 from __future__ import annotations
 
+from bot.dispatch import Context, Router
 from bot.domain import EventKind
 from bot.services import invites as invite_codes
 from handlers import announcements, invites, tasks
-from handlers.router import Context, Router
 
 
 async def typed_text(ctx: Context) -> None:
@@ -19,7 +19,7 @@ async def typed_text(ctx: Context) -> None:
     if code is not None:
         await invites.join(ctx, code)
     else:
-        await ctx.reply("unknown_text")
+        ctx.reply("unknown_text")
 
 
 def router() -> Router:

@@ -6,22 +6,19 @@ from __future__ import annotations
 
 from sqlmodel import col, select
 
-from bot.services.permissions import Action, scope
+from bot.dispatch import Context, Router
+from bot.domain import UnitKind
+from bot.services.permissions import Action, may
 from bot.storage.models import Unit
 from content.units import class_code
-from handlers.people import find_person
-from handlers.router import Context, Router
 
-ADDS_UNDER = {"school": "class", "ward": "residential_group"}  # what may be added in chat
+# What may be added in chat, under what.
+ADDS_UNDER = {UnitKind.school: UnitKind.class_, UnitKind.ward: UnitKind.residential_group}
 
 
 async def list_units(ctx: Context) -> None:
+    allowed = ctx.scope
     async with ctx.db.session() as session:
-        person = await find_person(session, ctx.event.platform, ctx.event.user)
-        allowed = await scope(session, person.id if person else None, Action.LIST_UNITS)
-        if not allowed:
-            await ctx.reply("not_allowed")
-            return
         units = (await session.exec(select(Unit).where(col(Unit.id).in_(allowed)))).all()
     by_parent: dict[int | None, list[Unit]] = {}
     for unit in units:
@@ -35,41 +32,39 @@ async def list_units(ctx: Context) -> None:
             walk(unit.id, depth + 1)
 
     walk(None, 0)
-    await ctx.reply("units_list", lines=lines[:150], more=max(0, len(lines) - 150))
+    async with ctx.db.session() as session:
+        may_add = await may(session, ctx.person_id, Action.ADD_UNIT)
+    ctx.reply("units_list", lines=lines[:150], more=max(0, len(lines) - 150), may_add=may_add)
 
 
 async def add_unit(ctx: Context) -> None:
     parent_code, _, name = ctx.args.strip().partition(" ")
     name = " ".join(name.split())[:200]
+    allowed = ctx.scope
     async with ctx.db.session() as session:
-        person = await find_person(session, ctx.event.platform, ctx.event.user)
-        allowed = await scope(session, person.id if person else None, Action.ADD_UNIT)
-        if not allowed:
-            await ctx.reply("not_allowed")
-            return
         if not parent_code or not name:
-            await ctx.reply("unit_added", outcome="usage")
+            ctx.reply("unit_added", outcome="usage")
             return
         query = select(Unit).where(Unit.code == parent_code.lower(), col(Unit.active))
         parent = (await session.exec(query)).first()
-        kind = ADDS_UNDER.get(parent.kind) if parent else None
+        kind = ADDS_UNDER.get(UnitKind(parent.kind)) if parent else None
         if parent is None or parent.id is None or kind is None:
-            await ctx.reply("unit_added", outcome="no_parent", code=parent_code)
+            ctx.reply("unit_added", outcome="no_parent", code=parent_code)
             return
         if parent.id not in allowed:
-            await ctx.reply("not_allowed")
+            ctx.reply("not_allowed")
             return
         code = class_code(parent.code, name)
         if (await session.exec(select(Unit).where(Unit.code == code))).first() is not None:
-            await ctx.reply("unit_added", outcome="exists", code=code, name=name)
+            ctx.reply("unit_added", outcome="exists", code=code, name=name)
             return
         session.add(Unit(code=code, name=name, kind=kind, parent_id=parent.id, source="chat"))
         await session.commit()
-    await ctx.reply("unit_added", outcome="done", code=code, name=name, parent_name=parent.name)
+    ctx.reply("unit_added", outcome="done", code=code, name=name, parent_name=parent.name)
 
 
 def router() -> Router:
     r = Router()
-    r.command("donvi")(list_units)
-    r.command("themdonvi")(add_unit)
+    r.command("donvi", action=Action.LIST_UNITS)(list_units)
+    r.command("themdonvi", action=Action.ADD_UNIT)(add_unit)
     return r

@@ -13,6 +13,7 @@ from typing import Any
 from sqlmodel import select
 
 from bot.config import DEFAULT_CONTENT_DIR
+from bot.dispatch import Dispatcher
 from bot.domain import Platform
 from bot.inbox import Inbox
 from bot.platforms.telegram import TelegramAdapter
@@ -187,7 +188,9 @@ async def chat_world(db: Database) -> AsyncIterator[World]:
         await client.register_bot(TOKEN)
         await adapter.start()
         templates = Templates(DEFAULT_CONTENT_DIR / "templates")
-        inbox = Inbox(db, {Platform.TELEGRAM: adapter}, build_router(), templates=templates)
+        inbox = Inbox(
+            db, {Platform.TELEGRAM: adapter}, Dispatcher(build_router(), db=db, templates=templates)
+        )
         try:
             yield World(db, client, adapter, inbox)
         finally:

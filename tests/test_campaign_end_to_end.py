@@ -15,6 +15,7 @@ from sqlmodel import col, select
 
 from bot.config import DEFAULT_CONTENT_DIR
 from bot.delivery.sender import ChannelSender
+from bot.dispatch import Dispatcher
 from bot.domain import Platform
 from bot.inbox import Inbox
 from bot.platforms.telegram import TelegramAdapter
@@ -93,7 +94,10 @@ async def test_a_parent_answers_a_scheduled_quiz_and_rsvp(
 
         stop = asyncio.Event()
         inbox = Inbox(
-            db, {Platform.TELEGRAM: adapter}, build_router(), templates=templates, poll_timeout=1
+            db,
+            {Platform.TELEGRAM: adapter},
+            Dispatcher(build_router(), db=db, templates=templates),
+            poll_timeout=1,
         )
         sender = ChannelSender(db, adapter, rate_per_s=0)
         scheduler = Scheduler(db, on_enqueued=sender.wake, lease_renew_s=0.1)

@@ -13,6 +13,7 @@ from sqlmodel import func, select
 
 from bot.config import DEFAULT_CONTENT_DIR
 from bot.delivery.sender import ChannelSender
+from bot.dispatch import Dispatcher
 from bot.domain import Button, Platform
 from bot.inbox import Inbox
 from bot.platforms.telegram import TelegramAdapter
@@ -59,7 +60,10 @@ async def world(db: Database) -> AsyncIterator[tuple[Sandbox, str, TelegramAdapt
     await adapter.start()
     templates = Templates(DEFAULT_CONTENT_DIR / "templates")
     inbox = Inbox(
-        db, {Platform.TELEGRAM: adapter}, build_router(), templates=templates, poll_timeout=1.0
+        db,
+        {Platform.TELEGRAM: adapter},
+        Dispatcher(build_router(), db=db, templates=templates),
+        poll_timeout=1.0,
     )
     yield sandbox, url, adapter, inbox
     await adapter.stop()

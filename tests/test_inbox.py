@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
-from bot.domain import InboundEvent, Platform
+from bot.domain import InboundEvent, Platform, Reply
 from bot.inbox import Inbox
 from bot.platforms.base import MalformedUpdate, PlatformAdapter, Retryable
 from bot.storage.db import Database
@@ -28,14 +28,16 @@ class Recorder:
         self.given_up: list[str | None] = []
         self.arrived = asyncio.Event()
 
-    async def dispatch(self, event: InboundEvent, adapter: PlatformAdapter) -> None:
+    async def dispatch(self, event: InboundEvent, adapter: PlatformAdapter) -> list[Reply]:
         self.seen.append(event.text)
         self.arrived.set()
         if event.text in self.fail:
             raise RuntimeError(f"cannot handle {event.text}")
+        return []
 
-    async def give_up(self, event: InboundEvent, adapter: PlatformAdapter) -> None:
+    async def give_up(self, event: InboundEvent, adapter: PlatformAdapter) -> list[Reply]:
         self.given_up.append(event.text)
+        return []
 
 
 def _inbox(db: Database, router: Recorder, **options: Any) -> tuple[Inbox, FakePlatform]:

@@ -8,7 +8,7 @@ again."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
 from dataclasses import dataclass, field
 
 from bot.domain import (
@@ -21,10 +21,14 @@ from bot.domain import (
     OutboundMessage,
     Reply,
 )
-from bot.platforms.base import Capabilities
+from bot.platforms.base import Capabilities, PlatformAdapter, SendError
+from bot.services.people import find_person
+from bot.services.permissions import Action, scope
 from bot.storage.db import Database
 from bot.storage.models import Person
 from content.templates import Templates
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -32,8 +36,7 @@ class Context:
     event: InboundEvent
     db: Database
     templates: Templates
-    capabilities: Capabilities
-    start_link: Callable[[str], str | None]  # the platform's deep link for a payload, if any
+    _adapter: PlatformAdapter  # for questions to the platform; sends go through `replies`
     args: str = ""  # the command's arguments, or the button data after "<prefix>:"
     person: Person | None = None  # set when the route declared `person` or an `action`
     scope: frozenset[int] = frozenset()  # the units where the declared action is allowed
@@ -42,6 +45,40 @@ class Context:
     @property
     def is_private(self) -> bool:
         return self.event.chat_type is ChatType.PRIVATE
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self._adapter.capabilities
+
+    def start_link(self, payload: str) -> str | None:
+        """The platform's link that opens a private chat with loa carrying `payload`."""
+        return self._adapter.start_link(payload)
+
+    async def count_members(self, platform_chat_id: str) -> int | None:
+        """People in a group, loa left out; None if the platform cannot tell now."""
+        if not self.capabilities.member_count:
+            return None
+        try:
+            return await self._adapter.member_count(platform_chat_id)
+        except SendError as e:
+            log.warning(
+                "member count of a %s group failed: %s", self.event.platform, type(e).__name__
+            )
+            return None
+
+    async def authorize(self, action: Action | None = None) -> bool:
+        """Find the person writing (`ctx.person`) and, for an action, where they may do it
+        (`ctx.scope`); False when loa does not know them or the action is allowed nowhere.
+        The dispatcher calls it for a route's declared needs; a flow's next step calls it too."""
+        async with self.db.session() as session:
+            person = await find_person(session, self.event.platform, self.event.user)
+            allowed = (
+                await scope(session, person.id, action)
+                if person is not None and action is not None
+                else set()
+            )
+        self.person, self.scope = person, frozenset(allowed)
+        return person is not None and (action is None or bool(allowed))
 
     @property
     def person_id(self) -> int:
@@ -82,9 +119,7 @@ class Context:
         **values: object,
     ) -> None:
         """Send the rendered template to another chat (an approver's, an author's)."""
-        self.replies.append(
-            OutboundMessage(chat_id, self.render(template_name, **values), buttons)
-        )
+        self.replies.append(OutboundMessage(chat_id, self.render(template_name, **values), buttons))
 
     def edit(
         self, template_name: str, /, *, buttons: tuple[Button, ...] = (), **values: object
@@ -109,7 +144,9 @@ class Context:
             return
         if any(isinstance(r, ButtonAnswer) for r in self.replies):
             return  # a tap is answered once: the first answer stands
-        text = None if template_name is None else self.templates.render_plain(template_name, **values)
+        text = (
+            None if template_name is None else self.templates.render_plain(template_name, **values)
+        )
         self.replies.append(ButtonAnswer(self.event.callback_id, text))
 
     def _chat(self) -> str:

@@ -7,8 +7,6 @@ from bot.dispatch.context import Context
 from bot.dispatch.router import Handler, Route, Router
 from bot.domain import EventKind, InboundEvent, Reply
 from bot.platforms.base import PlatformAdapter
-from bot.services.people import find_person
-from bot.services.permissions import scope
 from bot.storage.db import Database
 from content.templates import Templates
 
@@ -51,19 +49,9 @@ class Dispatcher:
         if needs.private and not ctx.is_private:
             _refuse(ctx, "private_only", command=route.name)
             return False
-        if not (needs.person or needs.action):
-            return True
-        async with self.db.session() as session:
-            person = await find_person(session, ctx.event.platform, ctx.event.user)
-            allowed = (
-                await scope(session, person.id, needs.action)
-                if person is not None and needs.action is not None
-                else set()
-            )
-        if person is None or (needs.action is not None and not allowed):
+        if (needs.person or needs.action) and not await ctx.authorize(needs.action):
             _refuse(ctx, "not_allowed")
             return False
-        ctx.person, ctx.scope = person, frozenset(allowed)
         return True
 
     @staticmethod
@@ -72,13 +60,11 @@ class Dispatcher:
         return ctx.replies
 
     def _context(self, event: InboundEvent, adapter: PlatformAdapter, args: str = "") -> Context:
-        return Context(
-            event, self.db, self.templates, adapter.capabilities, adapter.start_link, args
-        )
+        return Context(event, self.db, self.templates, adapter, args)
 
 
-def _refuse(ctx: Context, template_name: str, **values: object) -> None:
+def _refuse(ctx: Context, template_name: str, command: str = "") -> None:
     if ctx.event.kind is EventKind.BUTTON:
-        ctx.answer_button(template_name, **values)
+        ctx.answer_button(template_name, command=command)
     else:
-        ctx.reply(template_name, **values)
+        ctx.reply(template_name, command=command)

@@ -90,7 +90,12 @@ class Router:
         return self._registrar(self._phrases, keys, Needs(True, person, action), "")
 
     def button(
-        self, prefix: str, *, private: bool = False, person: bool = False, action: Action | None = None
+        self,
+        prefix: str,
+        *,
+        private: bool = False,
+        person: bool = False,
+        action: Action | None = None,
     ) -> Callable[[Handler], Handler]:
         if ":" in prefix:
             raise ValueError(f"button prefix {prefix!r} must not contain ':'")
@@ -107,13 +112,10 @@ class Router:
 
     def include(self, other: Router) -> None:
         """Take over another router's routes (one router per feature module)."""
-        for table, theirs in (
-            (self._commands, other._commands),
-            (self._phrases, other._phrases),
-            (self._buttons, other._buttons),
-            (self._kinds, other._kinds),
-        ):
-            _take(table, theirs)  # type: ignore[arg-type]
+        _take(self._commands, other._commands)
+        _take(self._phrases, other._phrases)
+        _take(self._buttons, other._buttons)
+        _take(self._kinds, other._kinds)
         if other._unknown_command is not None:
             self.unknown_command(other._unknown_command.handler)
         self._first.extend(other._first)

@@ -20,18 +20,28 @@ from sqlalchemy import func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.domain import OutboundMessage, Platform
+from bot.domain import Audience, OutboundMessage, Platform
 from bot.platforms.base import PlatformAdapter, SendError
 from bot.services.broadcasts import Broadcast, enqueue
 from bot.services.permissions import Action, scope
 from bot.services.units import bound_chats
 from bot.storage.db import Database
-from bot.storage.models import Announcement, Delivery, Person, Role, RoleName, table_of, utcnow
+from bot.storage.models import (
+    Announcement,
+    AnnouncementStatus,
+    Delivery,
+    Person,
+    Role,
+    RoleName,
+    table_of,
+    utcnow,
+)
 from content.templates import Templates
 
 log = logging.getLogger(__name__)
 MAX_TEXT = 3000  # leaves room in Telegram's 4096 for the header the template adds
-AUDIENCES = ("parents", "teachers", "staff", "community")
+AUDIENCES = (Audience.parents, Audience.teachers, Audience.staff, Audience.community)
+S = AnnouncementStatus
 WAITING = ("pending", "retry_wait", "in_flight")
 
 
@@ -68,19 +78,10 @@ async def decide(
     False if it was decided already: one conditional UPDATE settles two officials tapping at
     once, so it cannot go out while marked rejected."""
     now = now or utcnow()
-    values: dict[str, object] = {"status": "approved" if approve else "rejected"}
+    values: dict[str, object] = {"status": S.APPROVED if approve else S.REJECTED}
     if approve:
         values.update(approved_by=person_id, approved_at=now)
-    table = table_of(Announcement)
-    decided = (
-        update(table)
-        .where(table.c.id == announcement_id, table.c.status == "pending")
-        .values(**values)
-        .returning(table.c.id)
-    )
-    async with db.session() as session:
-        won = (await session.exec(decided)).first() is not None
-        await session.commit()
+    won = await _move(db, announcement_id, (S.PENDING,), values)
     if won and approve:
         await enqueue_approved(db, announcement_id, now)
     return won
@@ -89,21 +90,44 @@ async def decide(
 async def withdraw(db: Database, announcement_id: int, author_id: int) -> bool:
     """The author cancels a draft or an undecided submission; False once it is decided (or
     not theirs). Conditional, like `decide`, so it cannot cross an approval."""
+    return await _move(
+        db, announcement_id, (S.DRAFT, S.PENDING), {"status": S.CANCELLED}, author_id=author_id
+    )
+
+
+async def submit(db: Database, announcement_id: int, author_id: int) -> bool:
+    """The author submits a draft for approval; False if it is no longer a draft of theirs."""
+    return await _move(db, announcement_id, (S.DRAFT,), {"status": S.PENDING}, author_id=author_id)
+
+
+async def finish(session: AsyncSession, announcement: Announcement) -> None:
+    """Every delivery of an approved announcement has finished (the reporter's summary)."""
+    announcement.status = S.SENT
+    session.add(announcement)
+
+
+async def _move(
+    db: Database,
+    announcement_id: int,
+    from_: tuple[AnnouncementStatus, ...],
+    values: dict[str, object],
+    *,
+    author_id: int | None = None,
+) -> bool:
+    """One conditional UPDATE from one of `from_`: of two people acting at once, one wins."""
     table = table_of(Announcement)
-    cancelled = (
+    moved = (
         update(table)
-        .where(
-            table.c.id == announcement_id,
-            table.c.author_id == author_id,
-            table.c.status.in_(["draft", "pending"]),
-        )
-        .values(status="cancelled")
+        .where(table.c.id == announcement_id, table.c.status.in_(list(from_)))
+        .values(**values)
         .returning(table.c.id)
     )
+    if author_id is not None:
+        moved = moved.where(table.c.author_id == author_id)
     async with db.session() as session:
-        done = (await session.exec(cancelled)).first() is not None
+        won = (await session.exec(moved)).first() is not None
         await session.commit()
-    return done
+    return won
 
 
 async def enqueue_approved(db: Database, announcement_id: int, now: datetime | None = None) -> int:
@@ -113,7 +137,7 @@ async def enqueue_approved(db: Database, announcement_id: int, now: datetime | N
     now = now or utcnow()
     async with db.session() as session:
         announcement = await session.get(Announcement, announcement_id)
-        assert announcement is not None and announcement.status in ("approved", "sent")
+        assert announcement is not None and announcement.status in (S.APPROVED, S.SENT)
         chats = await bound_chats(session, announcement.audiences, announcement.unit_ids)
     item = Broadcast(
         key=f"announcement:{announcement_id}",
@@ -193,7 +217,7 @@ class ProgressReporter:
         transaction), then record what was shown and which are done."""
         async with self.db.session() as session:
             approved = (
-                await session.exec(select(Announcement).where(Announcement.status == "approved"))
+                await session.exec(select(Announcement).where(Announcement.status == S.APPROVED))
             ).all()
         for announcement in approved:
             if announcement.occurrence_id is None:  # its approval was interrupted: finish it
@@ -213,7 +237,7 @@ class ProgressReporter:
                 if shown is not None:
                     row.progress_chat, row.progress_message = shown
                 if state.done:
-                    row.status = "sent"
+                    await finish(session, row)
                     self._shown.pop(announcement.id, None)
                 session.add(row)
                 await session.commit()

@@ -25,7 +25,7 @@ from bot.storage.models import (
     Invite,
     Person,
     Role,
-    Task,
+    TaskAnswer,
     Unit,
 )
 
@@ -37,7 +37,7 @@ _LINKS = (
     (Chat, "bound_by"),
     (Announcement, "author_id"),
     (Announcement, "approved_by"),
-    (Task, "result_by"),
+    (TaskAnswer, "person_id"),
 )
 
 
@@ -72,7 +72,7 @@ async def kept_about(session: AsyncSession, person: Person) -> Kept:
     )
     groups = await session.exec(select(func.count()).select_from(Chat).where(Chat.bound_by == pid))
 
-    async def count(model: type[Announcement] | type[Task], column: str) -> int:
+    async def count(model: type[Announcement] | type[TaskAnswer], column: str) -> int:
         query = select(func.count()).select_from(model).where(getattr(model, column) == pid)
         return int((await session.exec(query)).one())
 
@@ -86,7 +86,7 @@ async def kept_about(session: AsyncSession, person: Person) -> Kept:
         groups=int(groups.one()),
         announcements=await count(Announcement, "author_id"),
         approvals=await count(Announcement, "approved_by"),
-        task_results=await count(Task, "result_by"),
+        task_results=await count(TaskAnswer, "person_id"),
     )
 
 

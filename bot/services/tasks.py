@@ -17,13 +17,23 @@ from pathlib import Path
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.domain import Button
+from bot.domain import Button, ChatType
 from bot.services import units
 from bot.services.broadcasts import Broadcast
 from bot.services.campaigns import Schedules, Targets
 from bot.services.permissions import STAFF, Action, may
 from bot.storage.db import Database
-from bot.storage.models import Chat, Occurrence, Person, Role, Task, Unit
+from bot.storage.models import (
+    Chat,
+    Occurrence,
+    Person,
+    Role,
+    Task,
+    TaskAnswer,
+    TaskStatus,
+    Unit,
+    utcnow,
+)
 from bot.text import fold
 from content.campaign.check import load_plans
 from content.campaign.schema import VN
@@ -32,7 +42,6 @@ from content.templates import Templates
 
 log = logging.getLogger(__name__)
 REMIND_AT = time(8, 0)  # Vietnam time, on the reminder day
-STATUSES = ("done", "doing", "blocked")  # what a tap answers; details may follow as text
 
 
 def task_key(plan: Plan, what: str) -> str:
@@ -80,13 +89,14 @@ def reminder(task: Task, days_before: int, templates: Templates) -> Broadcast:
     assert task.id is not None and task.deadline is not None
     deadline = task.deadline.astimezone(VN)
     due = datetime.combine(deadline.date() - timedelta(days=days_before), REMIND_AT, tzinfo=VN)
-    labels = [templates.render_plain("task_button", status=s) for s in STATUSES]
+    labels = [templates.render_plain("task_button", status=s) for s in TaskStatus]
     return Broadcast(
         key=reminder_key(task),
         title=f"Nhắc việc: {task.title}"[:255],
         text=templates.render("task_reminder", task=task),
         buttons=tuple(
-            Button(label, f"task:{task.id}:{s}") for label, s in zip(labels, STATUSES, strict=True)
+            Button(label, f"task:{task.id}:{s}")
+            for label, s in zip(labels, TaskStatus, strict=True)
         ),
         due_at=due,
         valid_until=task.deadline,
@@ -138,10 +148,11 @@ async def schedule_all(
         sent = set(
             (await session.exec(select(Occurrence.key).where(col(Occurrence.key).in_(keys)))).all()
         )
+        answered = set((await session.exec(select(TaskAnswer.task_id).distinct())).all())
     scheduled = 0
     for task, days_before in synced:
         assert task.id is not None and task.deadline is not None
-        if task.result is not None or task.deadline <= now or task.owner_unit_id is None:
+        if task.id in answered or task.deadline <= now or task.owner_unit_id is None:
             continue
         item = reminder(task, days_before, templates)
         if item.key in sent:
@@ -158,14 +169,37 @@ async def _private_chat(session: AsyncSession, person: Person) -> int:
     query = select(Chat).where(
         Chat.platform == person.platform,
         Chat.platform_chat_id == person.platform_user_id,
-        Chat.type == "private",
+        Chat.type == ChatType.PRIVATE,
     )
     chat = (await session.exec(query)).first()
     if chat is None:
         chat = Chat(
-            platform=person.platform, platform_chat_id=person.platform_user_id, type="private"
+            platform=person.platform,
+            platform_chat_id=person.platform_user_id,
+            type=ChatType.PRIVATE,
         )
         session.add(chat)
         await session.flush()
     assert chat.id is not None
     return chat.id
+
+
+async def record_answer(
+    session: AsyncSession, task: Task, person_id: int, status: TaskStatus
+) -> tuple[TaskAnswer, Person | None]:
+    """Keep one more answer to `task` (every answer is kept; the latest is its result), with
+    the person whose different answer it replaces, to be told. Flushes, does not commit."""
+    query = (
+        select(TaskAnswer)
+        .where(TaskAnswer.task_id == task.id)
+        .order_by(col(TaskAnswer.answered_at).desc(), col(TaskAnswer.id).desc())
+    )
+    latest = (await session.exec(query)).first()
+    assert task.id is not None
+    answer = TaskAnswer(task_id=task.id, person_id=person_id, status=status, answered_at=utcnow())
+    session.add(answer)
+    await session.flush()
+    replaced = None
+    if latest is not None and latest.person_id not in (None, person_id):
+        replaced = await session.get(Person, latest.person_id)
+    return answer, replaced

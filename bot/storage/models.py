@@ -206,6 +206,17 @@ class Conversation(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
+class AnnouncementStatus(StrEnum):
+    """Moved only by bot/services/announcements.py."""
+
+    DRAFT = "draft"
+    PENDING = "pending"  # submitted, waiting for another official's decision
+    APPROVED = "approved"  # enqueued (or about to be): sending
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"  # withdrawn by its author before a decision
+    SENT = "sent"  # every delivery finished
+
+
 class Announcement(SQLModel, table=True):
     """An official's announcement: composed, approved by a second official, then enqueued."""
 
@@ -217,7 +228,7 @@ class Announcement(SQLModel, table=True):
     unit_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     urgent: bool = False
     due_at: datetime | None = None  # None: as soon as it is approved
-    status: str = Field(default="draft", max_length=16)  # draft pending approved rejected
+    status: str = Field(default=AnnouncementStatus.DRAFT, max_length=16)  # AnnouncementStatus
     approved_by: int | None = Field(default=None, foreign_key="people.id")
     approved_at: datetime | None = None
     occurrence_id: int | None = Field(default=None, foreign_key="occurrences.id")
@@ -238,9 +249,26 @@ class Task(SQLModel, table=True):
     deadline: datetime | None = None
     expected_result: str = ""
     reminded_at: datetime | None = None
-    result: str | None = None  # free text, kept under the free-text retention
-    result_by: int | None = Field(default=None, foreign_key="people.id")
-    result_at: datetime | None = None
+
+
+class TaskStatus(StrEnum):
+    """What a tap on a task reminder answers."""
+
+    DONE = "done"
+    DOING = "doing"
+    BLOCKED = "blocked"
+
+
+class TaskAnswer(SQLModel, table=True):
+    """One answer to a task: every answer is kept, the latest is the task's result."""
+
+    __tablename__ = "task_answers"
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="tasks.id", index=True)
+    person_id: int | None = Field(default=None, foreign_key="people.id", index=True)
+    status: str = Field(max_length=16)  # a TaskStatus
+    details: str | None = None  # free text, dropped after the free-text retention
+    answered_at: datetime = Field(default_factory=utcnow)
 
 
 class Feedback(SQLModel, table=True):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.domain import Audience
 from content.campaign.check import load_campaigns
 from content.campaign.render import Platform, RenderProblem, render
-from content.plans import Audience
 from content.templates import Templates
 
 # The names people at the ward use on the command line, besides the code's own.

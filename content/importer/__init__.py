@@ -11,13 +11,13 @@ from typing import Any
 
 import yaml
 
+from bot.domain import Audience
 from bot.text import fold
 from content.importer import fields
 from content.importer.document import Line, UnsupportedDocument, parse, read_document
 from content.importer.duties import extract_duties
 from content.importer.targets import audiences_in, extract_targets
 from content.importer.vocab import is_ocr
-from content.plans import Audience
 
 __all__ = ["UnsupportedDocument", "draft_plan", "import_plan", "render"]
 

@@ -11,9 +11,9 @@ import re
 from datetime import date
 from typing import Any
 
+from bot.domain import Audience
 from content.importer.document import Line, under
 from content.importer.vocab import AUDIENCE_WORDS, METRIC_WORDS, WORKFORCE, find_fuzzy
-from content.plans import Audience
 
 _AT_LEAST = r"it nhat|toi thieu|khong duoi|khong it hon|dat tu|tu|tren"
 _AT_MOST = r"toi da|khong qua|khong vuot qua|duoi"

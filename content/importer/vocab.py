@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from difflib import SequenceMatcher
 
-from content.plans import Audience
+from bot.domain import Audience
 
 # Longer phrases first: "cán bộ quản lý" is a manager, a bare "cán bộ" an official.
 AUDIENCE_WORDS: list[tuple[str, Audience]] = [

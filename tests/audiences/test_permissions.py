@@ -15,7 +15,7 @@ from sqlmodel import col, func, select
 
 from bot.services import invites
 from bot.services.permissions import PERMISSIONS, Action
-from bot.storage.models import Announcement, Chat, Invite, RoleName, Task, Unit
+from bot.storage.models import Announcement, Chat, Invite, RoleName, Task, TaskAnswer, Unit
 from tests.chatworld import World
 
 NOT_ALLOWED = "Xin lỗi, vai trò của bạn chưa được phép làm việc này."
@@ -132,8 +132,8 @@ async def reporting_a_task(world: World, actor: int) -> bool:
         await session.commit()
     toast = await world.forge_press(actor, actor, f"task:{task.id}:done")
     async with world.db.session() as session:
-        answered = await session.get(Task, task.id)
-    reported = answered is not None and answered.result is not None
+        answers = (await session.exec(select(TaskAnswer))).all()
+    reported = len(answers) == 1
     assert reported == (toast is None), toast
     return reported
 

@@ -17,7 +17,7 @@ from bot.services import tasks
 from bot.services.broadcasts import Broadcast, enqueue
 from bot.services.campaigns import Targets
 from bot.services.retention import purge_free_text
-from bot.storage.models import Task, utcnow
+from bot.storage.models import Task, TaskAnswer, TaskStatus, utcnow
 from content.templates import Templates
 from tests.chatworld import World
 from tests.delivery.conftest import send_all
@@ -123,9 +123,9 @@ async def test_a_duty_reminds_its_units_staff_who_answer_with_the_result(
     [saved] = await world.say(officer, "Đã tổ chức 2 chuyên đề, 64/64 cán bộ dự")
     assert saved.startswith("Đã ghi kết quả cụ thể")
     async with world.db.session() as session:
-        done = (await session.exec(select(Task).where(col(Task.result).is_not(None)))).one()
-    assert done.result == "Đã hoàn thành: Đã tổ chức 2 chuyên đề, 64/64 cán bộ dự"
-    assert done.result_by == await world.person_id(officer)
+        done = (await session.exec(select(TaskAnswer))).one()
+    assert (done.status, done.details) == ("done", "Đã tổ chức 2 chuyên đề, 64/64 cán bộ dự")
+    assert done.person_id == await world.person_id(officer)
 
     # A parent, or a teacher of another school, cannot answer for the school's task.
     school_task = dict(await world.last_buttons(principal))["Đang thực hiện"]
@@ -160,18 +160,24 @@ async def test_tasks_are_kept_across_loads_and_past_deadlines_are_left_alone(
 async def test_free_text_is_dropped_after_the_retention_the_status_stays(world: World) -> None:
     async with world.db.session() as session:
         for key, age in (("old", 400), ("recent", 10)):
+            task = Task(key=key, plan="p", title=key)
+            session.add(task)
+            await session.flush()
+            assert task.id is not None
             session.add(
-                Task(
-                    key=key,
-                    plan="p",
-                    title=key,
-                    result="Đã hoàn thành: 2 buổi, cô Lan phụ trách",
-                    result_at=utcnow() - timedelta(days=age),
+                TaskAnswer(
+                    task_id=task.id,
+                    status=TaskStatus.DONE,
+                    details="2 buổi, cô Lan phụ trách",
+                    answered_at=utcnow() - timedelta(days=age),
                 )
             )
         await session.commit()
     assert await purge_free_text(world.db, timedelta(days=365)) == 1
     async with world.db.session() as session:
-        results = dict((await session.exec(select(Task.key, Task.result))).all())
-    assert results == {"old": "Đã hoàn thành", "recent": "Đã hoàn thành: 2 buổi, cô Lan phụ trách"}
+        query = select(Task.key, TaskAnswer.status, TaskAnswer.details).join(
+            TaskAnswer, col(TaskAnswer.task_id) == Task.id
+        )
+        results = {key: (status, details) for key, status, details in await session.exec(query)}
+    assert results == {"old": ("done", None), "recent": ("done", "2 buổi, cô Lan phụ trách")}
     assert await purge_free_text(world.db, timedelta(days=365)) == 0

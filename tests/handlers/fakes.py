@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import content
+from bot.dispatch import Dispatcher
 from bot.domain import (
     Button,
     ChatType,
@@ -43,6 +44,7 @@ class FakePlatform:
 
     def __init__(self) -> None:
         self.sent: list[OutboundMessage] = []
+        self.edits: list[tuple[str, str, str, tuple[Button, ...]]] = []
         self.answers: list[tuple[str, str | None]] = []
         self.batches: list[list[dict[str, Any]] | Exception] = []
         self.before_poll: Callable[[], Awaitable[None]] | None = None
@@ -57,7 +59,8 @@ class FakePlatform:
 
     async def edit_text(
         self, chat_id: str, message_id: str, text: str, buttons: tuple[Button, ...] = ()
-    ) -> None: ...
+    ) -> None:
+        self.edits.append((chat_id, message_id, text, buttons))
 
     async def answer_button(self, callback_id: str, text: str | None = None) -> None:
         self.answers.append((callback_id, text))
@@ -168,7 +171,9 @@ class Harness:
         self.db = db
         self.platform = FakePlatform()
         adapters = {Platform.TELEGRAM: self.platform}
-        self.inbox = Inbox(db, adapters, build_router(), templates=templates(), **inbox_options)
+        self.inbox = Inbox(
+            db, adapters, Dispatcher(build_router(), db=db, templates=templates()), **inbox_options
+        )
 
     async def deliver(self, *raws: dict[str, Any]) -> None:
         """The platform delivers `raws`; loa persists and handles them."""

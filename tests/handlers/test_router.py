@@ -1,16 +1,30 @@
-"""The router's contract as a feature module sees it."""
+"""The router's contract as a feature module sees it: declared needs, replies returned, not sent."""
 
 from __future__ import annotations
 
+import ast
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
-from bot.domain import ChatType, EventKind, InboundEvent, Platform
+from bot.dispatch import Context, Dispatcher, Router
+from bot.domain import ButtonAnswer, ChatType, EventKind, InboundEvent, OutboundMessage, Platform
+from bot.domain import PlatformUser as User
+from bot.services.permissions import Action
 from bot.storage.db import Database
-from handlers import Dispatcher, Router, build_router
-from handlers.router import Context
+from handlers import build_router
 from tests.handlers.fakes import FakePlatform, templates
+
+ROOT = Path(__file__).parents[2]
+PRIVATE = InboundEvent(
+    Platform.TELEGRAM,
+    EventKind.MESSAGE,
+    chat_id="7",
+    chat_type=ChatType.PRIVATE,
+    user=User("7", "Lan"),
+)
+GROUP = replace(PRIVATE, chat_id="-100", chat_type=ChatType.GROUP, message_id="3")
 
 
 async def _noop(ctx: Context) -> None: ...
@@ -33,61 +47,99 @@ def test_button_data_prefix_and_args() -> None:
     assert match is not None and match.args == "42"
 
 
+@pytest.mark.parametrize("typed", ["toi", "tôi", "TÔI", "xoadulieu", "xóadữliệu", "Xoá_Dữ_Liệu"])
+def test_commands_are_matched_without_diacritics_or_case(typed: str) -> None:
+    match = build_router().match(replace(PRIVATE, command=typed))
+    assert match is not None and match.route.handler.__name__ in ("me", "ask_to_erase")
+
+
 async def test_give_up_tells_the_person(db: Database) -> None:
-    platform = FakePlatform()
     dispatcher = Dispatcher(build_router(), db=db, templates=templates())
     tap = InboundEvent(Platform.TELEGRAM, EventKind.BUTTON, button_data="ack:1", callback_id="9")
-    private = InboundEvent(
-        Platform.TELEGRAM, EventKind.MESSAGE, chat_id="7", chat_type=ChatType.PRIVATE
-    )
-    command = replace(private, command="start")
-    chatter = replace(private, text="chào")
 
-    for event in (tap, command, chatter):
-        await dispatcher.give_up(event, platform)
-
-    assert platform.answers == [("9", templates().render_plain("error"))]
+    assert await dispatcher.give_up(tap, FakePlatform()) == [
+        ButtonAnswer("9", templates().render_plain("error"))
+    ]
     # /start and free text in private both have a handler waiting to answer
-    assert [m.text for m in platform.sent] == [templates().render("error")] * 2
+    for event in (replace(PRIVATE, command="start"), replace(PRIVATE, text="chào")):
+        replies = await dispatcher.give_up(event, FakePlatform())
+        assert replies == [OutboundMessage("7", templates().render("error"))]
 
 
-def test_the_inbox_binds_a_router_only_with_templates(db: Database) -> None:
-    from bot.inbox import Inbox
-
-    with pytest.raises(TypeError, match="templates"):
-        Inbox(db, {Platform.TELEGRAM: FakePlatform()}, build_router())
-
-
-async def test_replies_leave_when_the_handler_is_done_and_not_if_it_fails(db: Database) -> None:
-    """A reply sent mid-handler would hold the handler's database lock across a network call;
-    a failing handler is run again, so what it said the first time must not have left."""
+async def test_handlers_return_what_they_say_and_send_nothing(db: Database) -> None:
+    """What a handler says leaves after it returns (the inbox sends it), never mid-handler and
+    never from a failed run."""
     platform = FakePlatform()
-    seen_when_sent: list[int] = []
-    steps: list[str] = []
-
-    async def send_and_note(message: object) -> object:
-        seen_when_sent.append(len(steps))
-        return await FakePlatform.send(platform, message)  # type: ignore[arg-type]
-
-    platform.send = send_and_note  # type: ignore[method-assign,assignment]
     router = Router()
 
     @router.command("ok")
     async def ok(ctx: Context) -> None:
-        await ctx.reply("help", roles=[])
-        steps.append("after the reply")
+        ctx.reply("help", roles=[])
 
     @router.command("boom")
     async def boom(ctx: Context) -> None:
-        await ctx.reply("help", roles=[])
+        ctx.reply("help", roles=[])
         raise RuntimeError("the database went away")
 
     dispatcher = Dispatcher(router, db=db, templates=templates())
-    private = InboundEvent(
-        Platform.TELEGRAM, EventKind.MESSAGE, chat_id="7", chat_type=ChatType.PRIVATE
-    )
-    await dispatcher.dispatch(replace(private, command="ok"), platform)
-    assert seen_when_sent == [1], "sent after the handler's last step"
+    replies = await dispatcher.dispatch(replace(PRIVATE, command="ok"), platform)
+    assert replies == [OutboundMessage("7", templates().render("help", roles=[]))]
     with pytest.raises(RuntimeError):
-        await dispatcher.dispatch(replace(private, command="boom"), platform)
-    assert len(platform.sent) == 1, "nothing from the failed run"
+        await dispatcher.dispatch(replace(PRIVATE, command="boom"), platform)
+    assert platform.sent == [] and platform.edits == []
+
+
+async def test_declared_needs_are_checked_before_the_handler(db: Database) -> None:
+    ran: list[str] = []
+    router = Router()
+
+    @router.command("secret", private=True)
+    async def secret(ctx: Context) -> None:
+        ran.append("secret")
+
+    @router.command("announce", action=Action.ANNOUNCE)
+    async def announce(ctx: Context) -> None:
+        ran.append("announce")
+
+    dispatcher = Dispatcher(router, db=db, templates=templates())
+    in_group = await dispatcher.dispatch(replace(GROUP, command="secret"), FakePlatform())
+    stranger = await dispatcher.dispatch(replace(PRIVATE, command="announce"), FakePlatform())
+
+    assert ran == []
+    assert [r.text for r in in_group if isinstance(r, OutboundMessage)] == [
+        templates().render("private_only", command="secret")
+    ]
+    assert [r.text for r in stranger if isinstance(r, OutboundMessage)] == [
+        templates().render("not_allowed")
+    ]
+
+
+def _python_files(folder: str) -> list[Path]:
+    return sorted((ROOT / folder).rglob("*.py"))
+
+
+def test_no_handler_talks_to_the_platform_directly() -> None:
+    """Every message a handler causes goes through Context, so it leaves after the handler."""
+    offenders = [
+        f"{path.name}:{node.lineno}"
+        for path in _python_files("handlers")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Attribute) and node.attr in ("adapter", "_adapter")
+    ]
+    assert offenders == []
+
+
+def test_bot_imports_handlers_only_in_the_composition_root() -> None:
+    offenders = []
+    for path in _python_files("bot"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = (
+                [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else []
+            )
+            if any(n == "handlers" or n.startswith("handlers.") for n in names):
+                offenders.append(str(path.relative_to(ROOT)))
+    assert sorted(set(offenders)) == ["bot/app.py"]

@@ -210,5 +210,5 @@ def router() -> Router:
     r.event(EventKind.BOT_ADDED)(bot_added)
     r.event(EventKind.BOT_REMOVED)(bot_removed)
     r.event(EventKind.CHAT_MIGRATED)(migrated)
-    r.button(PREFIX, action=Action.BIND_GROUP)(tapped)
+    r.button(PREFIX, action=Action.BIND_GROUP, refusal="bind_refused")(tapped)
     return r

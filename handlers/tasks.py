@@ -62,5 +62,5 @@ async def on_text(ctx: Context) -> bool:
 
 def router() -> Router:
     r = Router()
-    r.button(PREFIX, action=Action.REPORT_TASK)(answered)
+    r.button(PREFIX, action=Action.REPORT_TASK, refusal="task_refused")(answered)
     return r

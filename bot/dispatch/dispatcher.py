@@ -50,7 +50,7 @@ class Dispatcher:
             _refuse(ctx, "private_only", command=route.name)
             return False
         if (needs.person or needs.action) and not await ctx.authorize(needs.action):
-            _refuse(ctx, "not_allowed")
+            _refuse(ctx, needs.refusal)
             return False
         return True
 
@@ -65,6 +65,6 @@ class Dispatcher:
 
 def _refuse(ctx: Context, template_name: str, command: str = "") -> None:
     if ctx.event.kind is EventKind.BUTTON:
-        ctx.answer_button(template_name, command=command)
+        ctx.answer_button(template_name, command=command, reason="forbidden")
     else:
-        ctx.reply(template_name, command=command)
+        ctx.reply(template_name, command=command, reason="forbidden")

@@ -23,7 +23,7 @@ from typing import TypeVar
 from bot.dispatch.context import Context
 from bot.domain import ChatType, EventKind, InboundEvent
 from bot.services.permissions import Action
-from bot.text import fold_phrase
+from bot.text import fold, fold_phrase
 
 Handler = Callable[[Context], Awaitable[None]]
 K = TypeVar("K")
@@ -34,11 +34,13 @@ class Needs:
     """What a handler needs before it runs; the dispatcher refuses politely otherwise.
 
     `private`: only in a private chat. `person`: someone loa has met (`ctx.person`).
-    `action`: a person allowed that action somewhere (`ctx.person`, `ctx.scope`)."""
+    `action`: a person allowed that action somewhere (`ctx.person`, `ctx.scope`).
+    `refusal`: the template that says no (given reason="forbidden"), else `not_allowed`."""
 
     private: bool = False
     person: bool = False
     action: Action | None = None
+    refusal: str = "not_allowed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +57,8 @@ class Match:
 
 
 def fold_command(name: str) -> str:
-    """A command's name as it is matched: `/Tôi` and `/toi`, `/xóadữliệu` and `/xoadulieu`."""
-    return fold_phrase(name.lstrip("/")).replace(" ", "")
+    """A command's name as it is matched: `/Tôi` and `/toi`, `/xóa_dữ_liệu` and `/xoadulieu`."""
+    return "".join(c for c in fold(name) if c.isalnum())
 
 
 class Router:
@@ -96,10 +98,12 @@ class Router:
         private: bool = False,
         person: bool = False,
         action: Action | None = None,
+        refusal: str = "not_allowed",
     ) -> Callable[[Handler], Handler]:
         if ":" in prefix:
             raise ValueError(f"button prefix {prefix!r} must not contain ':'")
-        return self._registrar(self._buttons, [prefix], Needs(private, person, action), prefix)
+        needs = Needs(private, person, action, refusal)
+        return self._registrar(self._buttons, [prefix], needs, prefix)
 
     def event(self, kind: EventKind) -> Callable[[Handler], Handler]:
         return self._registrar(self._kinds, [kind], Needs(), str(kind))

@@ -67,10 +67,10 @@ async def compose_for_parents_of_school_a(world: World, author: int) -> None:
     buttons = dict(await world.last_buttons(author))
     school_a = await world.unit("th-a")
     ward = await world.unit("phuong-a")
-    assert buttons["✓ Phường A"] == f"ann:1:u:{ward}", "the whole ward is chosen to start"
-    await world.press(author, author, "ann:1:a:parents")
-    await world.press(author, author, f"ann:1:u:{ward}")
-    await world.press(author, author, f"ann:1:u:{school_a}")
+    assert buttons["✓ Phường A"] == f"ann:1:u:{ward}:off", "the whole ward is chosen to start"
+    await world.press(author, author, "ann:1:a:parents:on")
+    await world.press(author, author, f"ann:1:u:{ward}:off")
+    await world.press(author, author, f"ann:1:u:{school_a}:on")
     [edited] = [m["text"] for m in await world.bot_messages(author)][-1:]
     assert "Gửi cho: phụ huynh" in edited and "Đơn vị: Trường Tiểu học A" in edited
     assert "Sẽ đến 1 nhóm." in edited
@@ -89,15 +89,15 @@ async def test_an_announcement_goes_out_only_after_a_second_official_approves(
     assert await outbox(world) == (0, 0), "nothing reaches the outbox before approval"
 
     # The author cannot approve their own, nor can a teacher, even with forged taps.
-    toast = await world.forge_press(ward.author, ward.author, "ann:1:ok")
+    toast = await world.forge_press(ward.author, ward.author, "appr:1:ok")
     assert toast == "Bạn không thể tự duyệt thông báo của mình: cần một cán bộ khác duyệt."
     teacher = await world.person("Cô Hạnh")
     await world.grant(teacher, "teacher", "th-a")
-    toast = await world.forge_press(teacher, teacher, "ann:1:ok")
+    toast = await world.forge_press(teacher, teacher, "appr:1:ok")
     assert toast == "Bạn không có quyền duyệt thông báo cho các đơn vị này."
     assert await outbox(world) == (0, 0)
 
-    await world.press(ward.approver, ward.approver, "ann:1:ok")
+    await world.press(ward.approver, ward.approver, "appr:1:ok")
     assert (await world.bot_messages(ward.approver))[-1]["text"].startswith(
         "Bạn đã duyệt thông báo số 1."
     )
@@ -109,7 +109,7 @@ async def test_an_announcement_goes_out_only_after_a_second_official_approves(
     assert "đã được Phó chủ tịch Bình duyệt" in (await world.news(ward.author))[-1]
 
     # A second approval changes nothing.
-    toast = await world.forge_press(ward.approver, ward.approver, "ann:1:ok")
+    toast = await world.forge_press(ward.approver, ward.approver, "appr:1:ok")
     assert toast == "Thông báo này đã được xử lý rồi."
 
     # Progress: shown before the sends, edited into the summary after them.
@@ -132,7 +132,7 @@ async def test_a_rejected_announcement_never_reaches_the_outbox(world: World, wa
     await compose_for_parents_of_school_a(world, ward.author)
     await world.press(ward.author, ward.author, "ann:1:submit")
     await world.news(ward.approver)
-    await world.press(ward.approver, ward.approver, "ann:1:no")
+    await world.press(ward.approver, ward.approver, "appr:1:no")
     assert "không được Phó chủ tịch Bình duyệt" in (await world.news(ward.author))[-1]
     assert await outbox(world) == (0, 0)
     async with world.db.session() as session:
@@ -144,8 +144,8 @@ async def test_urgent_and_at_a_time(world: World, ward: Ward) -> None:
     await world.say(ward.author, "/thongbao")  # asks for the text, which comes next
     [draft] = await world.say(ward.author, "Trường nghỉ học do bão")
     assert draft.startswith("Bản nháp thông báo số 1")
-    await world.press(ward.author, ward.author, "ann:1:a:parents")
-    await world.press(ward.author, ward.author, "ann:1:urgent")
+    await world.press(ward.author, ward.author, "ann:1:a:parents:on")
+    await world.press(ward.author, ward.author, "ann:1:urgent:on")
     await world.press(ward.author, ward.author, "ann:1:time")
     [ask] = (await world.news(ward.author))[-1:]
     assert ask.startswith("Gửi lúc nào?")
@@ -154,7 +154,7 @@ async def test_urgent_and_at_a_time(world: World, ward: Ward) -> None:
     [draft] = await world.say(ward.author, "07:30 25/11/2030")
     assert "Thời gian: 07:30 ngày 25 tháng 11 năm 2030 · khẩn" in draft
     await world.press(ward.author, ward.author, "ann:1:submit")
-    await world.press(ward.approver, ward.approver, "ann:1:ok")
+    await world.press(ward.approver, ward.approver, "appr:1:ok")
     async with world.db.session() as session:
         occurrence = (await session.exec(select(Occurrence))).one()
     assert occurrence.urgent
@@ -196,7 +196,7 @@ async def test_an_author_who_erases_their_data_leaves_no_trace_in_announcements(
 ) -> None:
     await compose_for_parents_of_school_a(world, ward.author)
     await world.press(ward.author, ward.author, "ann:1:submit")
-    await world.press(ward.approver, ward.approver, "ann:1:ok")
+    await world.press(ward.approver, ward.approver, "appr:1:ok")
     reporter = ProgressReporter(world.db, {world.adapter.platform: world.adapter}, templates())
     await reporter.report_once()  # the progress message is in the author's private chat
     await world.say(ward.author, "/xoadulieu")
@@ -244,7 +244,7 @@ async def test_an_official_invited_later_finds_what_waits_with_duyet(
     assert request.startswith("Đề nghị duyệt thông báo số 1 của Cán bộ Hòa")
     answer = (await world.say(ward.author, "/duyet"))[-1]
     assert answer == "Không có thông báo nào đang chờ bạn duyệt.", "never one's own"
-    await world.press(latecomer, latecomer, "ann:1:ok")
+    await world.press(latecomer, latecomer, "appr:1:ok")
     assert await outbox(world) == (1, 1)
     teacher = await world.person("Cô Hạnh")
     await world.grant(teacher, "teacher", "th-a")
@@ -259,15 +259,15 @@ async def test_the_author_may_withdraw_until_someone_decides(world: World, ward:
     assert await world.press(ward.author, ward.author, "ann:1:cancel") is None
     last = (await world.bot_messages(ward.author))[-1]["text"]
     assert last == "Đã hủy thông báo số 1, thông báo sẽ không được gửi."
-    toast = await world.press(ward.approver, ward.approver, "ann:1:ok")
+    toast = await world.press(ward.approver, ward.approver, "appr:1:ok")
     assert toast == "Thông báo này đã được xử lý rồi."
     assert await outbox(world) == (0, 0)
 
     # Once approved, it can no longer be taken back.
     await world.say(ward.author, "/thongbao Lịch tiêm chủng")
-    await world.press(ward.author, ward.author, "ann:2:a:parents")
+    await world.press(ward.author, ward.author, "ann:2:a:parents:on")
     await world.press(ward.author, ward.author, "ann:2:submit")
-    await world.press(ward.approver, ward.approver, "ann:2:ok")
+    await world.press(ward.approver, ward.approver, "appr:2:ok")
     toast = await world.forge_press(ward.author, ward.author, "ann:2:cancel")
     assert toast == "Thông báo này đã được xử lý rồi."
     assert await outbox(world) == (1, 2), "to both parents' groups of the ward"

@@ -9,6 +9,8 @@ from itertools import count
 from pathlib import Path
 from typing import Any
 
+from sqlmodel import select
+
 import content
 from bot.dispatch import Dispatcher
 from bot.domain import (
@@ -23,6 +25,7 @@ from bot.domain import (
 from bot.inbox import Inbox
 from bot.platforms.base import Capabilities, ChannelLimits, MalformedUpdate, SendResult
 from bot.storage.db import Database
+from bot.storage.models import Chat, Delivery, DeliveryStatus
 from content.templates import Templates
 from handlers import build_router
 
@@ -109,11 +112,13 @@ class FakePlatform:
             )  # fmt: skip
         if "callback_query" in raw:
             query = _obj(raw["callback_query"])
-            chat = _obj(_obj(query.get("message")).get("chat"))
+            tapped = _obj(query.get("message"))
+            chat = _obj(tapped.get("chat"))
             return InboundEvent(
                 Platform.TELEGRAM, EventKind.BUTTON, chat_id=str(chat["id"]),
                 chat_type=_chat_type(chat), user=_user(_obj(query.get("from"))),
                 button_data=str(query["data"]), callback_id=str(query["id"]),
+                message_id=str(tapped["message_id"]),
             )  # fmt: skip
         return None
 
@@ -148,6 +153,27 @@ def tap(
             "message": {"message_id": 1, "date": 0, "chat": {"id": -100, "type": "group"}},
         },
     }  # fmt: skip
+
+
+async def deliver_post(
+    db: Database, occurrence_id: int, *, chat: str = "-100", message_id: str = "1"
+) -> None:
+    """Record `occurrence_id` as sent to group `chat` as message `message_id` (where `tap`
+    taps), creating the chat if needed: a tap counts only on a post delivered there."""
+    async with db.session() as session:
+        found = (
+            await session.exec(select(Chat).where(Chat.platform_chat_id == chat))
+        ).first() or Chat(platform="telegram", platform_chat_id=chat, type="group")
+        session.add(found)
+        await session.flush()
+        assert found.id is not None
+        session.add(
+            Delivery(
+                occurrence_id=occurrence_id, chat_id=found.id, platform="telegram",
+                status=DeliveryStatus.SENT, platform_message_id=message_id,
+            )
+        )  # fmt: skip
+        await session.commit()
 
 
 def _obj(value: Any) -> Mapping[str, Any]:

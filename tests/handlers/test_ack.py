@@ -8,7 +8,7 @@ from sqlmodel import col, func, select
 
 from bot.storage.db import Database
 from bot.storage.models import Chat, Feedback, Occurrence, Person
-from tests.handlers.fakes import Harness, tap
+from tests.handlers.fakes import Harness, deliver_post, tap
 
 
 async def _post(db: Database) -> int:
@@ -17,10 +17,10 @@ async def _post(db: Database) -> int:
             key="nq71:1", title="NQ71", text="<b>NQ71</b>", due_at=datetime.now(UTC)
         )
         session.add(occurrence)
-        session.add(Chat(platform="telegram", platform_chat_id="-100", type="group", title="6A"))
         await session.commit()
         assert occurrence.id is not None
-        return occurrence.id
+    await deliver_post(db, occurrence.id)
+    return occurrence.id
 
 
 async def _count(db: Database, table: type[Feedback] | type[Person]) -> int:
@@ -88,3 +88,31 @@ async def test_a_tap_on_a_button_loa_does_not_know_is_still_answered(db: Databas
     await bot.deliver(tap("nope:3", update_id=77))
 
     assert bot.platform.answers == [("cb77", None)]  # stops the spinner, says nothing
+
+
+async def test_a_forged_tap_counts_only_on_a_post_delivered_there(any_db: Database) -> None:
+    """Button data is the client's to forge: a tap naming a post that was never delivered to
+    this chat, or delivered as another message, or missed, counts for nothing."""
+    post = await _post(any_db)  # delivered to group -100 as message 1
+    async with any_db.session() as session:
+        missed = Occurrence(key="missed", title="x", text="x", due_at=datetime.now(UTC))
+        elsewhere = Occurrence(key="elsewhere", title="x", text="x", due_at=datetime.now(UTC))
+        session.add_all([missed, elsewhere])
+        await session.commit()
+        assert elsewhere.id is not None
+    await deliver_post(any_db, elsewhere.id, chat="-200")
+    bot = Harness(any_db)
+
+    other_message = tap(f"ack:{post}", user_id=3)
+    other_message["callback_query"]["message"]["message_id"] = 2
+    await bot.deliver(
+        tap(f"ack:{missed.id}", user_id=1),
+        tap(f"ack:{elsewhere.id}", user_id=2),
+        other_message,
+    )
+
+    unknown = "Xin lỗi, không tìm thấy tin này. Có thể tin đã được gỡ hoặc không còn nhận xác nhận."
+    assert [a[1] for a in bot.platform.answers] == [unknown] * 3
+    assert await _count(any_db, Feedback) == 0
+    await bot.deliver(tap(f"ack:{post}", user_id=3))
+    assert await _count(any_db, Feedback) == 1, "the real tap counts"

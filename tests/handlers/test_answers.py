@@ -10,8 +10,8 @@ import pytest
 from sqlmodel import col, func, select
 
 from bot.storage.db import Database
-from bot.storage.models import Chat, Feedback, Occurrence, Person
-from tests.handlers.fakes import Harness, tap, templates
+from bot.storage.models import Feedback, Occurrence, Person
+from tests.handlers.fakes import Harness, deliver_post, tap, templates
 
 OPTIONS = ["Bộ Chính trị", "Chính phủ", "UBND tỉnh"]
 CLUB = ["Con sẽ tham gia", "Chưa tham gia được"]
@@ -28,11 +28,10 @@ async def _post(db: Database, key: str, kind: str, meta: dict[str, Any]) -> int:
             meta=meta,
         )  # fmt: skip
         session.add(occurrence)
-        if (await session.exec(select(Chat))).first() is None:
-            session.add(Chat(platform="telegram", platform_chat_id="-100", type="group"))
         await session.commit()
         assert occurrence.id is not None
-        return occurrence.id
+    await deliver_post(db, occurrence.id)
+    return occurrence.id
 
 
 async def quiz_post(db: Database) -> int:

@@ -55,16 +55,19 @@ class Database:
         of the pages until a checkpoint: TRUNCATE copies it into the file and empties it.
         PostgreSQL keeps dead row versions until VACUUM; its WAL and backups are the
         operator's (docs/operations.md). Both commands run outside a transaction."""
-        async with self.engine.connect() as conn:
-            driver = (await conn.get_raw_connection()).driver_connection
-            assert driver is not None
-            if self.is_sqlite:
-                async with driver.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cursor:
-                    busy = (await cursor.fetchone())[0]
-                if busy:
-                    log.warning("WAL checkpoint after an erasure was blocked by readers")
-            else:
-                await driver.execute(f"VACUUM {', '.join(tables)}")
+        try:
+            async with self.engine.connect() as conn:
+                driver = (await conn.get_raw_connection()).driver_connection
+                assert driver is not None
+                if self.is_sqlite:
+                    async with driver.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cursor:
+                        busy = (await cursor.fetchone())[0]
+                    if busy:
+                        log.warning("WAL checkpoint after an erasure was blocked by readers")
+                else:
+                    await driver.execute(f"VACUUM {', '.join(tables)}")
+        except Exception as e:  # the erasure is committed: a retry of its handler must not follow
+            log.warning("clean-up after an erasure failed: %s", type(e).__name__)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -124,8 +124,9 @@ async def redeem(
     now = now or utcnow()
     assert person.id is not None
     throttle = await throttle_key(session, person)
-    if (wait := await _throttled(session, throttle, now)) is not None:
-        await session.commit()
+    wait = await _throttled(session, throttle, now)
+    await session.commit()  # the windows that are over are gone, whatever follows
+    if wait is not None:
         return Redemption(Outcome.THROTTLED, wait_minutes=wait)
     invite = (await session.exec(select(Invite).where(Invite.code_hash == digest(code)))).first()
     if invite is None:

@@ -2,7 +2,8 @@
 
 A code is 16 characters of a 32-letter alphabet without look-alikes (80 random bits), shown in
 groups of four ("K7QM-3XWP-…") so it can be read out and typed on Zalo; typing ignores case,
-spaces and dashes. Only its SHA-256 is stored. Wrong codes are throttled per person.
+spaces and dashes. Only its SHA-256 is stored. Wrong codes are throttled per person, in
+`throttles` under a keyed hash of their platform id: erasing oneself does not reset the count.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
+from sqlalchemy import delete
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.storage.models import Invite, Person, Role, RoleName, Unit, table_of, utcnow
+from bot.storage.db import insert_for, keyed_hash
+from bot.storage.models import Invite, Person, Role, RoleName, Throttle, Unit, table_of, utcnow
 
 ALPHABET: Final = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I
 LENGTH: Final = 16
@@ -120,12 +123,14 @@ async def redeem(
     """Give `person` the invite's role, spending one use. Commits."""
     now = now or utcnow()
     assert person.id is not None
-    if (wait := _throttled(person, now)) is not None:
+    throttle = await throttle_key(session, person)
+    wait = await _throttled(session, throttle, now)
+    await session.commit()  # the windows that are over are gone, whatever follows
+    if wait is not None:
         return Redemption(Outcome.THROTTLED, wait_minutes=wait)
     invite = (await session.exec(select(Invite).where(Invite.code_hash == digest(code)))).first()
     if invite is None:
-        _count_wrong(person, now)
-        session.add(person)
+        await _count_wrong(session, throttle, now)
         await session.commit()
         return Redemption(Outcome.UNKNOWN)
     assert invite.id is not None
@@ -157,25 +162,30 @@ async def redeem(
     session.add(
         Role(person_id=person.id, role=invite.role, unit_id=invite.unit_id, invite_id=invite.id)
     )
-    person.wrong_codes, person.wrong_codes_since = 0, None
-    session.add(person)
+    await session.exec(delete(Throttle).where(col(Throttle.key) == throttle))
     await session.commit()
     return found
 
 
-def _throttled(person: Person, now: datetime) -> int | None:
-    since = person.wrong_codes_since
-    if person.wrong_codes < WRONG_LIMIT or since is None or now - since >= WRONG_WINDOW:
+async def throttle_key(session: AsyncSession, person: Person) -> str:
+    return await keyed_hash(session, f"{person.platform}:{person.platform_user_id}:invite")
+
+
+async def _throttled(session: AsyncSession, key: str, now: datetime) -> int | None:
+    """Minutes until the person may try again, or None. Drops every window that is over."""
+    await session.exec(delete(Throttle).where(col(Throttle.since) <= now - WRONG_WINDOW))
+    row = await session.get(Throttle, key)
+    if row is None or row.count < WRONG_LIMIT:
         return None
-    return max(1, -(-int((since + WRONG_WINDOW - now).total_seconds()) // 60))
+    return max(1, -(-int((row.since + WRONG_WINDOW - now).total_seconds()) // 60))
 
 
-def _count_wrong(person: Person, now: datetime) -> None:
-    since = person.wrong_codes_since
-    if since is None or now - since >= WRONG_WINDOW:
-        person.wrong_codes, person.wrong_codes_since = 1, now
-    else:
-        person.wrong_codes += 1
+async def _count_wrong(session: AsyncSession, key: str, now: datetime) -> None:
+    first = insert_for(session, table_of(Throttle)).values(key=key, count=1, since=now)
+    again = first.on_conflict_do_update(
+        index_elements=[col(Throttle.key)], set_={"count": col(Throttle.count) + 1}
+    )
+    await session.exec(again)
 
 
 async def revoke(session: AsyncSession, invite: Invite, now: datetime | None = None) -> bool:

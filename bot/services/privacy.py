@@ -2,7 +2,9 @@
 
 Erasure deletes the person, their roles and open flows, anonymises their private chat, and
 unlinks everything else from them: answers, invites, bindings, approvals stay as anonymous
-rows, so the reach and understanding counts of past posts do not change.
+rows, so the reach and understanding counts of past posts do not change. Then the database
+drops its older copies of what was changed (Database.scrub). Their wrong invite codes stay
+counted (bot.services.invites), under a keyed hash of their id.
 """
 
 from __future__ import annotations
@@ -38,6 +40,12 @@ _LINKS = (
     (Announcement, "author_id"),
     (Announcement, "approved_by"),
     (TaskAnswer, "person_id"),
+)
+
+# Tables whose rows erasure deletes or rewrites: where older versions of the person linger.
+_TOUCHED = sorted(
+    {model.__tablename__ for model, _ in _LINKS}
+    | {t.__tablename__ for t in (Person, Role, Conversation, Chat, InboxUpdate)}
 )
 
 
@@ -115,7 +123,8 @@ async def erase(db: Database, platform: str, platform_user_id: str) -> bool:
         if person is not None:
             await session.delete(person)
         await session.commit()
-        return person is not None
+    await db.scrub(_TOUCHED)
+    return person is not None
 
 
 async def _anonymise_private_chat(session: AsyncSession, platform: str, user_id: str) -> None:

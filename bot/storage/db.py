@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
+import secrets
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import event
@@ -12,11 +16,15 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.storage.models import Secret, table_of
 
 # aiosqlite logs every statement with its parameters (names, what people wrote) at DEBUG: never
 # let it below INFO, whatever the root level.
 logging.getLogger("aiosqlite").setLevel(logging.INFO)
+log = logging.getLogger(__name__)
 
 
 class Database:
@@ -40,6 +48,27 @@ class Database:
         and status polls never hold up the sender."""
         return self.engine.execution_options(read_only=True).connect()
 
+    async def scrub(self, tables: Sequence[str]) -> None:
+        """After an erasure, leave no copy of deleted rows where the database keeps old data.
+
+        SQLite deletes with secure_delete (zeroed in the page) and the WAL holds older images
+        of the pages until a checkpoint: TRUNCATE copies it into the file and empties it.
+        PostgreSQL keeps dead row versions until VACUUM; its WAL and backups are the
+        operator's (docs/operations.md). Both commands run outside a transaction."""
+        try:
+            async with self.engine.connect() as conn:
+                driver = (await conn.get_raw_connection()).driver_connection
+                assert driver is not None
+                if self.is_sqlite:
+                    async with driver.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cursor:
+                        busy = (await cursor.fetchone())[0]
+                    if busy:
+                        log.warning("WAL checkpoint after an erasure was blocked by readers")
+                else:
+                    await driver.execute(f"VACUUM {', '.join(tables)}")
+        except Exception as e:  # the erasure is committed: a retry of its handler must not follow
+            log.warning("clean-up after an erasure failed: %s", type(e).__name__)
+
     async def dispose(self) -> None:
         await self.engine.dispose()
 
@@ -52,6 +81,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA busy_timeout=10000")
     cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA secure_delete=ON")  # deleted rows are zeroed, not left in free space
     cur.close()
     dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, below
 
@@ -66,10 +96,37 @@ def _sqlite_begin_immediate(conn: Any) -> None:
 
 def insert_ignoring_duplicates(db: Database, table: Any) -> Any:
     """INSERT … ON CONFLICT DO NOTHING in the engine's dialect."""
-    if db.is_sqlite:
+    return _insert(db.is_sqlite, table).on_conflict_do_nothing()
+
+
+def insert_for(session: AsyncSession, table: Any) -> Any:
+    """INSERT in the dialect of the session's database, for its ON CONFLICT clauses."""
+    return _insert(session.get_bind().dialect.name == "sqlite", table)
+
+
+def _insert(is_sqlite: bool, table: Any) -> Any:
+    if is_sqlite:
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-        return sqlite_insert(table).on_conflict_do_nothing()
+        return sqlite_insert(table)
     from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-    return pg_insert(table).on_conflict_do_nothing()
+    return pg_insert(table)
+
+
+async def keyed_hash(session: AsyncSession, text: str) -> str:
+    """HMAC-SHA256 of `text` under this installation's random key (made on first use). Unlike
+    a plain hash of a numeric id, it cannot be reversed by hashing every possible id without
+    the key. Not committed."""
+    query = select(Secret.value).where(Secret.name == _HASH_KEY)
+    key = (await session.exec(query)).first()
+    if key is None:
+        row = {"name": _HASH_KEY, "value": secrets.token_hex(32)}
+        await session.exec(
+            insert_for(session, table_of(Secret)).values(row).on_conflict_do_nothing()
+        )
+        key = (await session.exec(query)).one()
+    return hmac.new(bytes.fromhex(key), text.encode(), hashlib.sha256).hexdigest()
+
+
+_HASH_KEY = "hash_key"

@@ -153,9 +153,26 @@ class Person(SQLModel, table=True):
     platform_user_id: str = Field(max_length=64)
     display_name: str = Field(default="", max_length=255)
     notice_at: datetime | None = None  # when the privacy notice was shown
-    wrong_codes: int = 0  # wrong invite codes typed since `wrong_codes_since` (throttling)
-    wrong_codes_since: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class Throttle(SQLModel, table=True):
+    """Wrong tries (of an invite code) by one person within a window. Not on `people`, so
+    erasing oneself does not reset it; keyed by a keyed hash of who and what, never the id.
+    A row is deleted once its window is over."""
+
+    __tablename__ = "throttles"
+    key: str = Field(primary_key=True, max_length=64)  # HMAC-SHA256 hex (bot.storage.db)
+    count: int = 0
+    since: datetime = Field(index=True)  # the window's start: the first wrong try
+
+
+class Secret(SQLModel, table=True):
+    """Random keys made once per installation (the throttles' hash key)."""
+
+    __tablename__ = "secrets"
+    name: str = Field(primary_key=True, max_length=32)
+    value: str = Field(max_length=128)
 
 
 class RoleName(StrEnum):

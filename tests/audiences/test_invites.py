@@ -6,10 +6,10 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select, update
 
 from bot.services import invites
-from bot.storage.models import Invite, Person, Role, RoleName, utcnow
+from bot.storage.models import Invite, Person, Role, RoleName, Throttle, utcnow
 from tests.chatworld import World
 
 CODE = re.compile(r"Mã: ([2-9A-Z]{4}(?:-[2-9A-Z]{4}){3})")
@@ -119,16 +119,38 @@ async def test_guessing_in_a_loop_is_throttled(world: World) -> None:
     assert answer.startswith("Bạn đã nhập sai mã nhiều lần") and "15 phút" in answer
     assert await roles(world, guesser) == []
 
-    async with world.db.session() as session:  # the window passes
-        person = (
-            await session.exec(select(Person).where(Person.display_name == "Kẻ đoán mò"))
-        ).one()
-        assert person.wrong_codes_since is not None
-        person.wrong_codes_since -= invites.WRONG_WINDOW
-        session.add(person)
-        await session.commit()
+    await window_passes(world)
     [answer] = await world.say(guesser, good)
     assert answer.startswith("Chào mừng bạn!")
+
+
+async def test_erasing_oneself_does_not_lift_the_lockout(world: World) -> None:
+    guesser = await world.person("Kẻ đoán mò")
+    good = await new_invite(world)
+    for _ in range(invites.WRONG_LIMIT):
+        await world.say(guesser, invites.new_code())
+    await world.say(guesser, "/xoadulieu")
+    await world.press(guesser, guesser, "erase:yes")
+    assert await world.person_id(guesser) is None
+
+    [notice, answer] = await world.say(guesser, good)  # met again: the notice first
+    assert notice.startswith("Về dữ liệu cá nhân")
+    assert answer.startswith("Bạn đã nhập sai mã nhiều lần"), answer
+    assert await roles(world, guesser) == []
+
+    await window_passes(world)
+    [answer] = await world.say(guesser, good)
+    assert answer.startswith("Chào mừng bạn!")
+    async with world.db.session() as session:
+        assert (await session.exec(select(Throttle))).all() == [], "a window over leaves no row"
+
+
+async def window_passes(world: World) -> None:
+    async with world.db.session() as session:
+        await session.exec(
+            update(Throttle).values(since=col(Throttle.since) - invites.WRONG_WINDOW)
+        )
+        await session.commit()
 
 
 async def test_moi_explains_itself_and_refuses_bad_input(world: World) -> None:

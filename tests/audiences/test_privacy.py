@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, text
+from sqlalchemy import event, func, text
 from sqlmodel import SQLModel, col, select
 
 from bot.delivery.sender import ChannelSender
-from bot.domain import Button
+from bot.domain import Button, Platform
+from bot.services import invites, privacy
 from bot.services.broadcasts import Broadcast, enqueue
-from bot.storage.models import Chat, Delivery, Feedback
-from tests.chatworld import BOT_ID, World
+from bot.storage.db import Database
+from bot.storage.models import Chat, Delivery, Feedback, Throttle
+from tests.chatworld import BOT_ID, World, chat_world
 
 NAME = "Nguyễn Thị Riêng Tư"
 
@@ -78,6 +82,7 @@ async def test_erasure_leaves_no_trace_and_keeps_the_counts(world: World) -> Non
     class_a = await world.unit("th-a-1a")
     await world.press(group, me, f"bind:1:p:{class_a}")
     await world.press(group, me, f"bind:1:a:{class_a}:parents")
+    await world.say(me, invites.new_code())  # a wrong code: counted under a hash of her id
 
     # A post reaches the group and her private chat; she and another parent acknowledge it.
     async with world.db.session() as session:
@@ -111,6 +116,8 @@ async def test_erasure_leaves_no_trace_and_keeps_the_counts(world: World) -> Non
 
     assert await traces(world, me, NAME) == []
     assert await reach(world) == before
+    async with world.db.session() as session:
+        assert len((await session.exec(select(Throttle))).all()) == 1, "her count stays"
     # Writing again is meeting loa again: the notice, and nothing of the past.
     notice, kept = await world.say(me, "/toi")
     assert notice.startswith("Về dữ liệu cá nhân")
@@ -127,6 +134,49 @@ async def test_cancelling_keeps_everything(world: World) -> None:
     await world.press(me, me, "erase:no")
     assert (await world.bot_messages(me))[-1]["text"].startswith("Đã hủy")
     assert await world.person_id(me) is not None
+
+
+async def test_erasure_leaves_nothing_in_the_sqlite_files(sqlite_world: World) -> None:
+    world, phone, address = sqlite_world, "0912 468 357", "ngõ Bí Mật số 7"
+    me = await world.person(NAME)
+    await world.say(me, f"Số của tôi là {phone}")
+    # She writes again, and erases herself before loa has handled it.
+    await world.sandbox.write(me, me, f"Nhà tôi ở {address}")
+    for raw in await world.adapter.poll(0):
+        await world.inbox.accept(Platform.TELEGRAM, raw)
+    secrets = (NAME, phone, address, str(me))
+    assert on_disk(world.db, secrets) == list(secrets)
+
+    assert await privacy.erase(world.db, "telegram", str(me))
+    await world.pump()
+    assert on_disk(world.db, secrets) == []
+
+
+def on_disk(db: Database, secrets: tuple[str, ...]) -> list[str]:
+    """The secrets found, as UTF-8 or as JSON escapes them, in the bytes of the database file,
+    its write-ahead log or the log's index."""
+    path = Path(db.url.removeprefix("sqlite+aiosqlite:///"))
+    files = [path, Path(f"{path}-wal"), Path(f"{path}-shm")]
+    data = [f.read_bytes() for f in files if f.exists()]
+    forms = {s: (s.encode(), json.dumps(s)[1:-1].encode()) for s in secrets}
+    return [s for s in secrets if any(form in d for form in forms[s] for d in data)]
+
+
+@pytest.fixture
+async def sqlite_world(tmp_path: Path) -> AsyncIterator[World]:
+    """A world on an SQLite file, as if SQLite were built without secure_delete by default
+    (this machine's may not be)."""
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'loa.db'}")
+    event.listen(db.engine.sync_engine, "connect", _secure_delete_off, insert=True)
+    async with db.engine.begin() as conn:
+        await conn.run_sync(SQLModel.metadata.create_all)
+    async with chat_world(db) as w:
+        yield w
+    await db.dispose()
+
+
+def _secure_delete_off(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.cursor().execute("PRAGMA secure_delete=OFF")
 
 
 @pytest.fixture

@@ -3,8 +3,9 @@
 Checks in order: the secret (before a byte of the body is read) → 403; body over 1 MiB → 413;
 not JSON (NaN and infinities included), nested too deeply, or without the platform's
 update key → 400; every string is cleaned (`bot.text.clean_payload`), then the update is
-persisted and answered 200, duplicates too (the platform must not retry them). A database failure answers 500 so the
-platform retries: nothing is lost. Logs carry the platform, status and update key, never text.
+persisted and answered 200, duplicates too (the platform must not retry them). A database
+failure answers 500 so the platform retries: nothing is lost. Logs carry the platform, status
+and update key, never text.
 """
 
 from __future__ import annotations

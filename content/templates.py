@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+import traceback
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -16,7 +17,8 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 from jinja2.exceptions import SecurityError
-from jinja2.sandbox import SandboxedEnvironment
+
+from content.limits import BoundedEnvironment, Limits
 
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 SUFFIX = ".j2"
@@ -73,12 +75,20 @@ def html_to_plain(text: str) -> str:
 class Templates:
     """The message templates of one folder; `render("start", name=...)`."""
 
-    def __init__(self, directory: Path, *, timezone: ZoneInfo | str = DEFAULT_TIMEZONE) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        timezone: ZoneInfo | str = DEFAULT_TIMEZONE,
+        limits: Limits | None = None,
+    ) -> None:
         self.directory = directory
         self.timezone = ZoneInfo(timezone) if isinstance(timezone, str) else timezone
         # Officials write templates: the sandbox refuses what a message never needs (private
-        # attributes, calling into Python), so a template cannot reach beyond its values.
-        self.env = SandboxedEnvironment(
+        # attributes, calling into Python, changing values), so a template cannot reach beyond
+        # its values, and its limits keep a render small and short (content/limits.py).
+        self.env = BoundedEnvironment(
+            limits=limits,
             loader=jinja2.FileSystemLoader(directory),
             undefined=jinja2.StrictUndefined,
             autoescape=True,
@@ -111,9 +121,20 @@ class Templates:
         except jinja2.UndefinedError as e:
             raise TemplateError(f"{filename}: {e.message}") from None
         except SecurityError as e:
-            raise TemplateError(f"{filename}: not allowed in a template: {e}") from None
+            where = self._template_line(e) or filename
+            raise TemplateError(f"{where}: not allowed in a template: {e}") from None
         except (TypeError, ValueError, AttributeError) as e:  # a filter given the wrong kind
             raise TemplateError(f"{filename}: {type(e).__name__}: {e}") from None
+
+    def _template_line(self, error: BaseException) -> str | None:
+        """ "file:line" of the innermost template frame of a rendering error, if any."""
+        for frame in reversed(traceback.extract_tb(error.__traceback__)):
+            if frame.filename.endswith(SUFFIX) and frame.lineno is not None:
+                path = Path(frame.filename)
+                if path.is_relative_to(self.directory):
+                    path = path.relative_to(self.directory)
+                return f"{path.as_posix()}:{frame.lineno}"
+        return None
 
     def render_plain(self, name: str, /, **values: Any) -> str:
         """`render` without markup, for texts that platforms show as-is (button answers)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import warnings
 from collections.abc import Iterator, Mapping
@@ -36,6 +37,8 @@ from bot.platforms.base import (
     Retryable,
     SendResult,
 )
+from bot.text import clean_payload, utf16_len
+from content.templates import html_to_plain
 
 # Telegram's published limits, in one place: 30 messages/s in bulk, 20/min per group, 1/s per chat.
 LIMITS: Final = ChannelLimits(global_per_s=30, group_per_min=20, private_per_s=1)
@@ -54,6 +57,10 @@ ALLOWED_UPDATES: Final = (
     "message_reaction_count",
 )
 MAX_CALLBACK_DATA_BYTES: Final = 64
+# Telegram's ids (updates, chats, users, messages) fit a signed 64-bit integer.
+_INT64: Final = range(-(2**63), 2**63)
+
+log = logging.getLogger(__name__)
 
 _NO_PREVIEW: Final = LinkPreviewOptions(is_disabled=True)
 # 400 answers that mean the chat is not there for us any more (compared in lower case).
@@ -161,6 +168,7 @@ class TelegramAdapter:
             "parse_mode": ParseMode.HTML,
             "link_preview_options": _NO_PREVIEW,
         }
+        _check_length(message.text)
         if message.buttons:
             data["reply_markup"] = _keyboard(message.buttons)
         if message.reply_to_message_id is not None:
@@ -189,6 +197,7 @@ class TelegramAdapter:
             "parse_mode": ParseMode.HTML,
             "link_preview_options": _NO_PREVIEW,
         }
+        _check_length(text)
         if buttons:
             data["reply_markup"] = _keyboard(buttons)
         try:
@@ -228,7 +237,7 @@ class TelegramAdapter:
         valid = [i for i in ids if isinstance(i, int) and not isinstance(i, bool)]
         if valid:
             self._offset = max(valid) + 1
-        return updates
+        return [clean for u in updates if (clean := _cleaned(u)) is not None]
 
     async def set_webhook(self, url: str, secret: str) -> None:
         with _typed_errors():
@@ -241,10 +250,19 @@ class TelegramAdapter:
             await self._bot.delete_webhook()
 
     def update_key(self, raw: Mapping[str, Any]) -> str:
-        return str(_int(_obj(raw, "update").get("update_id"), "update_id"))
+        update_id = _int(_obj(raw, "update").get("update_id"), "update_id")
+        if update_id < 0:
+            raise MalformedUpdate("update_id is negative")
+        return str(update_id)
 
     def parse_update(self, raw: Mapping[str, Any]) -> InboundEvent | None:
+        """Every string of the update is cleaned first (`clean_text`): a name or text with NUL,
+        control characters or lone surrogates must not fail in the database, again and again."""
         self.update_key(raw)
+        try:
+            raw = clean_payload(raw)
+        except ValueError as e:
+            raise MalformedUpdate(str(e)) from None
         if raw.get("message") is not None:
             return self._message(_obj(raw["message"], "message"))
         if raw.get("callback_query") is not None:
@@ -378,6 +396,21 @@ def _user(raw: Any, where: str) -> PlatformUser:
     return PlatformUser(str(user_id), name, is_bot=user.get("is_bot") is True)
 
 
+def _cleaned(update: Any) -> Any:
+    """A polled update as the database can store it (`clean_payload`), None if it cannot be."""
+    try:
+        return clean_payload(update)
+    except ValueError as e:
+        log.warning("telegram: a polled update dropped: %s", e)
+        return None
+
+
+def _check_length(text: str) -> None:
+    """Telegram counts the text without its markup, in UTF-16 code units."""
+    if utf16_len(html_to_plain(text)) > CAPABILITIES.max_text_length:
+        raise BadRequest(f"text is too long: over {CAPABILITIES.max_text_length} UTF-16 code units")
+
+
 def _message_id(value: str) -> int:
     if not value.lstrip("-").isdigit():
         raise BadRequest("a Telegram message id is a number")
@@ -391,8 +424,8 @@ def _obj(value: Any, where: str) -> Mapping[str, Any]:
 
 
 def _int(value: Any, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise MalformedUpdate(f"{where} is not an integer")
+    if isinstance(value, bool) or not isinstance(value, int) or value not in _INT64:
+        raise MalformedUpdate(f"{where} is not a 64-bit integer")
     return value
 
 

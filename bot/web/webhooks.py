@@ -1,9 +1,11 @@
 """POST /webhook/<platform>: verify, persist, answer 200 (CONTRACTS.md, "Web").
 
 Checks in order: the secret (before a byte of the body is read) → 403; body over 1 MiB → 413;
-not JSON, or without the platform's update key → 400; then the update is persisted and answered
-200, duplicates too (the platform must not retry them). A database failure answers 500 so the
-platform retries: nothing is lost. Logs carry the platform, status and update key, never text.
+not JSON (NaN and infinities included), nested too deeply, or without the platform's
+update key → 400; every string is cleaned (`bot.text.clean_payload`), then the update is
+persisted and answered 200, duplicates too (the platform must not retry them). A database
+failure answers 500 so the platform retries: nothing is lost. Logs carry the platform, status
+and update key, never text.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from aiohttp.typedefs import Handler
 from bot.domain import Platform
 from bot.inbox import Inbox
 from bot.platforms.base import MalformedUpdate
+from bot.text import clean_payload
 
 log = logging.getLogger(__name__)
 
@@ -80,11 +83,15 @@ def webhook_handler(platform: Platform, inbox: Inbox, auth: WebhookAuth | None) 
         if not auth.body_ok(request.headers, body):
             return refuse(403, "bad signature")
         try:
-            raw = json.loads(body)
-        except ValueError:  # invalid JSON or not UTF-8
+            raw = json.loads(body, parse_constant=_not_json)
+        except (ValueError, RecursionError):  # invalid, not UTF-8, or nested past the stack
             return refuse(400, "body is not JSON")
         if not isinstance(raw, dict):
             return refuse(400, "body is not a JSON object")
+        try:
+            raw = clean_payload(raw)
+        except ValueError:
+            return refuse(400, "body nested too deeply or a number out of range")
         try:
             key = adapter.update_key(raw)
         except MalformedUpdate:
@@ -99,6 +106,10 @@ def webhook_handler(platform: Platform, inbox: Inbox, auth: WebhookAuth | None) 
         return web.Response(text="ok")
 
     return handle
+
+
+def _not_json(constant: str) -> None:
+    raise ValueError(f"{constant} is not JSON")
 
 
 async def _read_at_most(request: web.Request, limit: int) -> bytes | None:

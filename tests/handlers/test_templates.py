@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import shutil
+import time
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from bot.config import DEFAULT_CONTENT_DIR
 from bot.services.announcements import Progress
 from bot.storage.models import Announcement, Task
 from bot.text import fold, fold_phrase
+from content.check import check_content
+from content.limits import Limits
 from content.templates import TemplateError, Templates, vn_date, vn_number
 from tests.handlers.fakes import TEMPLATES_DIR
 
@@ -171,5 +176,99 @@ def test_fold() -> None:
 def test_templates_cannot_reach_beyond_their_values(tmp_path: Path) -> None:
     """Officials write templates: the sandbox refuses Python internals, with the file named."""
     (tmp_path / "escape.j2").write_text("{{ ''.__class__.__mro__ }}", encoding="utf-8")
-    with pytest.raises(TemplateError, match=r"^escape\.j2: not allowed in a template: .*__class__"):
+    with pytest.raises(
+        TemplateError, match=r"^escape\.j2:1: not allowed in a template: .*__class__"
+    ):
         Templates(tmp_path).render("escape")
+
+
+# --- resource limits: a template officials write cannot hang loa or fill its memory -----------
+
+LIMITED = {
+    "nested_range.j2": (
+        "Kính gửi\n{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}"
+        "{% endfor %}",
+        "range() of more than",
+    ),
+    "nested_loops.j2": (
+        "Kính gửi\n{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}",
+        "loops ran more than 10000 times",
+    ),
+    "big_string.j2": ("Kính gửi\n{{ 'A' * 100000000 }}", "more than 100000 items"),
+    "big_list.j2": ("Kính gửi\n{{ ([1, 2] * 100000000)|length }}", "more than 100000 items"),
+    "big_number.j2": ("Kính gửi\n{{ 7 ** 1000000000 }}", "more than 100000 items (or bits)"),
+    "big_output.j2": (
+        "Kính gửi\n{% for i in range(5000) %}{{ 'chữ ' * 10 }}{% endfor %}",
+        "output of more than 100000 characters",
+    ),
+    "big_macro.j2": (
+        "{% macro m() %}\n{% for i in range(9000) %}{{ 'x' * 20000 }}{% endfor %}{% endmacro %}"
+        "{{ m()|length }}",
+        "output of more than 100000 characters",
+    ),
+    "doubling.j2": (
+        "{% set ns = namespace(s='ab') %}\n{% for i in range(64) %}{% set ns.s = ns.s ~ ns.s %}"
+        "{% endfor %}",
+        "more than 100000 items",
+    ),
+    "mutation.j2": (
+        "{% set xs = [1] %}\n{% for i in range(64) %}{{ xs.extend(xs) }}{% endfor %}",
+        "not allowed in a template",
+    ),
+    "recursion.j2": (
+        "{% macro f(n) %}\n{{ f(n + 1) }}{% endmacro %}{{ f(0) }}",
+        "calls nested more than 50 deep",
+    ),
+    "self_include.j2": ("Kính gửi\n{% include 'self_include.j2' %}", "include each other"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LIMITED))
+def test_a_template_past_a_limit_fails_fast_at_its_line(tmp_path: Path, name: str) -> None:
+    text, error = LIMITED[name]
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    started = time.monotonic()
+    with pytest.raises(TemplateError) as failed:
+        Templates(tmp_path).render(name)
+    assert time.monotonic() - started < 1.0
+    assert error in str(failed.value)
+    if name != "self_include.j2":  # no single line is at fault
+        assert str(failed.value).startswith(f"{name}:2: ")
+
+
+def test_a_slow_render_is_stopped_at_its_time_limit(tmp_path: Path) -> None:
+    slow = (
+        "{% for i in range(100) %}{% for j in range(100) %}"
+        "{% set w = ('x ' * 5000)|wordwrap(7) %}{% endfor %}{% endfor %}"
+    )
+    (tmp_path / "slow.j2").write_text("Kính gửi\n" + slow, encoding="utf-8")
+    started = time.monotonic()
+    with pytest.raises(TemplateError, match=r"^slow\.j2:2: .*took more than 0\.05 s"):
+        Templates(tmp_path, limits=Limits(seconds=0.05)).render("slow")
+    assert time.monotonic() - started < 0.5
+
+
+def test_a_template_within_the_limits_renders(tmp_path: Path) -> None:
+    text = (
+        "{% set ns = namespace(n=0) %}{% for i in range(100) %}{% for j in range(99) %}"
+        "{% set ns.n = ns.n + 1 %}{% endfor %}{% endfor %}{{ ns.n }} {{ 'ô' * 3 }} {{ 2 ** 64 }}"
+    )
+    (tmp_path / "fine.j2").write_text(text, encoding="utf-8")
+    assert Templates(tmp_path).render("fine") == "9900 ôôô 18446744073709551616"
+
+
+def test_content_check_names_the_line_of_a_template_past_a_limit(tmp_path: Path) -> None:
+    """`loa content check` and start-up render every campaign post: a hanging template used to
+    hang both."""
+    content = shutil.copytree(DEFAULT_CONTENT_DIR, tmp_path / "content")
+    post = content / "templates" / "posts" / "nq71_1_la_gi.j2"
+    post.write_text(
+        post.read_text(encoding="utf-8")
+        + "\n{% for i in range(9999) %}{% for j in range(9999) %}{% endfor %}{% endfor %}\n",
+        encoding="utf-8",
+    )
+    line = len(post.read_text(encoding="utf-8").splitlines())
+    started = time.monotonic()
+    problems = check_content(content)
+    assert time.monotonic() - started < 10
+    assert any(f"{post}:{line}: " in p and "loops ran more than" in p for p in problems), problems

@@ -15,9 +15,11 @@ from sqlmodel import select
 from bot.domain import Platform
 from bot.inbox import Inbox
 from bot.storage.db import Database
-from bot.storage.models import InboxUpdate
+from bot.storage.models import InboxUpdate, Person
 from bot.web import create_web_app
-from tests.handlers.fakes import FakePlatform, Harness, message
+from handlers import build_router
+from tests.handlers.fakes import FakePlatform, Harness, message, templates
+from tests.platforms.parsing import ParsingPlatform
 
 SECRET = "s3cret_token-1"
 GOOD = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
@@ -30,8 +32,9 @@ Client = TestClient[Any, Any]
 async def make_client() -> AsyncIterator[Callable[..., Any]]:
     clients: list[Client] = []
 
-    async def make(bot: Harness, secret: str | None = SECRET) -> Client:
-        app = create_web_app(inbox=bot.inbox, adapters=bot.inbox.adapters, webhook_secret=secret)
+    async def make(bot: Harness, secret: str | None = SECRET, inbox: Inbox | None = None) -> Client:
+        inbox = inbox or bot.inbox
+        app = create_web_app(inbox=inbox, adapters=inbox.adapters, webhook_secret=secret)
         client: Client = TestClient(TestServer(app))
         await client.start_server()
         clients.append(client)
@@ -208,3 +211,67 @@ async def test_webhook_logs_carry_no_text(
 
     assert "update 5 duplicate" in caplog.text
     assert marker not in caplog.text
+
+
+# --- what a hostile sender can put in a body ----------------------------------------------------
+
+
+def _parsing_inbox(db: Database) -> tuple[Inbox, ParsingPlatform]:
+    platform = ParsingPlatform()
+    inbox = Inbox(db, {Platform.TELEGRAM: platform}, build_router(), templates=templates())
+    return inbox, platform
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 100_000,
+        b'{"update_id": 1, "message": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+        b'{"update_id": 1, "x": ' + b'{"a": ' * 100 + b"0" + b"}" * 100 + b"}",
+        b'{"update_id": NaN}',
+        b'{"update_id": 1, "message": {"text": NaN}}',
+        b'{"update_id": 1, "message": {"date": -Infinity}}',
+        b'{"update_id": 1, "message": {"date": 1e999}}',
+        b'{"update_id": 1' + b"0" * 128 + b"}",
+        b'{"update_id": 1' + b"0" * 5000 + b"}",
+        b'{"update_id": -1}',
+        b'{"update_id": 1.0}',
+    ],
+)
+async def test_malformed_bodies_are_400_without_a_traceback(
+    any_db: Database,
+    make_client: Callable[..., Any],
+    caplog: pytest.LogCaptureFixture,
+    body: bytes,
+) -> None:
+    inbox, _ = _parsing_inbox(any_db)
+    client = await make_client(Harness(any_db), inbox=inbox)
+    response = await client.post(URL, data=body, headers=GOOD)
+    assert response.status == 400
+    assert await _keys(any_db) == []
+    assert "Traceback" not in caplog.text and "Error" not in caplog.text
+
+
+async def test_a_sender_with_nul_and_lone_surrogates_in_every_field_is_answered(
+    any_db: Database, make_client: Callable[..., Any]
+) -> None:
+    """On PostgreSQL such an update used to fail three times and be given up on: the person
+    could never use the bot."""
+    inbox, platform = _parsing_inbox(any_db)
+    client = await make_client(Harness(any_db), inbox=inbox)
+    hostile = "\\u0000Lan\\u0007\\ud800 Nguy\\u1ec5n\\udc00\\u009b"
+    body = (
+        '{"update_id": 9, "message": {"message_id": 3, "date": 0, "text": "/start\\u0000",'
+        f' "chat": {{"id": 7, "type": "private", "first_name": "{hostile}"}},'
+        f' "from": {{"id": 7, "is_bot": false, "first_name": "{hostile}",'
+        f' "last_name": "{hostile}", "username": "{hostile}"}}}}}}'
+    )
+    response = await client.post(URL, data=body.encode(), headers=GOOD)
+    assert response.status == 200
+    await inbox.process_pending()
+
+    assert len(platform.sent) == 1  # the welcome
+    async with any_db.session() as session:
+        names = (await session.exec(select(Person.display_name))).all()
+        errors = (await session.exec(select(InboxUpdate.error))).all()
+    assert names == ["Lan� Nguyễn� Lan� Nguyễn�"] and errors == [None]

@@ -329,7 +329,7 @@ def router() -> Router:
     r.command("thongbao", private=True, action=Action.ANNOUNCE)(compose)
     r.command("duyet", private=True, action=Action.APPROVE_ANNOUNCEMENT)(waiting)
     r.button(PREFIX, private=True, action=Action.ANNOUNCE)(tapped)
-    r.button(
-        DECIDE, private=True, action=Action.APPROVE_ANNOUNCEMENT, refusal="announce_refused"
-    )(decided)
+    r.button(DECIDE, private=True, action=Action.APPROVE_ANNOUNCEMENT, refusal="announce_refused")(
+        decided
+    )
     return r

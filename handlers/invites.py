@@ -7,9 +7,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.dispatch import Context, Router
-from bot.services import invites
+from bot.services import invites, tasks
 from bot.services.people import find_person, upsert_person
-from bot.services.permissions import INVITE_ACTION, Action, may, scope
+from bot.services.permissions import INVITE_ACTION, STAFF, Action, may, scope
 from bot.storage.models import Invite, RoleName, Unit
 from bot.text import fold
 
@@ -142,6 +142,8 @@ async def join(ctx: Context, code: str) -> None:
         person = await find_person(session, ctx.event.platform, user)
         assert person is not None and person.id == person_id
         result = await invites.redeem(session, person, code)
+    if result.outcome is invites.Outcome.JOINED and result.role in STAFF:
+        await tasks.catch_up(ctx.db, ctx.templates)  # reminders that waited for staff here
     ctx.reply(
         "code_result",
         outcome=result.outcome.value,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from bot.dispatch import Context, Router
 from bot.services.permissions import Action
-from bot.services.tasks import record_answer
+from bot.services.tasks import overview, record_answer
 from bot.storage.models import Task, TaskAnswer, TaskStatus
 from handlers import conversation
 
@@ -60,7 +60,16 @@ async def on_text(ctx: Context) -> bool:
     return True
 
 
+async def list_tasks(ctx: Context) -> None:
+    """/viec: the plan's tasks of the person's units, their latest answer, and the ones whose
+    reminder reaches nobody yet (no staff who can answer in that unit)."""
+    async with ctx.db.session() as session:
+        lines = await overview(session, ctx.scope)
+    ctx.reply("tasks_list", lines=lines)
+
+
 def router() -> Router:
     r = Router()
+    r.command("viec", private=True, action=Action.LIST_UNITS)(list_tasks)
     r.button(PREFIX, action=Action.REPORT_TASK, refusal="task_refused")(answered)
     return r

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import SQLModel, col, select
 
-from bot.domain import EventKind, InboundEvent, Platform
+from bot.domain import EventKind, InboundEvent, Platform, Reply
 from bot.inbox import Inbox
 from bot.platforms.base import PlatformAdapter
 from bot.platforms.telegram import TelegramAdapter
@@ -160,7 +160,7 @@ class Recorder:
     def __init__(self) -> None:
         self.seen: list[str] = []
 
-    async def dispatch(self, event: InboundEvent, adapter: PlatformAdapter) -> None:
+    async def dispatch(self, event: InboundEvent, adapter: PlatformAdapter) -> list[Reply]:
         texts = [event.text, event.chat_title, event.button_data, event.args, event.callback_id]
         texts += [event.user.name] if event.user else []
         assert not any(UNCLEAN.search(t) for t in texts if t), "unclean text reached a handler"
@@ -170,8 +170,9 @@ class Recorder:
             EventKind.POLL_ANSWER: event.poll_id,
         }
         self.seen.append(str(ids.get(event.kind)))
+        return []
 
-    async def give_up(self, event: InboundEvent, adapter: PlatformAdapter) -> None:
+    async def give_up(self, event: InboundEvent, adapter: PlatformAdapter) -> list[Reply]:
         raise AssertionError("a handler failed three times")
 
 

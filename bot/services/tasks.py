@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain import Button, ChatType
 from bot.services import units
-from bot.services.broadcasts import Broadcast
+from bot.services.broadcasts import Broadcast, enqueue
 from bot.services.campaigns import Schedules, Targets
 from bot.services.permissions import STAFF, Action, may
 from bot.storage.db import Database
@@ -203,3 +203,57 @@ async def record_answer(
     if latest is not None and latest.person_id not in (None, person_id):
         replaced = await session.get(Person, latest.person_id)
     return answer, replaced
+
+
+async def catch_up(db: Database, templates: Templates, now: datetime | None = None) -> int:
+    """Send reminders that already went out to the staff who can receive them now and did not
+    get them (a unit with no staff yet, or staff who joined since): a reminder waits for
+    someone to receive it until its deadline, unanswered. Returns the reminders topped up."""
+    now = now or utcnow()
+    async with db.session() as session:
+        fired = select(Occurrence.key).where(col(Occurrence.key).startswith("task:"))
+        keys = set((await session.exec(fired)).all())
+        answered = select(TaskAnswer.task_id)
+        open_tasks = (
+            await session.exec(
+                select(Task).where(
+                    col(Task.deadline) > now,
+                    col(Task.owner_unit_id).is_not(None),
+                    col(Task.id).not_in(answered),
+                )
+            )
+        ).all()
+    topped = 0
+    for task in open_tasks:
+        if reminder_key(task) not in keys or task.id is None:
+            continue
+        chats = await recipients(db, task.id)()
+        await enqueue(db, replace(reminder(task, 0, templates), due_at=now), chats)
+        topped += 1
+    return topped
+
+
+async def overview(session: AsyncSession, scope: frozenset[int]) -> list[TaskLine]:
+    """The tasks of the units in `scope`, by deadline: the latest answer, and how many staff
+    their reminder reached (0 for a duty whose unit nobody can receive it in yet)."""
+    query = select(Task).where(col(Task.owner_unit_id).in_(scope)).order_by(col(Task.deadline))
+    lines = []
+    for task in (await session.exec(query)).all():
+        assert task.id is not None and task.owner_unit_id is not None
+        latest = (
+            await session.exec(
+                select(TaskAnswer)
+                .where(TaskAnswer.task_id == task.id)
+                .order_by(col(TaskAnswer.answered_at).desc(), col(TaskAnswer.id).desc())
+            )
+        ).first()
+        reached = len(await staff_of(session, task.owner_unit_id))
+        lines.append(TaskLine(task, latest.status if latest else None, reached))
+    return lines
+
+
+@dataclass(frozen=True, slots=True)
+class TaskLine:
+    task: Task
+    status: str | None  # the latest answer's TaskStatus, None before any
+    staff: int  # who can receive its reminder and answer

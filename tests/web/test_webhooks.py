@@ -12,6 +12,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlmodel import select
 
+from bot.dispatch import Dispatcher
 from bot.domain import Platform
 from bot.inbox import Inbox
 from bot.storage.db import Database
@@ -218,7 +219,8 @@ async def test_webhook_logs_carry_no_text(
 
 def _parsing_inbox(db: Database) -> tuple[Inbox, ParsingPlatform]:
     platform = ParsingPlatform()
-    inbox = Inbox(db, {Platform.TELEGRAM: platform}, build_router(), templates=templates())
+    dispatcher = Dispatcher(build_router(), db=db, templates=templates())
+    inbox = Inbox(db, {Platform.TELEGRAM: platform}, dispatcher)
     return inbox, platform
 
 

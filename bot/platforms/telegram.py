@@ -65,7 +65,8 @@ log = logging.getLogger(__name__)
 _NO_PREVIEW: Final = LinkPreviewOptions(is_disabled=True)
 # 400 answers that mean the chat is not there for us any more (compared in lower case).
 _CHAT_GONE_400: Final = ("chat not found", "group chat was deactivated", "peer_id_invalid")
-_COMMAND: Final = re.compile(r"/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]+))?(?:\s+(.*))?", re.DOTALL)
+# A command's name may be typed with diacritics ("/tôi"): the router folds it.
+_COMMAND: Final = re.compile(r"/(\w{1,32})(?:@([A-Za-z0-9_]+))?(?:\s+(.*))?", re.DOTALL)
 _IN_CHAT: Final = frozenset({"creator", "administrator", "member"})
 
 

@@ -119,3 +119,26 @@ async def ward_id(session: AsyncSession) -> int:
     unit = (await session.exec(select(Unit).where(Unit.code == "phuong-a"))).one()
     assert unit.id is not None
     return unit.id
+
+
+async def test_only_the_person_who_added_loa_or_an_official_binds(world: World) -> None:
+    """Another school's admin who is a member of the group cannot bind it to their school,
+    even with a tap forged for it; an official may."""
+    teacher = await world.person("Cô Hạnh")
+    await world.grant(teacher, "teacher", "th-a")
+    other_admin = await world.person("Thầy Bảo")
+    await world.grant(other_admin, "school_admin", "th-b")
+    group = await world.group("Phụ huynh lớp 1A", [teacher, other_admin])
+    await world.add_bot(group, by=teacher)
+
+    class_b = await world.unit("th-b-1b")
+    toast = await world.forge_press(group, other_admin, f"bind:1:a:{class_b}:parents")
+    assert toast is not None and toast.startswith("Bạn không có quyền gắn nhóm")
+    assert (await the_group(world)).unit_id is None
+
+    official = await world.person("Cán bộ Hòa")
+    await world.grant(official, "official", "phuong-a")
+    await world.sandbox.add_member(group, official)
+    class_a = await world.unit("th-a-1a")
+    assert await world.forge_press(group, official, f"bind:1:a:{class_a}:parents") is None
+    assert (await the_group(world)).unit_id == class_a

@@ -79,6 +79,7 @@ CHAT_TEMPLATES: dict[str, dict[str, object]] = {
     "task_button": {"status": "done"},
     "task_answered": {"status": "blocked", "label": "Gặp khó khăn", "title": "Chuyên đề"},
     "task_refused": {"reason": "forbidden"},
+    "tasks_list": {"lines": []},
     "announce_draft": {
         "a": Announcement(text="Họp phụ huynh", audiences=["parents"], urgent=True),
         "unit_names": ["Trường A"],

@@ -87,7 +87,7 @@ def plan(
                         due_at=due,
                         valid_until=_valid_until(post, due),
                         kind=post.kind.value,
-                        meta=_meta(post),
+                        meta=answer_meta(post),
                         source=f"campaign:{campaign.id}/{post.id}",
                     )
                     codes = None if post.units == "all" else tuple(post.units)
@@ -138,7 +138,7 @@ def _valid_until(post: Post, due: datetime) -> datetime | None:
     return post.valid_until
 
 
-def _meta(post: Post) -> dict[str, Any]:
+def answer_meta(post: Post) -> dict[str, Any]:
     if post.quiz is not None:
         return {"answer": post.quiz.answer, "options": list(post.quiz.options)}
     if post.rsvp is not None:

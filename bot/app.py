@@ -28,7 +28,7 @@ from bot.services.units import sync_units
 from bot.storage import deliveries
 from bot.storage.db import Database
 from bot.storage.migrate import upgrade
-from bot.storage.models import utcnow
+from bot.storage.models import RoleName, utcnow
 from bot.web import create_web_app
 from content.check import check_content
 from content.templates import Templates
@@ -247,16 +247,18 @@ def demo_steps(ward: demo.DemoWard, s: Settings) -> list[str]:
         role = "official" if n == 1 else "2nd official"
         what = "then /thongbao to write" if n == 1 else "approves what the first one submits"
         steps.append(f"  {role:<16} open the chat of «{name}», send /start {code}; {what}")
-    if ward.principal is not None:
-        task = next((t for i, t in due.items() if i and i.startswith("task:")), "")
-        steps.append(
-            f"  principal        «{ward.principal}» gets a «06 rõ» task reminder ({task})"
-            " in the chat with the bot: tap a result"
-        )
-        steps.append(
-            f"  teacher          «Tạo nhóm» with «{ward.principal}» in it, add the bot"
-            " (Thêm bot), then, as that person, choose the unit and audience in the bot's prompt"
-        )
+    task = next((t for i, t in due.items() if i and i.startswith("task:")), "")
+    for name, role in ward.staff:
+        if role is RoleName.SCHOOL_ADMIN:
+            steps.append(
+                f"  principal        «{name}» gets a «06 rõ» task reminder ({task}) in the chat"
+                " with the bot: tap a result"
+            )
+        elif role is RoleName.TEACHER:
+            steps.append(
+                f"  teacher          «Tạo nhóm» with «{name}» as its creator, «Thêm bot»,"
+                " then as that person choose the unit and audience in the bot's prompt"
+            )
     steps.append(
         "The demo's items are urgent, so they arrive at any hour; a real item to parents'"
         f" groups waits until quiet hours ({s.quiet_hours}) are over."

@@ -39,7 +39,7 @@ class DemoWard:
     parent_chat_ids: list[int]  # loa's Chat ids
     items: list[tuple[Broadcast, list[int] | Targets]]  # what to schedule, and for whom
     officials: list[tuple[str, str]]  # (sandbox name, invite code): to try the staff commands
-    principal: str | None  # the sandbox name the task reminder goes to
+    staff: list[tuple[str, RoleName]]  # sandbox names with a role from the start
 
 
 async def seed(
@@ -60,16 +60,14 @@ async def seed(
     spec = yaml.safe_load(await asyncio.to_thread(path.read_text, encoding="utf-8"))
     task_spec = spec["task"]
     async with db.session() as session:
-        codes = [g["unit"] for g in spec["groups"]] + [
-            spec["official_unit"],
-            task_spec["owner_unit"],
-        ]
+        codes = [g["unit"] for g in spec["groups"]] + [p["unit"] for p in spec["staff"]]
+        codes += [spec["official_unit"], task_spec["owner_unit"]]
         units = await ids_by_code(session, codes)
     missing = sorted({g["unit"] for g in spec["groups"]} - set(units))
     if missing:
         log.warning("demo: %d group(s) left out, their units are not in units.yaml", len(missing))
     parent_chats: list[int] = []
-    principal: tuple[str, int] | None = None
+    staff: list[tuple[str, RoleName, int, int]] = []  # name, role, unit, sandbox user
     async with SandboxClient(sandbox_url) as sandbox:
         people = [await sandbox.create_user(name) for name in spec["people"]]
         members = cycle(people)
@@ -88,9 +86,12 @@ async def seed(
         names = spec["officials"] if spec["official_unit"] in units else []
         for name in names:
             await _private_chat_with_bot(sandbox, name, bot_user_id)
-        if task_spec["owner_unit"] in units:
-            name = task_spec["staff"]
-            principal = (name, await _private_chat_with_bot(sandbox, name, bot_user_id))
+        for person in spec["staff"]:
+            if person["unit"] in units:
+                user = await _private_chat_with_bot(sandbox, person["name"], bot_user_id)
+                staff.append(
+                    (person["name"], RoleName(person["role"]), units[person["unit"]], user)
+                )
     officials: list[tuple[str, str]] = []
     async with db.session() as session:
         for name in names:
@@ -103,12 +104,12 @@ async def seed(
     items: list[tuple[Broadcast, list[int] | Targets]] = [
         (_post(raw, spec["ward_name"], templates, start), parent_chats) for raw in spec["posts"]
     ]
-    if principal is not None:
-        name, user = principal
+    for name, role, unit, user in staff:
+        await _grant(db, name, user, role, unit)
+    if task_spec["owner_unit"] in units:
         unit = units[task_spec["owner_unit"]]
-        await _grant(db, name, user, RoleName.SCHOOL_ADMIN, unit)
         items.append(await _task_reminder(db, task_spec, unit, templates, start))
-    return DemoWard(parent_chats, items, officials, principal[0] if principal else None)
+    return DemoWard(parent_chats, items, officials, [(name, role) for name, role, *_ in staff])
 
 
 def _post(raw: dict[str, Any], ward_name: str, templates: Templates, start: datetime) -> Broadcast:

@@ -41,6 +41,7 @@ def test_every_demo_group_has_its_own_full_title() -> None:
 
 @pytest.fixture
 async def sandbox_mode(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[App]:
+    """`loa run` in sandbox mode on free ports, its demo items due 1-4 seconds after start."""
     ward = yaml.safe_load(demo.WARD_FILE.read_text(encoding="utf-8"))
     for n, post in enumerate(ward["posts"], 1):
         post["after_seconds"] = n

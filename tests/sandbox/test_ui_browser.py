@@ -5,16 +5,13 @@ Skipped without /usr/bin/chromium, except in CI (like the PostgreSQL tests)."""
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import yaml
 
 from bot.app import App
-from bot.config import Settings
-from bot.services import demo
+from tests.test_demo import sandbox_mode  # noqa: F401 (a fixture)
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -41,35 +38,9 @@ from playwright.async_api import Browser, Page, async_playwright, expect  # noqa
 pytestmark = pytest.mark.timeout(120)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture
-async def sandbox_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[str]:
-    """`loa run` in sandbox mode, its demo items due one to four seconds after start."""
-    ward = yaml.safe_load(demo.WARD_FILE.read_text(encoding="utf-8"))
-    for n, post in enumerate(ward["posts"], 1):
-        post["after_seconds"] = n
-    ward["task"]["after_seconds"] = len(ward["posts"]) + 1
-    ward_file = tmp_path / "ward.yaml"
-    ward_file.write_text(yaml.safe_dump(ward, allow_unicode=True), encoding="utf-8")
-    monkeypatch.setattr(demo, "WARD_FILE", ward_file)
-    settings = Settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'loa.db'}",
-        telegram_token=None,
-        web_port=free_port(),
-        sandbox_port=free_port(),
-    )
-    app = App(settings)
-    try:
-        running = await app.start()
-        yield running.urls["sandbox"]
-    finally:
-        await app.stop()
+def sandbox_url(sandbox_mode: App) -> str:  # noqa: F811 (the imported fixture)
+    return sandbox_mode.running.urls["sandbox"]
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import logging
 import signal
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
@@ -29,7 +29,7 @@ from bot.services.units import sync_units
 from bot.storage import deliveries
 from bot.storage.db import Database
 from bot.storage.migrate import upgrade
-from bot.storage.models import utcnow
+from bot.storage.models import RoleName, utcnow
 from bot.web import create_web_app
 from content.check import check_content
 from content.templates import Templates
@@ -92,6 +92,7 @@ class Running:
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     runners: list[web.AppRunner] = field(default_factory=list)
     sandbox: Sandbox | None = None
+    next_steps: list[str] = field(default_factory=list)  # sandbox mode: what to try, in order
 
 
 class App:
@@ -142,6 +143,7 @@ class App:
             inbox=inbox,
             adapters=self.adapters,
             webhook_secret=s.webhook_secret.get_secret_value() if s.webhook_secret else None,
+            sandbox_url=self.running.urls.get("sandbox"),
         )
         runner = web.AppRunner(web_app, access_log=None)
         await runner.setup()
@@ -175,19 +177,10 @@ class App:
         await tasks.schedule_all(self.db, scheduler, s.content_dir, self.templates, utcnow())
 
         if api_url is not None:  # sandbox mode: loa talks to its own sandbox
-            ward = await demo.seed(
-                self.db,
-                api_url,
-                telegram,
-                int(telegram.bot_id),
-                self.templates.render,
-            )
-            scheduler.broadcast_at(ward.sample, ward.parent_chat_ids)
-            self.running.urls["sample item due"] = _local(ward.sample.due_at, s)
-            for n, (name, code) in enumerate(ward.officials, 1):
-                self.running.urls[f"official {n}"] = (
-                    f"in the sandbox UI, open the chat of «{name}» and send /start {code}"
-                )
+            ward = await demo.seed(self.db, api_url, telegram, int(telegram.bot_id), self.templates)
+            for item, chats in ward.items:
+                scheduler.broadcast_at(item, chats)
+            self.running.next_steps = demo_steps(ward, s)
         return self.running
 
     async def stop(self) -> None:
@@ -221,6 +214,8 @@ class App:
         print(f"loa is ready{mode}", flush=True)
         for name, url in running.urls.items():
             print(f"  {name:<16} {url}", flush=True)
+        for line in running.next_steps:
+            print(line, flush=True)
         await self.stopping.wait()
         print("loa is stopping: finishing the sends in flight…", flush=True)
         await self.stop()
@@ -240,5 +235,34 @@ async def _listening(host: str, port: int, variable: str) -> AsyncIterator[None]
         ) from None
 
 
-def _local(moment: datetime, s: Settings) -> str:
-    return moment.astimezone(s.tz).strftime("%H:%M:%S %d/%m/%Y")
+def demo_steps(ward: demo.DemoWard, s: Settings) -> list[str]:
+    """What a newcomer tries in the sandbox UI, in order, one role after another."""
+    due = {item.source: item.due_at.astimezone(s.tz).strftime("%H:%M") for item, _ in ward.items}
+    steps = [
+        "Try it in the sandbox UI, in this order:",
+        f"  parent           open a «Phụ huynh lớp …» group, pick a member in «Viết với tư cách»:"
+        f" tap «Đã hiểu» on the summary ({due.get('demo:nq71_tom_tat')}), answer the quiz"
+        f" ({due.get('demo:nq71_cau_hoi')}), answer the English club notice"
+        f" ({due.get('demo:clb_tieng_anh')})",
+    ]
+    for n, (name, code) in enumerate(ward.officials, 1):
+        role = "official" if n == 1 else "2nd official"
+        what = "then /thongbao to write" if n == 1 else "approves what the first one submits"
+        steps.append(f"  {role:<16} open the chat of «{name}», send /start {code}; {what}")
+    task = next((t for i, t in due.items() if i and i.startswith("task:")), "")
+    for name, role in ward.staff:
+        if role is RoleName.SCHOOL_ADMIN:
+            steps.append(
+                f"  principal        «{name}» gets a «06 rõ» task reminder ({task}) in the chat"
+                " with the bot: tap a result"
+            )
+        elif role is RoleName.TEACHER:
+            steps.append(
+                f"  teacher          «Tạo nhóm» with «{name}» as its creator, «Thêm bot»,"
+                " then as that person choose the unit and audience in the bot's prompt"
+            )
+    steps.append(
+        "The demo's items are urgent, so they arrive at any hour; a real item to parents'"
+        f" groups waits until quiet hours ({s.quiet_hours}) are over."
+    )
+    return steps

@@ -7,9 +7,15 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.runtime import configure_logging, run
+
+if TYPE_CHECKING:
+    from bot.storage.models import RoleName
+
+EXAMPLES = "examples"  # in a content folder: plans and campaigns of real wards, to copy from
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -83,7 +89,9 @@ def _parser() -> argparse.ArgumentParser:
     invite.add_argument(
         "--role",
         required=True,
-        choices=["official", "school_admin", "teacher", "parent", "community"],
+        type=_role_word,
+        help="a role as in the chat's /moi: canbo, quanly, giaovien, phuhuynh, nguoidan "
+        "(or official, school_admin, teacher, parent, community)",
     )
     invite.add_argument("--unit", required=True, help="a unit code from units.yaml")
     invite.add_argument("--uses", type=int, help="how many people may join with it")
@@ -145,13 +153,24 @@ def _db_upgrade(_: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _role_word(typed: str) -> RoleName:
+    """The role a word names, with the words the chat's /moi takes (handlers/invites.py)."""
+    from bot.text import fold
+    from handlers.invites import ROLE_WORDS
+
+    role = ROLE_WORDS.get("".join(c for c in fold(typed) if c.isalnum()))
+    if role is None:
+        words = ", ".join(sorted(ROLE_WORDS))
+        raise argparse.ArgumentTypeError(f"unknown role {typed!r}; one of: {words}")
+    return role
+
+
 def _invite(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import StartupError, check_database, telegram_adapter
     from bot.services import invites
     from bot.services.units import ids_by_code, sync_units
     from bot.storage.db import Database
     from bot.storage.migrate import upgrade
-    from bot.storage.models import RoleName
     from content.units import UNITS_FILE, load_units
     from content.yaml_files import ContentFileError
 
@@ -168,7 +187,7 @@ def _invite(args: argparse.Namespace, settings: Settings) -> int:
                     print(f"loa: no active unit {args.unit!r} (see {UNITS_FILE})", file=sys.stderr)
                     return 1
                 invite, code = await invites.create(
-                    session, RoleName(args.role), unit, None, uses=args.uses, days=args.days
+                    session, args.role, unit, None, uses=args.uses, days=args.days
                 )
                 await session.commit()
         finally:
@@ -181,7 +200,7 @@ def _invite(args: argparse.Namespace, settings: Settings) -> int:
             await telegram.stop()
         expires = invite.expires_at.astimezone(settings.tz)
         print(f"code:    {code}\nlink:    {link}")
-        print(f"role:    {args.role} of {args.unit}, {invite.max_uses} use(s)")
+        print(f"role:    {args.role.value} of {args.unit}, {invite.max_uses} use(s)")
         print(f"expires: {expires:%Y-%m-%d %H:%M} ({settings.timezone})")
         return 0
 
@@ -198,6 +217,8 @@ def _content_check(args: argparse.Namespace, settings: Settings) -> int:
     folder = args.path or settings.content_dir
     try:
         problems = check_content(folder)
+        if (folder / EXAMPLES).is_dir():  # other wards' plans and campaigns, not loaded
+            problems += check_content(folder / EXAMPLES)
     except NotContent as e:
         print(e, file=sys.stderr)
         return 1

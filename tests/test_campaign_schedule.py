@@ -13,7 +13,7 @@ import pytest
 import yaml
 from sqlmodel import col, select
 
-from bot.services.campaigns import chats_for, plan, schedule_all, to_schedule
+from bot.services.campaigns import chats_for, first_seen, plan, schedule_all, to_schedule
 from bot.storage.db import Database
 from bot.storage.models import Chat, Delivery, Occurrence, Unit, utcnow
 from content.blackouts import Blackout, Blackouts
@@ -276,6 +276,7 @@ async def test_late_posts_catch_up_once_or_are_recorded_missed(
         post("tuan_truoc", in_(-8 * 24 * 3600)),  # before the lookback: history, left alone
     )
     caplog.set_level(logging.INFO)
+    await first_seen(any_db, {"thu"}, utcnow() - timedelta(days=30))  # loaded at an earlier start
     scheduler = started(any_db, grace=timedelta(seconds=60))
     try:
         pending = await schedule_all(
@@ -309,3 +310,28 @@ async def test_late_posts_catch_up_once_or_are_recorded_missed(
         Blackouts(),
     )
     assert await to_schedule(any_db, planned, utcnow()) == []
+
+
+async def test_a_fresh_database_misses_nothing_due_before_its_first_start(
+    any_db: Database, tmp_path: Path
+) -> None:
+    await ward(any_db)
+    folder = content(
+        tmp_path,
+        post("hom_qua", in_(-24 * 3600)),  # yesterday: before loa first ran, not missed
+        post("sap_toi", in_(3600)),
+    )
+    templates = Templates(folder / "templates")
+    scheduler = started(any_db, grace=timedelta(seconds=60))
+    try:
+        pending = await schedule_all(any_db, scheduler, folder, templates, utcnow())
+        await asyncio.sleep(0.5)  # a missed job would be recorded by now
+    finally:
+        await scheduler.shutdown()
+    assert [p.broadcast.key.split(":")[2] for p in pending] == ["sap_toi"]
+    assert await occurrences(any_db) == {}
+    # Two hours later (loa was down): what fell due since the first start is the scheduler's
+    # to catch up or record missed; yesterday's post stays history.
+    later = utcnow() + timedelta(hours=2)
+    pending = await schedule_all(any_db, scheduler, folder, templates, later)
+    assert [p.broadcast.key.split(":")[2] for p in pending] == ["sap_toi"]

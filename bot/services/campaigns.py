@@ -7,27 +7,28 @@ decided when it fires, so a group bound after start still gets it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from bot.services import units
 from bot.services.broadcasts import Broadcast
 from bot.storage.db import Database
-from bot.storage.models import Occurrence
+from bot.storage.models import CampaignSeen, Occurrence
 from content.blackouts import Blackouts, due_times, load_blackouts
 from content.campaign.check import load_campaigns
 from content.campaign.render import Platform, render
 from content.campaign.schema import VN, Campaign, Post
 from content.templates import Templates
 
-# At start, occurrences due longer ago than this are history (before loa ran, or before the
-# campaign was added) and left alone; those due more recently than this and beyond the misfire
-# grace, with no row yet, are recorded as missed.
+# At start, occurrences due longer ago than this, or before this database first loaded their
+# campaign, are history and left alone; the others beyond the misfire grace with no row yet
+# are recorded as missed.
 LOOKBACK = timedelta(days=7)
 _CHUNK = 500
 Targets = Callable[[], Awaitable[list[int]]]
@@ -47,6 +48,7 @@ class Planned:
     broadcast: Broadcast
     audience: str
     units: tuple[str, ...] | None  # unit codes (with everything below them); None: all units
+    campaign: str = ""
 
 
 async def schedule_all(
@@ -56,7 +58,8 @@ async def schedule_all(
     yet. Run at each start: job ids are occurrence keys, so the jobs are rebuilt, not doubled."""
     loaded, _ = load_campaigns(folder)  # check_content reports the files that do not load
     planned = plan([item.campaign for item in loaded], templates, load_blackouts(folder))
-    pending = await to_schedule(db, planned, now)
+    seen = await first_seen(db, {p.campaign for p in planned}, now)
+    pending = await to_schedule(db, planned, now, since=seen)
     for item in pending:
         scheduler.broadcast_at(item.broadcast, targets(db, item.audience, item.units))
     log.info("scheduled %d of %d campaign occurrences", len(pending), len(planned))
@@ -87,21 +90,48 @@ def plan(
                         due_at=due,
                         valid_until=_valid_until(post, due),
                         kind=post.kind.value,
-                        meta=_meta(post),
+                        meta=answer_meta(post),
                         source=f"campaign:{campaign.id}/{post.id}",
                     )
                     codes = None if post.units == "all" else tuple(post.units)
-                    planned.append(Planned(broadcast, audience, codes))
+                    planned.append(Planned(broadcast, audience, codes, campaign.id))
     return sorted(planned, key=lambda p: (p.broadcast.due_at, p.broadcast.key))
 
 
+async def first_seen(db: Database, campaigns: set[str], now: datetime) -> dict[str, datetime]:
+    """When this database first loaded each campaign; `now` for those it had not."""
+    query = select(CampaignSeen).where(col(CampaignSeen.campaign).in_(campaigns))
+    async with db.session() as session:
+        seen = {row.campaign: row.first_seen_at for row in (await session.exec(query)).all()}
+        for campaign in campaigns - set(seen):
+            session.add(CampaignSeen(campaign=campaign, first_seen_at=now))
+            seen[campaign] = now
+        try:
+            await session.commit()
+        except IntegrityError:  # another process loaded it at the same moment: keep its time
+            await session.rollback()
+            return {row.campaign: row.first_seen_at for row in (await session.exec(query)).all()}
+    return seen
+
+
 async def to_schedule(
-    db: Database, planned: Sequence[Planned], now: datetime, lookback: timedelta = LOOKBACK
+    db: Database,
+    planned: Sequence[Planned],
+    now: datetime,
+    lookback: timedelta = LOOKBACK,
+    since: Mapping[str, datetime] | None = None,
 ) -> list[Planned]:
     """The occurrences the scheduler should hold: no row yet (neither enqueued nor recorded
-    missed) and due after `now - lookback`. Those already beyond the misfire grace are
-    reported missed by the scheduler as soon as it runs them."""
-    recent = [p for p in planned if p.broadcast.due_at > now - lookback]
+    missed), due after `now - lookback` and not before their campaign was first loaded
+    (`since`, by campaign id). Those already beyond the misfire grace are reported missed by
+    the scheduler as soon as it runs them."""
+    since = since or {}
+    recent = [
+        p
+        for p in planned
+        if p.broadcast.due_at > now - lookback
+        and (p.campaign not in since or p.broadcast.due_at >= since[p.campaign])
+    ]
     keys = [p.broadcast.key for p in recent]
     known: set[str] = set()
     async with db.session() as session:
@@ -138,7 +168,7 @@ def _valid_until(post: Post, due: datetime) -> datetime | None:
     return post.valid_until
 
 
-def _meta(post: Post) -> dict[str, Any]:
+def answer_meta(post: Post) -> dict[str, Any]:
     if post.quiz is not None:
         return {"answer": post.quiz.answer, "options": list(post.quiz.options)}
     if post.rsvp is not None:

@@ -1,14 +1,14 @@
 """Sandbox mode's fictional ward: parent and staff groups with simulated members, bound to the
-units of content/units.yaml, invite codes for two officials (one composes, one approves), and a
-sample item due one minute after
-start."""
+units of content/units.yaml, invite codes for two officials (one composes, one approves), a
+school principal, and what the demo sends minutes after start: a resolution summary to
+acknowledge, its quiz, an English-club notice to RSVP, and a "06 rõ" task reminder."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from itertools import cycle, islice
 from pathlib import Path
 from typing import Any
@@ -16,14 +16,19 @@ from typing import Any
 import yaml
 from sqlmodel import select
 
-from bot.domain import Button, Platform
+from bot.domain import Platform
 from bot.platforms.base import PlatformAdapter
 from bot.sandbox.client import SandboxClient
-from bot.services import invites
+from bot.services import invites, tasks
 from bot.services.broadcasts import Broadcast
+from bot.services.campaigns import Targets, answer_meta
 from bot.services.units import ids_by_code
 from bot.storage.db import Database
-from bot.storage.models import Chat, RoleName, utcnow
+from bot.storage.models import Chat, Person, Role, RoleName, Task, utcnow
+from content.campaign.render import Platform as Shown
+from content.campaign.render import render
+from content.campaign.schema import VN, Post
+from content.templates import Templates
 
 log = logging.getLogger(__name__)
 WARD_FILE = Path(__file__).resolve().parents[2] / "content" / "demo" / "ward.yaml"
@@ -32,8 +37,9 @@ WARD_FILE = Path(__file__).resolve().parents[2] / "content" / "demo" / "ward.yam
 @dataclass(frozen=True)
 class DemoWard:
     parent_chat_ids: list[int]  # loa's Chat ids
-    sample: Broadcast
+    items: list[tuple[Broadcast, list[int] | Targets]]  # what to schedule, and for whom
     officials: list[tuple[str, str]]  # (sandbox name, invite code): to try the staff commands
+    staff: list[tuple[str, RoleName]]  # sandbox names with a role from the start
 
 
 async def seed(
@@ -41,8 +47,8 @@ async def seed(
     sandbox_url: str,
     adapter: PlatformAdapter,
     bot_user_id: int,
-    render: Any,
-    ward_file: Path = WARD_FILE,
+    templates: Templates,
+    ward_file: Path | None = None,
 ) -> DemoWard:
     """Build the demo groups in the (in-memory) sandbox and bind them to their units (from
     content/units.yaml, synced before this runs).
@@ -50,14 +56,18 @@ async def seed(
     The sandbox forgets everything when it stops, so this runs at every sandbox-mode start;
     chats already in the database are found again by unit and title.
     """
-    spec = yaml.safe_load(await asyncio.to_thread(ward_file.read_text, encoding="utf-8"))
+    path = ward_file or WARD_FILE
+    spec = yaml.safe_load(await asyncio.to_thread(path.read_text, encoding="utf-8"))
+    task_spec = spec["task"]
     async with db.session() as session:
-        codes = [g["unit"] for g in spec["groups"]] + [spec["official_unit"]]
+        codes = [g["unit"] for g in spec["groups"]] + [p["unit"] for p in spec["staff"]]
+        codes += [spec["official_unit"], task_spec["owner_unit"]]
         units = await ids_by_code(session, codes)
     missing = sorted({g["unit"] for g in spec["groups"]} - set(units))
     if missing:
         log.warning("demo: %d group(s) left out, their units are not in units.yaml", len(missing))
     parent_chats: list[int] = []
+    staff: list[tuple[str, RoleName, int, int]] = []  # name, role, unit, sandbox user
     async with SandboxClient(sandbox_url) as sandbox:
         people = [await sandbox.create_user(name) for name in spec["people"]]
         members = cycle(people)
@@ -75,9 +85,13 @@ async def seed(
         # People to try the staff commands as: private chats with the bot, awaiting a code.
         names = spec["officials"] if spec["official_unit"] in units else []
         for name in names:
-            user = await sandbox.create_user(name)
-            await sandbox.create_chat("", type="private", user_id=user)
-            await sandbox.add_member(user, bot_user_id)
+            await _private_chat_with_bot(sandbox, name, bot_user_id)
+        for person in spec["staff"]:
+            if person["unit"] in units:
+                user = await _private_chat_with_bot(sandbox, person["name"], bot_user_id)
+                staff.append(
+                    (person["name"], RoleName(person["role"]), units[person["unit"]], user)
+                )
     officials: list[tuple[str, str]] = []
     async with db.session() as session:
         for name in names:
@@ -86,19 +100,89 @@ async def seed(
             )
             officials.append((name, code))
         await session.commit()
-    post = spec["sample_post"]
     start = utcnow()
-    due = start + timedelta(seconds=post["delay_seconds"])
-    sample = Broadcast(
-        key=f"demo:sample:{due:%Y%m%dT%H%M%S}",
-        title=post["title"],
-        text=render(post["template"], ward_name=post["ward_name"]),
-        buttons=tuple(Button(b["label"], b["data"]) for b in post["buttons"]),
-        due_at=due,
-        valid_until=start + timedelta(hours=post["valid_hours"]),
-        urgent=bool(post.get("urgent", False)),
+    items: list[tuple[Broadcast, list[int] | Targets]] = [
+        (_post(raw, spec["ward_name"], templates, start), parent_chats) for raw in spec["posts"]
+    ]
+    for name, role, unit, user in staff:
+        await _grant(db, name, user, role, unit)
+    if task_spec["owner_unit"] in units:
+        unit = units[task_spec["owner_unit"]]
+        items.append(await _task_reminder(db, task_spec, unit, templates, start))
+    return DemoWard(parent_chats, items, officials, [(name, role) for name, role, *_ in staff])
+
+
+def _post(raw: dict[str, Any], ward_name: str, templates: Templates, start: datetime) -> Broadcast:
+    """A demo post as a campaign post due `after_seconds` past start, urgent (any hour)."""
+    fields = {k: v for k, v in raw.items() if k != "after_seconds"}
+    due = (start + timedelta(seconds=raw["after_seconds"])).astimezone(VN)
+    fields["variables"] = {"ward_name": ward_name, **raw.get("variables", {})}
+    post = Post.model_validate(
+        {**fields, "audiences": ["parents"], "schedule": {"at": due}}, strict=False
     )
-    return DemoWard(parent_chats, sample, officials)
+    shown = render(templates, post, "parents", Shown.telegram)
+    return Broadcast(
+        key=f"demo:{post.id}:{due:%Y%m%dT%H%M%S}",
+        title=f"Minh họa ({post.id})",
+        text=shown.text,
+        buttons=shown.buttons,
+        due_at=due,
+        valid_until=due + timedelta(hours=post.valid_for or 72),
+        urgent=True,
+        kind=post.kind.value,
+        meta=answer_meta(post),
+        source=f"demo:{post.id}",
+    )
+
+
+async def _task_reminder(
+    db: Database, spec: dict[str, Any], unit: int, templates: Templates, start: datetime
+) -> tuple[Broadcast, Targets]:
+    """A task of the school due in `deadline_days`, reminded `after_seconds` past start (a new
+    task at each start: the sandbox's chats are new too)."""
+    due = start + timedelta(seconds=spec["after_seconds"])
+    async with db.session() as session:
+        task = Task(
+            key=f"demo:{due:%Y%m%dT%H%M%S}",
+            plan="demo",
+            title=spec["what"],
+            owner_unit_id=unit,
+            deadline=start + timedelta(days=spec["deadline_days"]),
+            expected_result=spec["result"],
+        )
+        session.add(task)
+        await session.commit()
+        await session.refresh(task)
+    assert task.id is not None
+    item = replace(tasks.reminder(task, 0, templates), due_at=due, urgent=True)
+    return item, tasks.recipients(db, task.id)
+
+
+async def _private_chat_with_bot(sandbox: SandboxClient, name: str, bot_user_id: int) -> int:
+    user = await sandbox.create_user(name)
+    await sandbox.create_chat("", type="private", user_id=user)
+    await sandbox.add_member(user, bot_user_id)
+    return user
+
+
+async def _grant(db: Database, name: str, user: int, role: RoleName, unit: int) -> None:
+    async with db.session() as session:
+        query = select(Person).where(
+            Person.platform == Platform.TELEGRAM, Person.platform_user_id == str(user)
+        )
+        person = (await session.exec(query)).first()
+        if person is None:
+            person = Person(platform=Platform.TELEGRAM, platform_user_id=str(user))
+            session.add(person)
+        person.display_name = name
+        await session.flush()
+        assert person.id is not None
+        query2 = select(Role).where(
+            Role.person_id == person.id, Role.role == role, Role.unit_id == unit
+        )
+        if (await session.exec(query2)).first() is None:
+            session.add(Role(person_id=person.id, role=role, unit_id=unit))
+        await session.commit()
 
 
 async def _bind(

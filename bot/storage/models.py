@@ -302,6 +302,15 @@ class Feedback(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class CampaignSeen(SQLModel, table=True):
+    """When this database first loaded a campaign: its occurrences due before then were not
+    missed (loa was not running them yet), they are history."""
+
+    __tablename__ = "campaigns_seen"
+    campaign: str = Field(primary_key=True, max_length=64)
+    first_seen_at: datetime
+
+
 class Lease(SQLModel, table=True):
     """Who may do a thing only one process should do (run the scheduler), and until when."""
 

@@ -37,16 +37,16 @@ posts:
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
     copy = tmp_path / "content"
-    shutil.copytree(REPO / "content", copy)
+    shutil.copytree(REPO / "content" / "examples", copy)
     return copy
 
 
 def test_the_shipped_blackouts_cover_tet_2027_and_the_club_skips_it() -> None:
-    blackouts = load_blackouts(REPO / "content")
+    blackouts = load_blackouts(REPO / "content" / "examples")
     hit = blackouts.on(date(2027, 2, 6))  # mùng 1 Tết Đinh Mùi
     assert hit is not None and "Tết" in hit[1].reason
     assert blackouts.on(date(2027, 2, 4)) is None and blackouts.on(date(2027, 2, 14)) is None
-    loaded, _ = load_campaigns(REPO / "content")
+    loaded, _ = load_campaigns(REPO / "content" / "examples")
     [club] = [p for c in loaded for p in c.campaign.posts if p.id == "clb_tieng_anh_hang_tuan"]
     # The post skips only the Thursday before Tết; the blackout takes care of the one within.
     schedule = club.schedule.model_copy(update={"skip": [date(2027, 2, 4)]})

@@ -16,7 +16,7 @@ from content.campaign.telegram_html import check_telegram_html
 from content.templates import Templates, html_to_plain
 
 REPO = Path(__file__).resolve().parents[2]
-CONTENT = REPO / "content"
+CONTENT = REPO / "content" / "examples"
 LOADED, LOAD_PROBLEMS = load_campaigns(CONTENT)
 POSTS = [post for item in LOADED for post in item.campaign.posts]
 TEMPLATES = Templates(CONTENT / "templates")

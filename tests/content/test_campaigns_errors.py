@@ -13,6 +13,7 @@ from bot.cli import main
 from content.campaign import check_campaigns
 
 REPO = Path(__file__).resolve().parents[2]
+EXAMPLES = str(REPO / "content" / "examples")
 
 BROKEN = """\
 id: broken
@@ -85,7 +86,7 @@ TEMPLATES = {
 
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
-    content = shutil.copytree(REPO / "content", tmp_path / "content")
+    content = shutil.copytree(REPO / "content" / "examples", tmp_path / "content")
     (content / "campaigns" / "broken.yaml").write_text(BROKEN, encoding="utf-8")
     (content / "campaigns" / "invalid.yaml").write_text(INVALID, encoding="utf-8")
     for name, text in TEMPLATES.items():
@@ -167,18 +168,18 @@ def test_preview_of_a_quiz_on_zalo_bot_numbers_the_options(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     args = ["content", "preview", "nq71_1_cau_hoi", "--audience", "phu_huynh"]
-    assert main([*args, "--platform", "zalo_bot", "--content", str(REPO / "content")]) == 0
+    assert main([*args, "--platform", "zalo_bot", "--content", EXAMPLES]) == 0
     out = capsys.readouterr().out
     assert "1. Bộ Chính trị, ngày 22/8/2025" in out and "4. Bộ Giáo dục" in out
     assert "Trả lời bằng số" in out and "<b>" not in out and "[" not in out
-    assert main([*args, "--platform", "telegram", "--content", str(REPO / "content")]) == 0
+    assert main([*args, "--platform", "telegram", "--content", EXAMPLES]) == 0
     assert "[ Bộ Chính trị, ngày 22/8/2025 ]" in capsys.readouterr().out
 
 
 def test_preview_of_an_ack_on_zalo_bot_and_unknown_posts(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    content = ["--content", str(REPO / "content")]
+    content = ["--content", EXAMPLES]
     ack = [
         "content",
         "preview",

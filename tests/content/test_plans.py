@@ -70,9 +70,9 @@ def test_yaml_syntax_error_has_a_line(tmp_path: Path) -> None:
 
 
 def test_shipped_plans_are_valid() -> None:
-    assert sorted(p.name for p in (REPO / "content" / "plans").glob("*.yaml")) == [
+    assert sorted(p.name for p in (REPO / "content" / "examples" / "plans").glob("*.yaml")) == [
         "bac-kan-ngoai-ngu-2026-2030.yaml",
         "hong-bang-tb144.yaml",
         "viet-yen-nq71.yaml",
     ]
-    assert check_plans(REPO / "content" / "plans") == []
+    assert check_plans(REPO / "content" / "examples" / "plans") == []

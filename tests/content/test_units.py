@@ -78,7 +78,8 @@ def test_duplicate_codes_and_unknown_references(tmp_path: Path) -> None:
         (DEFAULT_CONTENT_DIR / "units.yaml").read_text(encoding="utf-8"), encoding="utf-8"
     )
     campaign = folder / "campaigns" / "viet-yen-nq71.yaml"
-    text = campaign.read_text(encoding="utf-8").replace("units: all", "units: [th-khong-co]", 1)
+    example = folder / "examples" / "campaigns" / campaign.name
+    text = example.read_text(encoding="utf-8").replace("units: all", "units: [th-khong-co]", 1)
     campaign.write_text(text, encoding="utf-8")
     problems = check_content(folder)
     assert any(p.startswith(f"{campaign}:") and "no unit 'th-khong-co'" in p for p in problems), (

@@ -56,7 +56,8 @@ async function api(method, path, body) {
   return data;
 }
 
-const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+const plural = (n, word) => `${n} ${word}`; // Vietnamese nouns do not change for the number
+const KIND = { group: "nhóm", supergroup: "siêu nhóm", private: "chat riêng" };
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // --- toasts (callback answers, errors) --------------------------------------------------------
@@ -103,7 +104,7 @@ function setOnline(ok, err) {
   const status = $("status");
   online = ok;
   status.classList.toggle("offline", !ok);
-  status.textContent = ok ? statusText : `offline (${(err && err.message) || err}) — retrying…`;
+  status.textContent = ok ? statusText : `mất kết nối (${(err && err.message) || err}) — đang thử lại…`;
 }
 
 // --- storage ----------------------------------------------------------------------------------
@@ -150,19 +151,18 @@ function renderChats(chats, q) {
     a.href = `#${c.id}`;
     a.dataset.id = c.id;
     a.append(el("span", "title", c.title));
-    let meta = `${c.platform} · ${c.type} · ${plural(c.members_count, "member")}`;
-    if (c.message_count) meta += ` · ${plural(c.message_count, "message")}`;
-    if (c.migrated_to) meta += ` · migrated → ${c.migrated_to}`;
+    let meta = `${KIND[c.type] || c.type} · ${plural(c.members_count, "thành viên")}`;
+    if (c.message_count) meta += ` · ${plural(c.message_count, "tin")}`;
+    if (c.migrated_to) meta += ` · đã chuyển → ${c.migrated_to}`;
     a.append(el("span", "meta", meta));
     li.append(a);
     list.append(li);
   }
-  if (!chats.length) list.append(el("li", "muted", q ? "No chat matches." : "No chats yet."));
+  if (!chats.length) list.append(el("li", "muted", q ? "Không có chat nào khớp." : "Chưa có chat nào."));
   list.scrollTop = top;
   markActive();
   const n = `${chats.length}${chats.length >= MAX_CHATS ? "+" : ""}`;
-  const word = chats.length === 1 ? "chat" : "chats";
-  statusText = q ? `${n} ${word} match “${q}”` : `${n} ${word}`;
+  statusText = q ? `${n} chat khớp “${q}”` : `${n} chat`;
   if (online) $("status").textContent = statusText;
 }
 
@@ -185,9 +185,10 @@ function select(id) {
   setReply(null);
   $("messages").replaceChildren();
   $("composer").hidden = true; // until the chat has loaded
+  $("members").hidden = true;
   $("main").classList.toggle("chat-open", id !== null);
   const title = $("chat-title");
-  title.textContent = id === null ? "Select a chat" : "Loading…";
+  title.textContent = id === null ? "Chọn một chat" : "Đang tải…";
   title.classList.toggle("placeholder", true);
   $("chat-meta").replaceChildren();
   document.title = "loa sandbox";
@@ -202,9 +203,9 @@ function renderHead(chat) {
   document.title = `${chat.title} · loa sandbox`;
   const meta = $("chat-meta");
   meta.replaceChildren(
-    `${chat.platform} ${chat.type} · id ${chat.id} · ${plural(chat.members_count, "member")}`
+    `${KIND[chat.type] || chat.type} · id ${chat.id} · ${plural(chat.members_count, "thành viên")}`
   );
-  const links = [["migrated to", chat.migrated_to], ["migrated from", chat.migrated_from]];
+  const links = [["chuyển sang", chat.migrated_to], ["chuyển từ", chat.migrated_from]];
   for (const [label, other] of links) {
     if (!other) continue;
     const a = el("a", null, String(other));
@@ -214,7 +215,7 @@ function renderHead(chat) {
 }
 
 function showMissing(chatId) {
-  $("chat-title").textContent = `Chat ${chatId} does not exist (any more)`;
+  $("chat-title").textContent = `Chat ${chatId} không (còn) tồn tại`;
   $("chat-meta").replaceChildren();
   $("messages").replaceChildren();
   $("composer").hidden = true;
@@ -234,8 +235,9 @@ function renderMembers(chat) {
     opt.value = m.id;
     select.append(opt);
   }
+  renderMemberList(chat);
   const can = select.options.length > 0;
-  if (!can) select.append(el("option", null, "(no member can write)"));
+  if (!can) select.append(el("option", null, "(không ai trong chat viết được)"));
   else if ([...select.options].some((o) => o.value === keep)) select.value = keep;
   select.disabled = !can;
   $("text").disabled = !can;
@@ -286,7 +288,7 @@ function renderKeyboard(msg) {
       } else {
         btn.disabled = true;
         const kind = Object.keys(b).find((k) => k !== "text") || "no action";
-        btn.title = `${kind}: not simulated by the sandbox`;
+        btn.title = `${kind}: sandbox không mô phỏng`;
       }
       line.append(btn);
     }
@@ -298,7 +300,7 @@ function renderKeyboard(msg) {
 async function press(msg, b) {
   const chatId = selected;
   const user = asUser();
-  if (user === null) return toastError("Nobody in this chat can press buttons.");
+  if (user === null) return toastError("Không ai trong chat này bấm nút được.");
   const key = `${msg.message_id}:${b.callback_data}`;
   if (pending.has(key)) return;
   pending.add(key);
@@ -315,7 +317,7 @@ async function press(msg, b) {
       q = await api("GET", `/callbacks/${encodeURIComponent(res.callback_query_id)}`);
     }
     if (!q.answered) {
-      toastError(`The bot did not answer the press on “${b.text}” (no answerCallbackQuery).`);
+      toastError(`Bot không trả lời khi bấm “${b.text}” (không có answerCallbackQuery).`);
     } else if (q.answer.text || q.answer.url) {
       toast(q.answer.text, {
         kind: q.answer.show_alert ? "alert" : "",
@@ -355,16 +357,16 @@ function renderPoll(poll) {
     };
     box.append(btn);
   });
-  const kind = [poll.is_anonymous ? "anonymous" : "public", poll.type];
-  if (poll.allows_multiple_answers) kind.push("multiple answers");
-  if (poll.is_closed) kind.push("closed");
-  box.append(el("div", "muted", `${kind.join(" · ")} · ${plural(poll.total_voter_count, "vote")}`));
+  const kind = [poll.is_anonymous ? "ẩn danh" : "công khai", poll.type === "quiz" ? "câu đố" : "bình chọn"];
+  if (poll.allows_multiple_answers) kind.push("chọn nhiều");
+  if (poll.is_closed) kind.push("đã đóng");
+  box.append(el("div", "muted", `${kind.join(" · ")} · ${plural(poll.total_voter_count, "lượt chọn")}`));
   return box;
 }
 
 function serviceText(s) {
-  if (s.migrate_to_chat_id) return `Group upgraded to supergroup ${s.migrate_to_chat_id}`;
-  if (s.migrate_from_chat_id) return `Supergroup created from group ${s.migrate_from_chat_id}`;
+  if (s.migrate_to_chat_id) return `Nhóm đã nâng cấp thành siêu nhóm ${s.migrate_to_chat_id}`;
+  if (s.migrate_from_chat_id) return `Siêu nhóm tạo từ nhóm ${s.migrate_from_chat_id}`;
   return JSON.stringify(s);
 }
 
@@ -385,8 +387,8 @@ function renderMessage(m, byId) {
     quote.dataset.jump = m.reply_to_message_id;
     div.append(quote);
   }
-  if (m.photo) div.append(el("div", "muted", "🖼 photo"));
-  if (m.document) div.append(el("div", "muted", `📎 ${m.document.file_name || "document"}`));
+  if (m.photo) div.append(el("div", "muted", "🖼 ảnh"));
+  if (m.document) div.append(el("div", "muted", `📎 ${m.document.file_name || "tệp"}`));
   if (m.html !== null && m.html !== undefined) {
     const body = el("div", "body");
     body.innerHTML = m.html; // server-escaped; see entities_to_html
@@ -400,14 +402,14 @@ function renderMessage(m, byId) {
   if (kb) div.append(kb);
   const foot = el("div", "foot");
   if (!m.deleted && chatInfo) {
-    const reply = el("button", "reply", "Reply");
+    const reply = el("button", "reply", "Trả lời");
     reply.type = "button";
     reply.dataset.reply = m.message_id;
     foot.append(reply);
   }
   const bits = [`#${m.message_id}`, fmtTime(m.date)];
-  if (m.edited) bits.push("edited");
-  if (m.deleted) bits.push("deleted");
+  if (m.edited) bits.push("đã sửa");
+  if (m.deleted) bits.push("đã xóa");
   foot.append(el("span", null, bits.join(" · ")));
   div.append(foot);
   return div;
@@ -421,11 +423,11 @@ function renderMessages() {
   const byId = new Map(messages.map((m) => [m.message_id, m]));
   const frag = document.createDocumentFragment();
   if (chatInfo && chatInfo.message_count > messages.length) {
-    const note = `Showing the last ${messages.length} of ${chatInfo.message_count} messages`;
+    const note = `Đang hiện ${messages.length} tin cuối trong ${chatInfo.message_count} tin`;
     frag.append(el("div", "msg service", note));
   }
   for (const m of messages) frag.append(renderMessage(m, byId));
-  if (!messages.length && chatInfo) frag.append(el("div", "msg service", "No messages yet"));
+  if (!messages.length && chatInfo) frag.append(el("div", "msg service", "Chưa có tin nào"));
   box.replaceChildren(frag);
   box.scrollTop = atBottom ? box.scrollHeight : top;
 }
@@ -434,7 +436,7 @@ function setReply(messageId) {
   replyTo = messageId;
   const m = messageId === null ? null : messages.find((x) => x.message_id === messageId);
   $("reply-bar").hidden = messageId === null;
-  $("reply-text").textContent = m ? `Reply to ${snippet(m)}` : `Reply to #${messageId}`;
+  $("reply-text").textContent = m ? `Trả lời ${snippet(m)}` : `Trả lời #${messageId}`;
   if (messageId !== null) $("text").focus();
 }
 
@@ -513,7 +515,7 @@ async function send(text, replyId) {
   const user = asUser();
   if (chatId === null) return false;
   if (user === null) {
-    toastError("Nobody in this chat can write: add a member first.");
+    toastError("Không ai trong chat này viết được: hãy thêm thành viên trước.");
     return false;
   }
   const body = { user_id: user, text };
@@ -528,6 +530,132 @@ async function send(text, replyId) {
   refreshSoon();
   return true;
 }
+
+// --- people, groups and members: what the control API does, from the page --------------------
+
+const PRESENT = ["member", "administrator", "creator"];
+let botId = null; // loa's bot in this sandbox
+
+async function loadPeople() {
+  const [users, bots] = await Promise.all([api("GET", "/users"), api("GET", "/bots")]);
+  botId = bots.length ? bots[0].id : null;
+  for (const sel of document.querySelectorAll("select.people")) {
+    const keep = sel.value;
+    sel.replaceChildren();
+    for (const u of users) {
+      const opt = el("option", null, u.name);
+      opt.value = u.id;
+      sel.append(opt);
+    }
+    if ([...sel.options].some((o) => o.value === keep)) sel.value = keep;
+  }
+  return users;
+}
+
+function renderMemberList(chat) {
+  const box = $("members");
+  box.hidden = chat.type === "private";
+  const list = $("member-list");
+  list.replaceChildren();
+  for (const m of chat.members) {
+    if (!PRESENT.includes(m.status)) continue;
+    const li = el("li", null);
+    li.append(el("span", null, m.is_bot ? `${m.name} (bot)` : m.name));
+    const out = el("button", "remove", "Xóa khỏi nhóm");
+    out.type = "button";
+    out.setAttribute("aria-label", `Xóa ${m.name} khỏi nhóm`);
+    out.onclick = () => removeMember(chat.id, m);
+    li.append(out);
+    list.append(li);
+  }
+}
+
+async function addMember(userId) {
+  const chatId = selected;
+  if (chatId === null || userId === null) return;
+  const body = { user_id: userId };
+  if (asUser() !== null) body.by_user_id = asUser();
+  try {
+    await api("POST", `/chats/${chatId}/members`, body);
+  } catch (err) {
+    return toastError(err);
+  }
+  refreshSoon();
+}
+
+async function removeMember(chatId, m) {
+  const by = asUser();
+  const status = by === m.id ? "left" : "kicked";
+  const query = by === null || by === m.id ? `?status=${status}` : `?by_user_id=${by}`;
+  try {
+    await api("DELETE", `/chats/${chatId}/members/${m.id}${query}`);
+  } catch (err) {
+    return toastError(err);
+  }
+  refreshSoon();
+}
+
+for (const panel of [$("setup"), $("members")]) {
+  panel.addEventListener("toggle", () => {
+    if (panel.open) loadPeople().catch(toastError);
+  });
+}
+
+$("new-person").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const name = $("person-name").value.trim();
+  if (!name) return;
+  try {
+    const user = await api("POST", "/users", { name });
+    await loadPeople();
+    $("private-user").value = $("group-creator").value = String(user.id);
+    $("person-name").value = "";
+    toast(`Đã tạo ${user.name}.`);
+  } catch (err) {
+    toastError(err);
+  }
+});
+
+$("open-private").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const user = Number($("private-user").value);
+  if (!user) return;
+  try {
+    await api("POST", "/chats", {
+      type: "private", user_id: user, members: botId === null ? [] : [botId],
+    });
+  } catch (err) {
+    if (!(err instanceof ApiError && err.status === 409)) return toastError(err); // 409: exists
+  }
+  location.hash = `#${user}`;
+});
+
+$("new-group").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const title = $("group-title").value.trim();
+  const creator = Number($("group-creator").value);
+  if (!title || !creator) return;
+  try {
+    const chat = await api("POST", "/chats", { type: "group", title, members: [creator] });
+    saveUser(chat.id, creator);
+    $("group-title").value = "";
+    $("members").open = true;
+    location.hash = `#${chat.id}`;
+  } catch (err) {
+    toastError(err);
+  }
+});
+
+$("add-member").addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  const user = Number($("member-user").value);
+  if (user) addMember(user);
+});
+
+$("add-bot").addEventListener("click", () => {
+  if (botId === null) return toastError("Sandbox chưa có bot nào: hãy chạy loa trước.");
+  addMember(botId);
+});
 
 window.addEventListener("hashchange", () => select(chatFromHash()));
 
@@ -601,4 +729,5 @@ document.addEventListener("visibilitychange", () => {
 });
 
 select(chatFromHash());
+loadPeople().catch(() => {}); // the polling loop reports the sandbox being away
 loop();

@@ -1,0 +1,101 @@
+"""Sandbox mode tried through its web UI alone, in Debian's chromium, at desktop and phone width:
+a parent answers the demo items, a teacher makes a group, adds the bot and is asked to bind it.
+Skipped without /usr/bin/chromium, except in CI (like the PostgreSQL tests)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.app import App
+from tests.test_demo import sandbox_mode  # noqa: F401 (a fixture)
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+WIDTHS = {"desktop": (1280, 800), "phone": (400, 800)}
+WAIT_MS = 20_000
+TEACHER = "Giáo viên TH Kim Đồng (minh họa)"
+
+if not CHROMIUM.exists():
+    reason = f"{CHROMIUM} is missing (apt-get install chromium)"
+    if os.environ.get("CI", "").lower() == "true":
+        raise RuntimeError(reason)
+    pytest.skip(reason, allow_module_level=True)
+
+from playwright.async_api import Browser, Page, async_playwright, expect  # noqa: E402
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture
+def sandbox_url(sandbox_mode: App) -> str:  # noqa: F811 (the imported fixture)
+    return sandbox_mode.running.urls["sandbox"]
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as p:
+        chromium = await p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
+
+
+async def tap(page: Page, label: str, reply: str) -> None:
+    """Tap the newest button `label` and wait for the bot's answer (a toast)."""
+    await page.get_by_role("button", name=label, exact=True).last.click(timeout=WAIT_MS)
+    await expect(page.locator(".toast").filter(has_text=reply)).to_be_visible(timeout=WAIT_MS)
+
+
+async def teacher_id(page: Page) -> str:
+    option = page.locator("#group-creator option", has_text=TEACHER)
+    return str(await option.get_attribute("value"))
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+async def test_a_parent_answers_and_a_teacher_binds_a_new_group(
+    sandbox_url: str, browser: Browser, width: str
+) -> None:
+    w, h = WIDTHS[width]
+    page = await browser.new_page(viewport={"width": w, "height": h}, locale="vi-VN")
+    await page.goto(sandbox_url)
+
+    # A parent: the summary, its quiz and the English club notice, each answered.
+    await page.get_by_role("link", name="Phụ huynh lớp 1A").click()
+    await tap(page, "Đã hiểu", "đã xác nhận đã hiểu")
+    await tap(page, "Bộ Chính trị", "Chính xác!")
+    await tap(page, "Con sẽ tham gia", "đã ghi nhận")
+    await page.screenshot(path=f"/tmp/loa-ui-{width}-parent.png")
+
+    # A teacher (a role from the start in the demo): a new group, the bot added by them. And a
+    # new person, to check one can be made from the page.
+    if width == "phone":
+        await page.locator("#back").click()
+    await page.get_by_text("Tạo người, chat riêng, nhóm").click()
+    await page.get_by_placeholder("Họ và tên").fill("Trần Thị Bích")
+    await page.get_by_role("button", name="Tạo người").click()
+    await expect(page.locator("#group-creator")).to_contain_text("Trần Thị Bích")
+    await page.locator("#group-creator").select_option(label=TEACHER)
+    await page.get_by_placeholder("Tên nhóm").fill("Phụ huynh lớp 4D")
+    await page.screenshot(path=f"/tmp/loa-ui-{width}-setup.png")
+    await page.get_by_role("button", name="Tạo nhóm").click()
+    await expect(page.locator("#chat-title")).to_have_text("Phụ huynh lớp 4D")
+    await expect(page.locator("#as-user")).to_have_value(await teacher_id(page))
+    await page.get_by_role("button", name="Thêm bot").click()
+    prompt = page.locator(".msg.bot").filter(has_text="Nhóm này thuộc đơn vị nào?")
+    await expect(prompt).to_be_visible(timeout=WAIT_MS)
+    await expect(page.locator("#member-list")).to_contain_text("(bot)")
+    await page.screenshot(path=f"/tmp/loa-ui-{width}-teacher.png")
+    await page.close()

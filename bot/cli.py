@@ -154,11 +154,10 @@ def _db_upgrade(_: argparse.Namespace, settings: Settings) -> int:
 
 
 def _role_word(typed: str) -> RoleName:
-    """The role a word names, with the words the chat's /moi takes (handlers/invites.py)."""
-    from bot.text import fold
-    from handlers.invites import ROLE_WORDS
+    """The role a word names, with the words the chat's /moi takes."""
+    from bot.services.invites import ROLE_WORDS, role_named
 
-    role = ROLE_WORDS.get("".join(c for c in fold(typed) if c.isalnum()))
+    role = role_named(typed)
     if role is None:
         words = ", ".join(sorted(ROLE_WORDS))
         raise argparse.ArgumentTypeError(f"unknown role {typed!r}; one of: {words}")

@@ -11,30 +11,12 @@ from bot.services import invites, tasks
 from bot.services.people import find_person, upsert_person
 from bot.services.permissions import INVITE_ACTION, STAFF, Action, may, scope
 from bot.storage.models import Invite, RoleName, Unit
-from bot.text import fold
-
-# What people type for a role: folded, without spaces, dashes or underscores.
-ROLE_WORDS: dict[str, RoleName] = {
-    "canbo": RoleName.OFFICIAL, "canbophuong": RoleName.OFFICIAL, "canboxa": RoleName.OFFICIAL,
-    "official": RoleName.OFFICIAL,
-    "quanly": RoleName.SCHOOL_ADMIN, "truyenthong": RoleName.SCHOOL_ADMIN,
-    "schooladmin": RoleName.SCHOOL_ADMIN,
-    "giaovien": RoleName.TEACHER, "gv": RoleName.TEACHER, "teacher": RoleName.TEACHER,
-    "phuhuynh": RoleName.PARENT, "ph": RoleName.PARENT, "parent": RoleName.PARENT,
-    "nguoidan": RoleName.COMMUNITY, "congdong": RoleName.COMMUNITY,
-    "community": RoleName.COMMUNITY,
-}  # fmt: skip
-KEYWORD = {role: word for word, role in reversed(ROLE_WORDS.items())}  # the first word of each
-
-
-def _word(typed: str) -> str:
-    return "".join(c for c in fold(typed) if c.isalnum())
 
 
 def _role(args: list[str]) -> tuple[RoleName | None, list[str]]:
     """The role named by the first one or two words ("giaovien", "giáo viên"), and the rest."""
     for taken in (1, 2):
-        role = ROLE_WORDS.get(_word("".join(args[:taken])))
+        role = invites.role_named("".join(args[:taken]))
         if role is not None:
             return role, args[taken:]
     return None, args
@@ -98,7 +80,7 @@ async def _usage(ctx: Context, session: AsyncSession, me: int, roles: list[RoleN
     # An example /moi would accept: a role, and a unit of a kind that role is held in.
     example = next(
         (
-            (KEYWORD[role], unit.code)
+            (invites.KEYWORD[role], unit.code)
             for role in roles
             for unit in rows
             if unit.id in scopes[role] and unit.kind in invites.UNIT_KINDS[role]
@@ -108,7 +90,7 @@ async def _usage(ctx: Context, session: AsyncSession, me: int, roles: list[RoleN
     listed = [(u.code, u.name) for u in rows]
     ctx.reply(
         "invite_usage",
-        roles=[(KEYWORD[r], r.value) for r in roles],
+        roles=[(invites.KEYWORD[r], r.value) for r in roles],
         units=listed,
         example=example,
     )

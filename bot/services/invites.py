@@ -22,6 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.storage.db import insert_for, keyed_hash
 from bot.storage.models import Invite, Person, Role, RoleName, Throttle, Unit, table_of, utcnow
+from bot.text import fold
 
 ALPHABET: Final = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I
 LENGTH: Final = 16
@@ -196,3 +197,23 @@ async def revoke(session: AsyncSession, invite: Invite, now: datetime | None = N
     session.add(invite)
     await session.commit()
     return True
+
+
+# What people type for a role: folded, without spaces, dashes or underscores.
+ROLE_WORDS: dict[str, RoleName] = {
+    "canbo": RoleName.OFFICIAL, "canbophuong": RoleName.OFFICIAL, "canboxa": RoleName.OFFICIAL,
+    "official": RoleName.OFFICIAL,
+    "quanly": RoleName.SCHOOL_ADMIN, "truyenthong": RoleName.SCHOOL_ADMIN,
+    "schooladmin": RoleName.SCHOOL_ADMIN,
+    "giaovien": RoleName.TEACHER, "gv": RoleName.TEACHER, "teacher": RoleName.TEACHER,
+    "phuhuynh": RoleName.PARENT, "ph": RoleName.PARENT, "parent": RoleName.PARENT,
+    "nguoidan": RoleName.COMMUNITY, "congdong": RoleName.COMMUNITY,
+    "community": RoleName.COMMUNITY,
+}  # fmt: skip
+KEYWORD = {role: word for word, role in reversed(ROLE_WORDS.items())}  # the first word of each
+
+
+def role_named(typed: str) -> RoleName | None:
+    """The role a typed word names ("giáo viên", "GV", "canbo"), as /moi and `loa invite` take
+    it; None if none."""
+    return ROLE_WORDS.get("".join(c for c in fold(typed) if c.isalnum()))

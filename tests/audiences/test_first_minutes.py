@@ -15,9 +15,7 @@ async def test_a_first_contact_by_deep_link_shows_the_privacy_notice(world: Worl
     official = await world.person("Cán bộ Hòa")
     await world.grant(official, "official", "phuong-a")
     async with world.db.session() as session:
-        _, code = await invites.create(
-            session, RoleName.TEACHER, await world.unit("th-a"), None
-        )
+        _, code = await invites.create(session, RoleName.TEACHER, await world.unit("th-a"), None)
         await session.commit()
     newcomer = await world.sandbox.create_user("Cô Lan")
     await world.sandbox.create_chat("", type="private", user_id=newcomer)

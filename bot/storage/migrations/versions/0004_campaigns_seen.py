@@ -1,6 +1,6 @@
 """campaigns seen: when this database first loaded each campaign
 
-Revision ID: 0003_campaigns_seen
+Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-30 17:40:00.000000
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0003_campaigns_seen"
+revision: str = "0004"
 down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -261,8 +261,8 @@ def test_a_template_within_the_limits_renders(tmp_path: Path) -> None:
 def test_content_check_names_the_line_of_a_template_past_a_limit(tmp_path: Path) -> None:
     """`loa content check` and start-up render every campaign post: a hanging template used to
     hang both."""
-    content = shutil.copytree(DEFAULT_CONTENT_DIR, tmp_path / "content")
-    post = content / "templates" / "posts" / "nq71_1_la_gi.j2"
+    content = shutil.copytree(DEFAULT_CONTENT_DIR / "examples", tmp_path / "content")
+    post = content / "templates" / "posts" / "nq71_1_la_gi.j2"  # a real ward's campaign post
     post.write_text(
         post.read_text(encoding="utf-8")
         + "\n{% for i in range(9999) %}{% for j in range(9999) %}{% endfor %}{% endfor %}\n",

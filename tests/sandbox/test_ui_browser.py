@@ -5,6 +5,7 @@ Skipped without /usr/bin/chromium, except in CI (like the PostgreSQL tests)."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -33,7 +34,7 @@ if not CHROMIUM.exists():
         raise RuntimeError(reason)
     pytest.skip(reason, allow_module_level=True)
 
-from playwright.async_api import Browser, Page, async_playwright, expect  # noqa: E402
+from playwright.async_api import Browser, Locator, Page, async_playwright, expect  # noqa: E402
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -98,4 +99,90 @@ async def test_a_parent_answers_and_a_teacher_binds_a_new_group(
     await expect(prompt).to_be_visible(timeout=WAIT_MS)
     await expect(page.locator("#member-list")).to_contain_text("(bot)")
     await page.screenshot(path=f"/tmp/loa-ui-{width}-teacher.png")
+    await page.close()
+
+
+OFFICIALS = ("Cán bộ phường (minh họa)", "Phó chủ tịch phường (minh họa)")
+PRINCIPAL = "Hiệu trưởng TH Kim Đồng (minh họa)"
+
+
+def invite_codes(app: App) -> list[str]:
+    """The officials' codes, as `loa run` prints them in its next steps."""
+    return re.findall(r"send /start (\S+);", "\n".join(app.running.next_steps))
+
+
+async def open_chat(page: Page, title: str) -> None:
+    if await page.locator("#back").is_visible():  # the phone layout shows one pane at a time
+        await page.locator("#back").click()
+    await page.locator("#chats a", has_text=title).first.click()
+    await expect(page.locator("#chat-title")).to_have_text(title)
+
+
+async def say(page: Page, text: str, answer: str) -> None:
+    """Write `text` in the open chat and wait for the bot's message containing `answer`."""
+    await page.locator("#text").fill(text)
+    await page.locator("#text").press("Enter")
+    await expect(bot_message(page, answer)).to_be_visible(timeout=WAIT_MS)
+
+
+def bot_message(page: Page, text: str) -> Locator:
+    return page.locator(".msg.bot").filter(has_text=text).last
+
+
+async def press(page: Page, label: str, then: str) -> None:
+    """Tap the newest button `label`; wait for a bot message containing `then`."""
+    await page.get_by_role("button", name=label, exact=True).last.click(timeout=WAIT_MS)
+    await expect(bot_message(page, then)).to_be_visible(timeout=WAIT_MS)
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+async def test_officials_announce_with_approval_and_staff_bind_and_answer(
+    sandbox_mode: App,  # noqa: F811 (the imported fixture)
+    browser: Browser,
+    width: str,
+) -> None:
+    w, h = WIDTHS[width]
+    page = await browser.new_page(viewport={"width": w, "height": h}, locale="vi-VN")
+    await page.goto(sandbox_mode.running.urls["sandbox"])
+    author, approver = OFFICIALS
+    first_code, second_code = invite_codes(sandbox_mode)
+
+    # Two officials claim their role with the printed codes.
+    await open_chat(page, approver)
+    await say(page, f"/start {second_code}", "Bạn đã tham gia với vai trò cán bộ phường/xã")
+    await open_chat(page, author)
+    await say(page, f"/start {first_code}", "Bạn đã tham gia với vai trò cán bộ phường/xã")
+
+    # The first composes an announcement to parents and submits it ...
+    await say(page, "/thongbao Họp phụ huynh toàn phường lúc 8 giờ Chủ nhật", "Bản nháp")
+    await press(page, "Phụ huynh", "✓ Phụ huynh")  # the draft is edited in place
+    await press(page, "Gửi duyệt", "tới 1 cán bộ để duyệt")
+    await page.screenshot(path=f"/tmp/loa-ui-{width}-official.png")
+
+    # ... the second approves it, and the author is told.
+    await open_chat(page, approver)
+    await expect(bot_message(page, "Đề nghị duyệt thông báo số 1")).to_be_visible()
+    await press(page, "Duyệt và gửi", "Bạn đã duyệt thông báo số 1")
+    await open_chat(page, author)
+    await expect(bot_message(page, "đã được")).to_be_visible(timeout=WAIT_MS)
+
+    # A teacher makes a group, adds loa and binds it to the school's parents.
+    if await page.locator("#back").is_visible():
+        await page.locator("#back").click()
+    await page.get_by_text("Tạo người, chat riêng, nhóm").click()
+    await page.locator("#group-creator").select_option(label=TEACHER)
+    await page.get_by_placeholder("Tên nhóm").fill("Nhóm phụ huynh mới")
+    await page.get_by_role("button", name="Tạo nhóm").click()
+    await expect(page.locator("#chat-title")).to_have_text("Nhóm phụ huynh mới")
+    await page.get_by_role("button", name="Thêm bot").click()
+    await expect(bot_message(page, "Nhóm này thuộc đơn vị nào?")).to_be_visible(timeout=WAIT_MS)
+    await press(page, "Cả Trường Tiểu học Kim Đồng", "dành cho")
+    await press(page, "Phụ huynh", "Đã gắn nhóm với")
+    await page.screenshot(path=f"/tmp/loa-ui-{width}-bound.png")
+
+    # The principal answers the "06 rõ" reminder.
+    await open_chat(page, PRINCIPAL)
+    await expect(bot_message(page, "Nhắc việc theo kế hoạch")).to_be_visible(timeout=WAIT_MS)
+    await press(page, "Đã hoàn thành", "Đã ghi nhận «Đã hoàn thành»")
+    await page.screenshot(path=f"/tmp/loa-ui-{width}-principal.png")
     await page.close()

@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Final
 
 from bot.domain import Platform
 from bot.platforms.base import Capabilities, LengthUnit, Markup
+
+# Zalo Bot API: plain text up to 2000 characters, no inline buttons (numbered replies).
+_ZALO_BOT: Final = Capabilities(
+    inline_buttons=False,
+    polls=False,
+    edit=False,
+    groups=True,
+    member_count=False,
+    markup=Markup.PLAIN,
+    max_text_length=2000,
+    length_unit=LengthUnit.CHARACTER,
+)
 
 CAPABILITIES: Final[dict[Platform, Capabilities]] = {
     # Bot API: 4096 UTF-16 units of the text without its tags; callback_data 1-64 bytes.
@@ -21,26 +34,7 @@ CAPABILITIES: Final[dict[Platform, Capabilities]] = {
         max_button_label=64,
         max_callback_bytes=64,
     ),
-    # Zalo Bot API: plain text up to 2000 characters, no inline buttons (numbered replies).
-    Platform.ZALO_BOT: Capabilities(
-        inline_buttons=False,
-        polls=False,
-        edit=False,
-        groups=True,
-        member_count=False,
-        markup=Markup.PLAIN,
-        max_text_length=2000,
-        length_unit=LengthUnit.CHARACTER,
-    ),
-    # Zalo OA: 1:1 with followers only; no callback buttons in our use (numbered replies).
-    Platform.ZALO_OA: Capabilities(
-        inline_buttons=False,
-        polls=False,
-        edit=False,
-        groups=False,
-        member_count=False,
-        markup=Markup.PLAIN,
-        max_text_length=2000,
-        length_unit=LengthUnit.CHARACTER,
-    ),
+    Platform.ZALO_BOT: _ZALO_BOT,
+    # Zalo OA: as Zalo Bot (no callback buttons in our use), but 1:1 with followers only.
+    Platform.ZALO_OA: replace(_ZALO_BOT, groups=False),
 }

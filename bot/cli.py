@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.domain import Platform
 from bot.runtime import configure_logging, run
 
 if TYPE_CHECKING:
@@ -71,7 +72,9 @@ def _parser() -> argparse.ArgumentParser:
     preview.add_argument(
         "--audience", required=True, help="parents, teachers, … or phu_huynh, giao_vien, can_bo, …"
     )
-    preview.add_argument("--platform", choices=["telegram", "zalo_bot"], default="telegram")
+    preview.add_argument(
+        "--platform", choices=[p.value for p in Platform], default=Platform.TELEGRAM.value
+    )
     preview.add_argument("--content", type=Path, help="a content folder (default: LOA_CONTENT_DIR)")
     preview.set_defaults(action=_content_preview)
 
@@ -229,7 +232,6 @@ def _content_check(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _content_preview(args: argparse.Namespace, settings: Settings) -> int:
-    from content.campaign import Platform
     from content.campaign.preview import PreviewError, preview
 
     try:

@@ -9,19 +9,48 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, Protocol
 
 from bot.domain import Button, InboundEvent, OutboundMessage, Platform
+from bot.text import utf16_len
+from content.templates import html_to_plain
+
+
+class Markup(StrEnum):
+    """What a platform's text accepts: the Telegram-HTML subset loa renders, or plain text."""
+
+    TELEGRAM_HTML = "telegram_html"
+    PLAIN = "plain"
+
+
+class LengthUnit(StrEnum):
+    """How a platform counts a text against its limit."""
+
+    UTF16 = "utf16"  # UTF-16 code units: an emoji counts 2
+    CHARACTER = "character"
 
 
 @dataclass(frozen=True, slots=True)
 class Capabilities:
+    """What one platform can show, as data (bot/platforms/capabilities.py lists them)."""
+
     inline_buttons: bool
     polls: bool
     edit: bool
-    max_text_length: int
     groups: bool
     member_count: bool
+    markup: Markup
+    max_text_length: int
+    length_unit: LengthUnit
+    max_button_label: int = 0  # characters; 0 where there are no inline buttons
+    max_callback_bytes: int = 0
+
+    def text_length(self, text: str) -> int:
+        """The length of `text`, as this platform sends it, the way the platform counts it:
+        markup left out."""
+        shown = html_to_plain(text) if self.markup == Markup.TELEGRAM_HTML else text
+        return utf16_len(shown) if self.length_unit == LengthUnit.UTF16 else len(shown)
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,14 +37,12 @@ from bot.platforms.base import (
     Retryable,
     SendResult,
 )
-from bot.text import clean_payload, utf16_len
-from content.templates import html_to_plain
+from bot.platforms.capabilities import CAPABILITIES as ALL_CAPABILITIES
+from bot.text import clean_payload
 
 # Telegram's published limits, in one place: 30 messages/s in bulk, 20/min per group, 1/s per chat.
 LIMITS: Final = ChannelLimits(global_per_s=30, group_per_min=20, private_per_s=1)
-CAPABILITIES: Final = Capabilities(
-    inline_buttons=True, polls=True, edit=True, max_text_length=4096, groups=True, member_count=True
-)
+CAPABILITIES: Final = ALL_CAPABILITIES[Platform.TELEGRAM]
 ALLOWED_UPDATES: Final = (
     "message",
     "edited_message",
@@ -56,7 +54,6 @@ ALLOWED_UPDATES: Final = (
     "message_reaction",
     "message_reaction_count",
 )
-MAX_CALLBACK_DATA_BYTES: Final = 64
 # Telegram's ids (updates, chats, users, messages) fit a signed 64-bit integer.
 _INT64: Final = range(-(2**63), 2**63)
 
@@ -108,9 +105,10 @@ def _typed_errors() -> Iterator[None]:
 
 def _keyboard(buttons: tuple[Button, ...]) -> dict[str, Any]:
     """One button a row; Telegram refuses callback data outside 1-64 bytes, so do we."""
+    most = CAPABILITIES.max_callback_bytes
     for button in buttons:
-        if not 1 <= len(button.data.encode()) <= MAX_CALLBACK_DATA_BYTES:
-            raise BadRequest(f"callback data must be 1-{MAX_CALLBACK_DATA_BYTES} bytes")
+        if not 1 <= len(button.data.encode()) <= most:
+            raise BadRequest(f"callback data must be 1-{most} bytes")
     return {"inline_keyboard": [[{"text": b.label, "callback_data": b.data}] for b in buttons]}
 
 
@@ -408,7 +406,7 @@ def _cleaned(update: Any) -> Any:
 
 def _check_length(text: str) -> None:
     """Telegram counts the text without its markup, in UTF-16 code units."""
-    if utf16_len(html_to_plain(text)) > CAPABILITIES.max_text_length:
+    if CAPABILITIES.text_length(text) > CAPABILITIES.max_text_length:
         raise BadRequest(f"text is too long: over {CAPABILITIES.max_text_length} UTF-16 code units")
 
 

@@ -22,7 +22,7 @@ from bot.storage.db import Database
 from bot.storage.models import CampaignSeen, Occurrence
 from content.blackouts import Blackouts, due_times, load_blackouts
 from content.campaign.check import load_campaigns
-from content.campaign.render import Platform, render
+from content.campaign.render import render
 from content.campaign.schema import VN, Campaign, Post
 from content.templates import Templates
 
@@ -80,7 +80,7 @@ def plan(
     for campaign in campaigns:
         for post in campaign.posts:
             for audience in (a.value for a in post.audiences):
-                shown = render(templates, post, audience, Platform.telegram)
+                shown = render(templates, post, audience)
                 for due in due_times(post, blackouts):
                     broadcast = Broadcast(
                         key=occurrence_key(campaign, post, due, audience),

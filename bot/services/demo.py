@@ -25,7 +25,6 @@ from bot.services.campaigns import Targets, answer_meta
 from bot.services.units import ids_by_code
 from bot.storage.db import Database
 from bot.storage.models import Chat, Person, Role, RoleName, Task, utcnow
-from content.campaign.render import Platform as Shown
 from content.campaign.render import render
 from content.campaign.schema import VN, Post
 from content.templates import Templates
@@ -120,7 +119,7 @@ def _post(raw: dict[str, Any], ward_name: str, templates: Templates, start: date
     post = Post.model_validate(
         {**fields, "audiences": ["parents"], "schedule": {"at": due}}, strict=False
     )
-    shown = render(templates, post, "parents", Shown.telegram)
+    shown = render(templates, post, "parents")
     return Broadcast(
         key=f"demo:{post.id}:{due:%Y%m%dT%H%M%S}",
         title=f"Minh họa ({post.id})",

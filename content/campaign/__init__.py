@@ -7,7 +7,7 @@ from content.campaign.check import (
     load_campaign,
     load_campaigns,
 )
-from content.campaign.render import Platform, Rendered, buttons, render
+from content.campaign.render import Rendered, buttons, render
 from content.campaign.schema import Campaign, Kind, Post, Quiz, Recurrence, Schedule
 
 __all__ = [
@@ -15,7 +15,6 @@ __all__ = [
     "CampaignFileError",
     "Kind",
     "LoadedCampaign",
-    "Platform",
     "Post",
     "Quiz",
     "Recurrence",

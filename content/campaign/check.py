@@ -7,20 +7,15 @@ from pathlib import Path
 
 import yaml
 
-from content.campaign.render import (
-    CALLBACK_MAX_BYTES,
-    Platform,
-    RenderProblem,
-    buttons,
-    callback_bytes,
-    limit,
-    render,
-    text_length,
-)
+from bot.domain import OutboundMessage, Platform
+from bot.platforms.base import Capabilities
+from bot.platforms.capabilities import CAPABILITIES
+from bot.platforms.render import for_platform
+from content.campaign.render import Rendered, RenderProblem, callback_bytes, render
 from content.campaign.schema import Campaign, Post
 from content.campaign.telegram_html import HtmlProblem, check_telegram_html
 from content.plans import Plan, PlanFileError, load_plan
-from content.templates import Templates
+from content.templates import TemplateError, Templates
 from content.yaml_files import ContentFileError, line_of, load_model
 
 
@@ -117,32 +112,51 @@ def check_campaigns(folder: Path) -> list[str]:
 
 
 def _check_post(templates: Templates, item: LoadedCampaign, i: int, post: Post) -> list[str]:
+    """The post rendered for each audience, then as each platform shows it (as its adapter
+    converts it), measured against that platform's capabilities."""
     where, label = item.where(i), f"post {post.id}"
-    problems = [
-        f"{where}: {label}: button data {b.data!r} can exceed {CALLBACK_MAX_BYTES} bytes"
-        for b in buttons(post)
-        if callback_bytes(b) > CALLBACK_MAX_BYTES
-    ]
+    problems: list[str] = []
     for audience in post.audiences:
-        for platform in Platform:
-            try:
-                shown = render(templates, post, audience.value, platform)
-            except RenderProblem as e:
-                at = _template_path(templates, e.template)
-                at += f":{e.line}" if e.line else ""
-                problem = f"{where}: {label}: {at}: {e}"
-                if problem not in problems:
-                    problems.append(problem)
-                break
-            length, most = text_length(shown, platform), limit(platform)
-            if length > most:
-                problems.append(
-                    f"{where}: {label} for {audience.value}: {length} characters on "
-                    f"{platform.value}, more than its {most}"
-                )
-            if platform == Platform.telegram:
-                problems.extend(_check_html(templates, where, label, post, shown.text))
+        try:
+            shown = render(templates, post, audience.value)
+        except RenderProblem as e:
+            at = _template_path(templates, e.template)
+            at += f":{e.line}" if e.line else ""
+            problems.append(f"{where}: {label}: {at}: {e}")
+            continue
+        problems.extend(_check_html(templates, where, label, post, shown.text))
+        for platform, capabilities in CAPABILITIES.items():
+            problems.extend(
+                f"{where}: {label} for {audience.value}: {problem}"
+                for problem in _check_on(templates, shown, platform, capabilities)
+            )
     return list(dict.fromkeys(problems))
+
+
+def _check_on(
+    templates: Templates, shown: Rendered, platform: Platform, capabilities: Capabilities
+) -> list[str]:
+    """What does not fit `platform` in the post as its adapter would send it."""
+    try:
+        sent = for_platform(OutboundMessage("", shown.text, shown.buttons), capabilities, templates)
+    except TemplateError as e:
+        return [f"on {platform.value}: {e}"]
+    problems = []
+    length, most = capabilities.text_length(sent.text), capabilities.max_text_length
+    if length > most:
+        problems.append(f"{length} characters on {platform.value}, more than its {most}")
+    for button in sent.buttons:
+        if callback_bytes(button) > capabilities.max_callback_bytes:
+            problems.append(
+                f"button data {button.data!r} can exceed {capabilities.max_callback_bytes} bytes "
+                f"on {platform.value}"
+            )
+        if len(button.label) > capabilities.max_button_label:
+            problems.append(
+                f"button label {button.label!r} is longer than {platform.value}'s "
+                f"{capabilities.max_button_label} characters"
+            )
+    return problems
 
 
 def _check_html(templates: Templates, where: str, label: str, post: Post, text: str) -> list[str]:

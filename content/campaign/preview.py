@@ -1,13 +1,16 @@
-"""`loa content preview`: one post as a platform would show it, for one audience."""
+"""`loa content preview`: one post as a platform shows it, for one audience: the canonical
+message converted as that platform's adapter converts it."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from bot.domain import Audience
+from bot.domain import Audience, OutboundMessage, Platform
+from bot.platforms.capabilities import CAPABILITIES
+from bot.platforms.render import for_platform
 from content.campaign.check import load_campaigns
-from content.campaign.render import Platform, RenderProblem, render
-from content.templates import Templates
+from content.campaign.render import RenderProblem, render
+from content.templates import TemplateError, Templates
 
 # The names people at the ward use on the command line, besides the code's own.
 AUDIENCE_ALIASES = {
@@ -50,9 +53,15 @@ def preview(folder: Path, post_id: str, audience: str, platform: Platform) -> st
     if who not in post.audiences:
         names = ", ".join(a.value for a in post.audiences)
         raise PreviewError(f"post {post_id!r} is not for {who.value} (its audiences: {names})")
+    templates = Templates(folder / "templates")
     try:
-        shown = render(Templates(folder / "templates"), post, who.value, platform)
+        canonical = render(templates, post, who.value)
     except RenderProblem as e:
         raise PreviewError(f"{e.template}:{e.line or 1}: {e}") from None
+    message = OutboundMessage("", canonical.text, canonical.buttons)
+    try:
+        shown = for_platform(message, CAPABILITIES[platform], templates)
+    except TemplateError as e:
+        raise PreviewError(str(e)) from None
     row = "  ".join(f"[ {b.label} ]" for b in shown.buttons)
     return f"{shown.text}\n\n{row}" if row else shown.text

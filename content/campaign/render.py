@@ -1,12 +1,11 @@
-"""A post as each platform shows it: Telegram HTML with buttons, or Zalo Bot plain text with
-numbered replies. Every Vietnamese word comes from a template (posts/_zalo_replies.j2)."""
+"""A post as loa's one canonical message: Telegram-HTML text and its answers as buttons.
+Adapters convert it for their platform (bot/platforms/render.for_platform)."""
 
 from __future__ import annotations
 
 import re
 import traceback
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 import jinja2
@@ -14,19 +13,10 @@ from jinja2.exceptions import SecurityError
 
 from bot.domain import Button
 from content.campaign.schema import Post
-from content.templates import Templates, html_to_plain
+from content.templates import Templates
 
-ZALO_REPLIES = "posts/_zalo_replies.j2"
-TELEGRAM_MAX = 4096
-ZALO_MAX = 2000
-CALLBACK_MAX_BYTES = 64
 LONGEST_OCCURRENCE_ID = "9" * 19  # a BIGINT
 _BLANK_LINES = re.compile(r"\n{3,}")
-
-
-class Platform(StrEnum):
-    telegram = "telegram"
-    zalo_bot = "zalo_bot"
 
 
 class RenderProblem(Exception):
@@ -40,7 +30,7 @@ class RenderProblem(Exception):
 
 @dataclass(frozen=True)
 class Rendered:
-    text: str  # Telegram HTML for telegram, plain text for zalo_bot
+    text: str  # the Telegram-HTML subset
     buttons: tuple[Button, ...] = ()
 
 
@@ -84,30 +74,10 @@ def render_template(templates: Templates, name: str, values: dict[str, Any]) -> 
     return _BLANK_LINES.sub("\n\n", text.strip())
 
 
-def render(templates: Templates, post: Post, audience: str, platform: Platform) -> Rendered:
-    html = render_template(templates, post.template, context(post, audience))
-    taps = buttons(post)
-    if platform == Platform.telegram:
-        return Rendered(html, taps)
-    text = html_to_plain(html)
-    if taps:
-        kind = "ack" if post.ack else "quiz" if post.quiz else "rsvp"
-        labels = [b.label for b in taps]
-        replies = render_template(templates, ZALO_REPLIES, {"answer": kind, "labels": labels})
-        text = f"{text}\n\n{html_to_plain(replies)}"
-    return Rendered(text)
-
-
-def text_length(rendered: Rendered, platform: Platform) -> int:
-    """Characters as the platform counts them: Telegram counts UTF-16 units of the text without
-    its tags; Zalo the characters of the plain text."""
-    if platform == Platform.telegram:
-        return len(html_to_plain(rendered.text).encode("utf-16-le")) // 2
-    return len(rendered.text)
-
-
-def limit(platform: Platform) -> int:
-    return TELEGRAM_MAX if platform == Platform.telegram else ZALO_MAX
+def render(templates: Templates, post: Post, audience: str) -> Rendered:
+    """The post for `audience`: its template's text and its answers as buttons."""
+    text = render_template(templates, post.template, context(post, audience))
+    return Rendered(text, buttons(post))
 
 
 def _located(message: str, name: str, error: Exception) -> RenderProblem:

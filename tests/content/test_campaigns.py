@@ -10,8 +10,12 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from content.campaign import Kind, Platform, Post, check_campaigns, load_campaigns, render
-from content.campaign.render import callback_bytes, text_length
+from bot.domain import OutboundMessage, Platform
+from bot.platforms.base import Markup
+from bot.platforms.capabilities import CAPABILITIES
+from bot.platforms.render import for_platform
+from content.campaign import Kind, Post, check_campaigns, load_campaigns, render
+from content.campaign.render import callback_bytes
 from content.campaign.telegram_html import check_telegram_html
 from content.templates import Templates, html_to_plain
 
@@ -42,19 +46,19 @@ def test_the_seeds_have_their_campaigns() -> None:
 @pytest.mark.parametrize("post", POSTS, ids=lambda p: p.id)
 def test_every_post_renders_for_every_audience_within_limits(post: Post) -> None:
     for audience in post.audiences:
-        for platform in Platform:
-            shown = render(TEMPLATES, post, audience.value, platform)
-            assert 0 < text_length(shown, platform) <= (4096 if platform == "telegram" else 2000)
-            assert "{{" not in shown.text and "{%" not in shown.text
-            if platform == Platform.telegram:
-                check_telegram_html(shown.text)
-            else:
+        canonical = render(TEMPLATES, post, audience.value)
+        check_telegram_html(canonical.text)
+        assert "{{" not in canonical.text and "{%" not in canonical.text
+        for platform, capabilities in CAPABILITIES.items():
+            message = OutboundMessage("1", canonical.text, canonical.buttons)
+            shown = for_platform(message, capabilities, TEMPLATES)
+            limit = 4096 if platform == Platform.TELEGRAM else 2000
+            assert 0 < capabilities.text_length(shown.text) <= limit, platform
+            if capabilities.markup == Markup.PLAIN:
                 assert "<" not in shown.text and not shown.buttons
-        body = html_to_plain(render(TEMPLATES, post, audience.value, Platform.telegram).text)
+        body = html_to_plain(canonical.text)
         assert len(body.split()) <= WORDS_A_PARENT_READS_IN_A_MINUTE, (post.id, audience)
-    assert all(
-        callback_bytes(b) <= 64 for b in render(TEMPLATES, post, "x", Platform.telegram).buttons
-    )
+    assert all(callback_bytes(b) <= 64 for b in render(TEMPLATES, post, "x").buttons)
 
 
 def test_each_summary_is_followed_by_a_quiz_with_a_valid_answer() -> None:
@@ -83,7 +87,7 @@ def test_english_club_is_every_thursday_of_the_school_year_but_tet() -> None:
 def test_the_nq71_facts_match_the_seed() -> None:
     seed = (REPO / "tests/content/seeds/viet-yen-nq71.md").read_text(encoding="utf-8")
     (first,) = [p for p in POSTS if p.id == "nq71_1_la_gi"]
-    text = render(TEMPLATES, first, "parents", Platform.telegram).text
+    text = render(TEMPLATES, first, "parents").text
     assert "22/8/2025" in seed and "22/8/2025" in text and "Bộ Chính trị" in text
     for phrase in ("quốc sách hàng đầu, quyết định tương lai dân tộc", "15/KH-UBND"):
         assert phrase in seed and phrase in text
@@ -100,6 +104,9 @@ def test_tb144_reaches_parents_on_zalo_with_the_notice_facts() -> None:
     folder = CONTENT
     loaded, _ = load_campaigns(folder)
     (post,) = [p for item in loaded for p in item.campaign.posts if p.id == "tb144_phoi_hop"]
-    text = render(Templates(folder / "templates"), post, "parents", Platform.zalo_bot).text
+    templates = Templates(folder / "templates")
+    canonical = render(templates, post, "parents")
+    message = OutboundMessage("1", canonical.text, canonical.buttons)
+    text = for_platform(message, CAPABILITIES[Platform.ZALO_BOT], templates).text
     assert "144-TB/TU" in text and "29/11/2025" in text and "354/KH-UBND" in text
     assert re.search(r"Trả lời 1 nếu đã hiểu", text)

@@ -195,3 +195,46 @@ def test_preview_of_an_ack_on_zalo_bot_and_unknown_posts(
     assert "no post 'nope'" in capsys.readouterr().err
     assert main(["content", "preview", "nq71_4_cau_hoi", "--audience", "can_bo", *content]) == 1
     assert "is not for staff" in capsys.readouterr().err
+
+
+LIMITS = """\
+id: limits
+plan: viet_yen_nq71
+title: Giới hạn
+posts:
+- id: fits_until_answered
+  kind: quiz
+  audiences: [parents]
+  schedule: {at: 2026-09-08T19:30:00+07:00}
+  template: posts/t_near.j2
+  quiz:
+    question: Có hay không?
+    options: [Có, Không]
+    answer: 0
+- id: over_telegram
+  kind: announcement
+  audiences: [parents]
+  schedule: {at: 2026-09-08T19:30:00+07:00}
+  template: posts/t_huge.j2
+"""
+
+
+def test_content_check_measures_each_platform_as_its_adapter_sends(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = shutil.copytree(REPO / "content" / "examples", tmp_path / "content")
+    (folder / "campaigns" / "limits.yaml").write_text(LIMITS, encoding="utf-8")
+    posts = folder / "templates" / "posts"
+    (posts / "t_near.j2").write_text("<b>Gần</b>\n{{ 'a' * 1980 }}\n", encoding="utf-8")
+    (posts / "t_huge.j2").write_text("<b>Dài</b>\n{{ 'chữ ' * 1100 }}\n", encoding="utf-8")
+    assert main(["content", "check", str(folder)]) == 1
+    problems = capsys.readouterr().out.splitlines()
+    at = folder / "campaigns" / "limits.yaml"
+    near, huge = f"{at}:{_line(LIMITS, '- id: fits')}", f"{at}:{_line(LIMITS, '- id: over')}"
+    # 1984 characters of text fit Zalo; its numbered replies do not
+    _problem(problems, near, "characters on zalo_bot, more than its 2000")
+    _problem(problems, near, "characters on zalo_oa, more than its 2000")
+    assert not any(p.startswith(near) and "telegram" in p for p in problems)
+    _problem(problems, huge, "4403 characters on telegram, more than its 4096")
+    _problem(problems, huge, "on zalo_bot, more than its 2000")
+    assert len(problems) == 5, problems

@@ -23,7 +23,8 @@ from bot.domain import (
     PlatformUser,
 )
 from bot.inbox import Inbox
-from bot.platforms.base import Capabilities, ChannelLimits, MalformedUpdate, SendResult
+from bot.platforms.base import ChannelLimits, MalformedUpdate, SendResult
+from bot.platforms.capabilities import CAPABILITIES
 from bot.storage.db import Database
 from bot.storage.models import Chat, Delivery, DeliveryStatus
 from content.templates import Templates
@@ -39,10 +40,7 @@ def templates() -> Templates:
 
 class FakePlatform:
     platform = Platform.TELEGRAM
-    capabilities = Capabilities(
-        inline_buttons=True, polls=True, edit=True, max_text_length=4096, groups=True,
-        member_count=True,
-    )  # fmt: skip
+    capabilities = CAPABILITIES[Platform.TELEGRAM]
     limits = ChannelLimits(0, 0, 0)
 
     def __init__(self) -> None:

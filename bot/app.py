@@ -140,6 +140,7 @@ class App:
             inbox=inbox,
             adapters=self.adapters,
             webhook_secret=s.webhook_secret.get_secret_value() if s.webhook_secret else None,
+            sender_stalls=sender.stalls,
         )
         runner = web.AppRunner(web_app, access_log=None)
         await runner.setup()

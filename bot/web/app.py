@@ -10,7 +10,7 @@ from bot.domain import Platform
 from bot.inbox import Inbox
 from bot.platforms.base import PlatformAdapter
 from bot.storage.db import Database
-from bot.web.health import health_handler
+from bot.web.health import SenderStalls, health_handler
 from bot.web.webhooks import (
     TELEGRAM_SECRET_HEADER,
     ZALO_BOT_SECRET_HEADER,
@@ -33,11 +33,13 @@ def create_web_app(
     webhook_secret: str | None,
     db: Database | None = None,
     webhook_auth: Mapping[Platform, WebhookAuth] | None = None,
+    sender_stalls: SenderStalls | None = None,
 ) -> web.Application:
     """Webhooks are routed for the platforms in `adapters` (the inbox must know them too).
 
     Telegram and Zalo Bot check `webhook_secret` in their header; Zalo OA signs its calls and
     needs its verifier in `webhook_auth`. A platform without a check answers 403 to everything.
+    `sender_stalls`, where this process runs the sender, makes /healthz report a stuck one.
     """
     auth: dict[Platform, WebhookAuth] = {}
     if webhook_secret is not None:
@@ -46,7 +48,7 @@ def create_web_app(
     auth.update(webhook_auth or {})
 
     app = web.Application()
-    app.router.add_get("/healthz", health_handler(db or inbox.db))
+    app.router.add_get("/healthz", health_handler(db or inbox.db, sender_stalls))
     for platform in adapters:
         handler = webhook_handler(platform, inbox, auth.get(platform))
         app.router.add_post(WEBHOOK_PATHS[platform], handler)

@@ -76,6 +76,9 @@ class ChannelSender:
         self._quiet, self._local, self._clock = quiet_hours, tz, clock
         self._name = uuid.uuid4().hex  # marks the rows this sender claims
         self._held: set[int] = set()  # rows claimed and not yet recorded
+        # Rows whose result the database refused to write in any form: still in flight under
+        # our name, never released to be sent again (they become uncertain at the next start).
+        self._unwritable: set[int] = set()
         self._unsure = False  # a turn failed: it may have claimed rows we never heard of
         self._wake = asyncio.Event()  # new deliveries were enqueued
         self._poke = asyncio.Event()  # anything the loop waits for happened
@@ -149,7 +152,9 @@ class ChannelSender:
                         now=self._clock(),
                         quiet_for=self._quiet_audiences(),
                         sender=self._name,
-                        holding=self._held.difference(r.delivery_id for r in results)
+                        holding=self._held.union(self._unwritable).difference(
+                            r.delivery_id for r in results
+                        )
                         if self._unsure
                         else None,
                     )
@@ -169,10 +174,8 @@ class ChannelSender:
                     self._turning = False
                 self._progress_at = time.monotonic()
                 claimed = turn.claimed
-                # A row whose result could not be written at all stays held: never sent again.
-                self._held.difference_update(
-                    r.delivery_id for r in results if r.delivery_id not in turn.unrecorded
-                )
+                self._held.difference_update(r.delivery_id for r in results)
+                self._unwritable.update(turn.unrecorded)
                 self._held.update(c.id for c in claimed)
                 self._pacer.release(wanted - len(claimed))
                 claimed = await self._with_messages(claimed)

@@ -93,7 +93,7 @@ class Result:
 @dataclass(frozen=True, slots=True)
 class Turn:
     """What one turn did: the rows now claimed, and the results not even quarantine could
-    write (those rows stay in flight; the sender keeps holding them, so none is sent again)."""
+    write (those rows stay in flight: the sender must never release them to be sent again)."""
 
     claimed: list[Claimed]
     unrecorded: frozenset[int] = frozenset()

@@ -14,9 +14,7 @@ from tests.delivery.conftest import BOT_ID, World, send_all
 from tests.handlers.fakes import TEMPLATES_DIR
 
 
-async def test_counts_and_the_summary_say_what_each_failure_was(
-    db: Database, world: World
-) -> None:
+async def test_counts_and_the_summary_say_what_each_failure_was(db: Database, world: World) -> None:
     groups = await world.groups(db, 7)
     kicked, refused, flaky, lost, *fine = groups.values()
     await world.sandbox.remove_member(kicked, BOT_ID)

@@ -207,17 +207,8 @@ async def _release_and_claim(
             )
             .values(status=S.PENDING, claimed_by=None)
         )
-    return await _claim(conn, platform, limit, now, quiet_for, sender) if limit > 0 else []
-
-
-async def _claim(
-    conn: AsyncConnection,
-    platform: str,
-    limit: int,
-    now: datetime,
-    quiet_for: Sequence[str],
-    sender: str,
-) -> list[Claimed]:
+    if limit <= 0:
+        return []
     due = (
         select(_delivery.c.id)
         .where(

@@ -26,7 +26,7 @@ async def rows(db: Database) -> dict[int, Delivery]:
         return {d.chat_id: d for d in (await s.exec(select(Delivery))).all()}
 
 
-async def add_chat(db: Database, platform_chat_id: int, *, active: bool = True) -> int:
+async def add_chat(db: Database, platform_chat_id: int) -> int:
     """The chat row loa made when it first saw a group under this id."""
     async with db.session() as s:
         chat = Chat(
@@ -34,7 +34,6 @@ async def add_chat(db: Database, platform_chat_id: int, *, active: bool = True) 
             platform_chat_id=str(platform_chat_id),
             type="group",
             audience="staff",
-            active=active,
             member_count=1,
             member_count_at=utcnow(),
         )

@@ -144,6 +144,7 @@ class App:
             adapters=self.adapters,
             webhook_secret=s.webhook_secret.get_secret_value() if s.webhook_secret else None,
             sandbox_url=self.running.urls.get("sandbox"),
+            sender_stalls=sender.stalls,
         )
         runner = web.AppRunner(web_app, access_log=None)
         await runner.setup()

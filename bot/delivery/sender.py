@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
@@ -48,6 +49,7 @@ CLAIM_AHEAD_S = 0.05  # claim rows this far ahead of their departure slot
 EXPIRY_EVERY_S = 10.0
 DB_RETRY_S = (0.2, 0.5, 1.0, 2.0, 5.0)
 RECOUNT_AFTER = timedelta(hours=1)  # a group's cached member count is good for this long
+STALL_AFTER_S = 120.0  # work waiting and no progress this long: /healthz reports the sender
 
 
 class ChannelSender:
@@ -64,6 +66,7 @@ class ChannelSender:
         clock: Callable[[], datetime] = utcnow,
         rate_per_s: float | None = None,
         retry_base_s: float = BACKOFF_BASE_S,
+        stall_after_s: float = STALL_AFTER_S,
     ) -> None:
         self.db, self.adapter, self.concurrency = db, adapter, concurrency
         self.platform = str(adapter.platform)
@@ -73,6 +76,9 @@ class ChannelSender:
         self._quiet, self._local, self._clock = quiet_hours, tz, clock
         self._name = uuid.uuid4().hex  # marks the rows this sender claims
         self._held: set[int] = set()  # rows claimed and not yet recorded
+        # Rows whose result the database refused to write in any form: still in flight under
+        # our name, never released to be sent again (they become uncertain at the next start).
+        self._unwritable: set[int] = set()
         self._unsure = False  # a turn failed: it may have claimed rows we never heard of
         self._wake = asyncio.Event()  # new deliveries were enqueued
         self._poke = asyncio.Event()  # anything the loop waits for happened
@@ -81,6 +87,25 @@ class ChannelSender:
         self._tasks: set[asyncio.Task[None]] = set()
         self._rng = random.Random()
         self._retry_base = retry_base_s
+        self._stall_after = stall_after_s
+        self._progress_at = time.monotonic()  # a turn last committed, or found nothing to do
+        self._failures = 0  # turns failed in a row
+        self._turning = False  # a turn is waiting for the database
+
+    def stalled(self) -> str | None:
+        """Why this sender is stuck, or None: it has work (rows held, results to record, a
+        turn it cannot finish) and has made no progress for `stall_after_s`. Waiting out a
+        platform's 429 pause is not being stuck."""
+        idle = not (self._held or self._results or self._turning or self._failures)
+        if idle:
+            return None
+        quiet = time.monotonic() - self._progress_at
+        if quiet < self._stall_after:
+            return None
+        return (
+            f"no progress for {quiet:.0f}s with {len(self._held)} rows held "
+            f"and {self._failures} failed turns in a row"
+        )
 
     def wake(self) -> None:
         """New deliveries were enqueued: look now rather than at the next poll."""
@@ -102,7 +127,7 @@ class ChannelSender:
             watcher.cancel()
 
     async def _turns(self, stop: asyncio.Event, loop: asyncio.AbstractEventLoop) -> None:
-        failures, next_poll, next_expiry = 0, 0.0, 0.0
+        next_poll, next_expiry = 0.0, 0.0
         while True:
             results, self._results = self._results, []
             wanted, wait = 0, IDLE_POLL_S
@@ -114,11 +139,12 @@ class ChannelSender:
             elif not stop.is_set():
                 wait = next_poll - loop.time()
             if results or wanted:
+                self._turning = True
                 try:
                     if wanted and loop.time() >= next_expiry:
                         await deliveries.expire(self.db, now=self._clock())
                         next_expiry = loop.time() + EXPIRY_EVERY_S
-                    claimed = await deliveries.record_and_claim(
+                    turn = await deliveries.record_and_claim(
                         self.db,
                         results,
                         self.platform,
@@ -126,23 +152,30 @@ class ChannelSender:
                         now=self._clock(),
                         quiet_for=self._quiet_audiences(),
                         sender=self._name,
-                        holding=self._held.difference(r.delivery_id for r in results)
+                        holding=self._held.union(self._unwritable).difference(
+                            r.delivery_id for r in results
+                        )
                         if self._unsure
                         else None,
                     )
-                    failures, self._unsure = 0, False
+                    self._failures, self._unsure = 0, False
                 except (SQLAlchemyError, OSError) as e:
                     self._unsure = True
                     self._results[:0] = results
                     self._pacer.release(wanted)
-                    delay = DB_RETRY_S[min(failures, len(DB_RETRY_S) - 1)]
-                    failures += 1
+                    delay = DB_RETRY_S[min(self._failures, len(DB_RETRY_S) - 1)]
+                    self._failures += 1
                     log.warning(
                         "database turn failed (%s); retrying in %.1fs", type(e).__name__, delay
                     )
                     await asyncio.sleep(delay)
                     continue
+                finally:
+                    self._turning = False
+                self._progress_at = time.monotonic()
+                claimed = turn.claimed
                 self._held.difference_update(r.delivery_id for r in results)
+                self._unwritable.update(turn.unrecorded)
                 self._held.update(c.id for c in claimed)
                 self._pacer.release(wanted - len(claimed))
                 claimed = await self._with_messages(claimed)
@@ -220,6 +253,8 @@ class ChannelSender:
             )
         except RateLimited as e:
             self._pacer.pause(e.retry_after)
+            resumes = time.monotonic() + e.retry_after
+            self._progress_at = max(self._progress_at, resumes)  # waiting it out is no stall
             later = self._clock() + timedelta(seconds=e.retry_after)
             result = Result(
                 c.id,
@@ -295,6 +330,11 @@ class Sender:
     def wake(self) -> None:
         for channel in self.channels:
             channel.wake()
+
+    def stalls(self) -> dict[str, str]:
+        """Each stuck channel's platform and why (see ChannelSender.stalled)."""
+        found = ((c.platform, c.stalled()) for c in self.channels)
+        return {platform: why for platform, why in found if why is not None}
 
     async def run(self, stop: asyncio.Event) -> None:
         await asyncio.gather(*(c.run(stop) for c in self.channels))

@@ -13,10 +13,11 @@ import contextlib
 import html
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, update
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -26,10 +27,10 @@ from bot.services.broadcasts import Broadcast, enqueue
 from bot.services.permissions import Action, scope
 from bot.services.units import bound_chats
 from bot.storage.db import Database
+from bot.storage.deliveries import Failure, occurrence_counts
 from bot.storage.models import (
     Announcement,
     AnnouncementStatus,
-    Delivery,
     Person,
     Role,
     RoleName,
@@ -42,7 +43,6 @@ log = logging.getLogger(__name__)
 MAX_TEXT = 3000  # leaves room in Telegram's 4096 for the header the template adds
 AUDIENCES = (Audience.parents, Audience.teachers, Audience.staff, Audience.community)
 S = AnnouncementStatus
-WAITING = ("pending", "retry_wait", "in_flight")
 
 
 def as_html(typed: str) -> str:
@@ -166,26 +166,24 @@ class Progress:
     uncertain: int
     expired: int
     waiting: int
+    failures: Mapping[Failure, int] = field(default_factory=dict)  # failed, by reason
 
     @property
     def done(self) -> bool:
         return self.waiting == 0
 
 
-async def progress(session: AsyncSession, occurrence_id: int) -> Progress:
-    rows = await session.exec(
-        select(Delivery.status, func.count())
-        .where(Delivery.occurrence_id == occurrence_id)
-        .group_by(col(Delivery.status))
-    )
-    counts = {status: int(n) for status, n in rows.all()}
+async def progress(source: Database | AsyncConnection, occurrence_id: int) -> Progress:
+    counts = (await occurrence_counts(source, [occurrence_id]))[occurrence_id]
+    statuses = counts.statuses
     return Progress(
-        total=sum(counts.values()),
-        sent=counts.get("sent", 0),
-        failed=counts.get("failed", 0),
-        uncertain=counts.get("uncertain", 0),
-        expired=counts.get("expired", 0),
-        waiting=sum(counts.get(s, 0) for s in WAITING),
+        total=counts.total,
+        sent=statuses.get("sent", 0),
+        failed=statuses.get("failed", 0),
+        uncertain=statuses.get("uncertain", 0),
+        expired=statuses.get("expired", 0),
+        waiting=counts.waiting,
+        failures=counts.failures,
     )
 
 
@@ -225,8 +223,8 @@ class ProgressReporter:
                 announcement.occurrence_id = await enqueue_approved(self.db, announcement.id)
         for announcement in approved:
             assert announcement.occurrence_id is not None and announcement.id is not None
+            state = await progress(self.db, announcement.occurrence_id)
             async with self.db.session() as session:
-                state = await progress(session, announcement.occurrence_id)
                 author = await session.get(Person, announcement.author_id or -1)
             shown = await self._show(announcement, author, state)
             if shown is None and not state.done:

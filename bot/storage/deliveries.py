@@ -1,28 +1,55 @@
 """The outbox. The only place that moves a Delivery's status (design rule 3).
 
 pending/retry_wait --claim--> in_flight --record--> sent | retry_wait | failed | uncertain
+pending/retry_wait --claim--> failed (its chat is inactive: it would never go out)
 pending/retry_wait --expire--> expired (past the occurrence's valid_until)
 in_flight at a crash --recover--> uncertain
+in_flight whose result the database refuses --record--> failed (quarantined)
 """
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select, text, update
+from sqlalchemy import and_, bindparam, case, func, or_, select, text, update
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.storage.db import Database
-from bot.storage.models import WAITING, Chat, Delivery, Occurrence, table_of, utcnow
+from bot.storage.models import (
+    WAITING,
+    Chat,
+    Delivery,
+    Feedback,
+    Occurrence,
+    table_of,
+    utcnow,
+)
 from bot.storage.models import DeliveryStatus as S
+
+log = logging.getLogger(__name__)
 
 _DUE = (S.PENDING, S.RETRY_WAIT)
 _delivery, _chat, _occurrence = table_of(Delivery), table_of(Chat), table_of(Occurrence)
+_feedback = table_of(Feedback)
+ERROR_MAX = 500  # Delivery.error's length: a longer reason is cut, never refused
+CHAT_INACTIVE = "chat inactive"
+HAS_OWN_COPY = "migrated: the new chat has its own delivery"
+
+
+def refused(e: DBAPIError) -> bool:
+    """The database refused what was written (a constraint, a value it cannot store), as
+    opposed to the connection failing: writing the same again would fail the same way.
+    asyncpg reports some of these (data exceptions, SQLSTATE class 22) as plain DBAPIError."""
+    sqlstate = getattr(e.orig, "sqlstate", None)
+    return isinstance(e, IntegrityError | DataError) or str(sqlstate)[:2] in ("22", "23")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +90,15 @@ class Result:
     recounted: bool = False  # audience_size was just counted: the chat's cache takes it too
 
 
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """What one turn did: the rows now claimed, and the results not even quarantine could
+    write (those rows stay in flight: the sender must never release them to be sent again)."""
+
+    claimed: list[Claimed]
+    unrecorded: frozenset[int] = frozenset()
+
+
 async def claim(
     db: Database,
     platform: str,
@@ -77,9 +113,10 @@ async def claim(
     `quiet_for`: audiences inside their quiet hours; their deliveries wait unless urgent.
     Safe with several senders: PostgreSQL skips rows another sender holds.
     """
-    return await record_and_claim(
+    turn = await record_and_claim(
         db, (), platform, limit, now=now, quiet_for=quiet_for, sender=sender
     )
+    return turn.claimed
 
 
 async def record_and_claim(
@@ -92,39 +129,86 @@ async def record_and_claim(
     quiet_for: Sequence[str] = (),
     sender: str = "",
     holding: Collection[int] | None = None,
-) -> list[Claimed]:
+) -> Turn:
     """Record finished sends and claim the next ones in one transaction: the sender's one
     round trip to the database per turn.
 
     `holding`, given after a turn whose outcome the sender could not learn (the connection
     broke around COMMIT), lists the rows it knows it holds: any other row in flight under its
     name was claimed by that lost turn and never sent, so it goes back to waiting.
+
+    If the database refuses the batch of results (a constraint, a value it cannot store), the
+    turn is done again recording them one by one: a result that is still refused fails its
+    row ("could not record: …") so that one bad row never stops the rest of the outbox.
     """
     now = now or utcnow()
-    async with db.engine.begin() as conn:
-        if results:
+    claiming = (platform, limit, now, quiet_for, sender, holding)
+    try:
+        async with db.engine.begin() as conn:
             await _record(conn, results, now)
-        if holding is not None:
-            await conn.execute(
-                update(_delivery)
-                .where(
-                    _delivery.c.status == S.IN_FLIGHT,
-                    _delivery.c.claimed_by == sender,
-                    _delivery.c.id.not_in(list(holding)),
+            return Turn(await _release_and_claim(conn, *claiming))
+    except DBAPIError as e:
+        if not results or not refused(e):
+            raise
+        log.warning("%d results refused (%s): recording one by one", len(results), type(e).__name__)
+    async with db.engine.begin() as conn:
+        unrecorded = await _record_each(conn, results, now)
+        return Turn(await _release_and_claim(conn, *claiming), unrecorded)
+
+
+async def _record_each(
+    conn: AsyncConnection, results: Sequence[Result], now: datetime
+) -> frozenset[int]:
+    """Each result in its own savepoint; a refused one fails its row instead."""
+    unrecorded = set()
+    for r in results:
+        try:
+            async with conn.begin_nested():
+                await _record(conn, [r], now)
+            continue
+        except DBAPIError as e:
+            if not refused(e):
+                raise
+            reason = f"could not record: {type(e).__name__}"
+        log.warning("delivery %s quarantined: %s", r.delivery_id, reason)
+        try:
+            async with conn.begin_nested():
+                await _record(
+                    conn, [Result(r.delivery_id, r.chat_id, Outcome.FAILED, error=reason)], now
                 )
-                .values(status=S.PENDING, claimed_by=None)
+        except DBAPIError as e:
+            if not refused(e):
+                raise
+            log.error(
+                "delivery %s: not even its failure can be recorded (%s)",
+                r.delivery_id,
+                type(e).__name__,
             )
-        return await _claim(conn, platform, limit, now, quiet_for, sender) if limit > 0 else []
+            unrecorded.add(r.delivery_id)
+    return frozenset(unrecorded)
 
 
-async def _claim(
+async def _release_and_claim(
     conn: AsyncConnection,
     platform: str,
     limit: int,
     now: datetime,
     quiet_for: Sequence[str],
     sender: str,
+    holding: Collection[int] | None,
 ) -> list[Claimed]:
+    if holding is not None:
+        await conn.execute(
+            update(_delivery)
+            .where(
+                _delivery.c.status == S.IN_FLIGHT,
+                _delivery.c.claimed_by == sender,
+                _delivery.c.id.not_in(list(holding)),
+            )
+            .values(status=S.PENDING, claimed_by=None)
+        )
+    if limit <= 0:
+        return []
     due = (
         select(_delivery.c.id)
         .where(
@@ -146,11 +230,20 @@ async def _claim(
     def chat_column(column: Any) -> Any:
         return select(column).where(_chat.c.id == _delivery.c.chat_id).scalar_subquery()
 
+    # A row whose chat is inactive (the bot was removed, the group moved to a row loa knew
+    # already) would never go out: it fails here instead of being sent or waiting forever.
+    active = chat_column(_chat.c.active).is_(True)
     rows = await conn.execute(
         update(_delivery)
         .where(_delivery.c.id.in_(due.scalar_subquery()))
-        .values(status=S.IN_FLIGHT, claimed_at=now, claimed_by=sender)
+        .values(
+            status=case((active, S.IN_FLIGHT.value), else_=S.FAILED.value),
+            error=case((active, _delivery.c.error), else_=CHAT_INACTIVE),
+            claimed_at=now,
+            claimed_by=sender,
+        )
         .returning(
+            _delivery.c.status,
             _delivery.c.id,
             _delivery.c.occurrence_id,
             _delivery.c.chat_id,
@@ -162,7 +255,8 @@ async def _claim(
             chat_column(_chat.c.member_count_at),
         )
     )
-    return sorted((Claimed(*row) for row in rows), key=lambda c: c.id)
+    claimed = (Claimed(*row[1:]) for row in rows if row[0] == S.IN_FLIGHT)
+    return sorted(claimed, key=lambda c: c.id)
 
 
 def _record_statement(**values: Any) -> Any:
@@ -212,14 +306,14 @@ async def record(db: Database, results: Sequence[Result], *, now: datetime | Non
 
     A row that is no longer in flight (recovery already called it uncertain) is left alone.
     """
-    async with db.engine.begin() as conn:
-        await _record(conn, results, now or utcnow())
+    await record_and_claim(db, results, "", 0, now=now)
 
 
 async def _record(conn: AsyncConnection, results: Sequence[Result], now: datetime) -> None:
     batches: dict[Any, list[dict[str, Any]]] = defaultdict(list)
     for r in results:
-        row = {"r_id": r.delivery_id, "r_chat": r.chat_id, "r_now": now, "r_error": r.error}
+        error = None if r.error is None else r.error[:ERROR_MAX]
+        row = {"r_id": r.delivery_id, "r_chat": r.chat_id, "r_now": now, "r_error": error}
         match r.outcome:
             case Outcome.SENT:
                 sent = {**row, "r_message": r.message_id, "r_size": r.audience_size}
@@ -235,12 +329,60 @@ async def _record(conn: AsyncConnection, results: Sequence[Result], now: datetim
                 batches[_FAILED].append(row)
                 batches[_DEACTIVATE_CHAT].append(row)
             case Outcome.MIGRATED:
-                batches[_MIGRATED].append(row)
-                batches[_MOVE_CHAT].append({**row, "r_new_chat": r.new_chat_id})
+                assert r.new_chat_id is not None
+                await _migrate(conn, r.delivery_id, r.chat_id, r.new_chat_id, now)
             case Outcome.UNCERTAIN:
                 batches[_UNCERTAIN].append(row)
     for statement, rows in batches.items():
         await conn.execute(statement, rows)
+
+
+async def _migrate(
+    conn: AsyncConnection, delivery_id: int, chat_id: int, new_id: str, now: datetime
+) -> None:
+    """The chat became a supergroup under `new_id`: its row takes the new id and the delivery
+    is due again. If loa already has a row for the new id (it saw the new id first), the old
+    row is retired and its delivery, and the others waiting for it, move to the known row,
+    except where that row has its own delivery of the same occurrence (one copy per group)."""
+    platform = select(_chat.c.platform).where(_chat.c.id == chat_id).scalar_subquery()
+    known = (
+        await conn.execute(
+            select(_chat.c.id).where(
+                _chat.c.platform == platform,
+                _chat.c.platform_chat_id == new_id,
+                _chat.c.id != chat_id,
+            )
+        )
+    ).scalar()
+    row = {"r_id": delivery_id, "r_chat": chat_id, "r_now": now, "r_new_chat": new_id}
+    if known is None:
+        await conn.execute(_MIGRATED, [row])
+        await conn.execute(_MOVE_CHAT, [row])
+        return
+    theirs = _delivery.alias("theirs")
+    has_own = (
+        select(theirs.c.id)
+        .where(theirs.c.chat_id == known, theirs.c.occurrence_id == _delivery.c.occurrence_id)
+        .exists()
+    )
+    in_flight = and_(_delivery.c.id == delivery_id, _delivery.c.status == S.IN_FLIGHT)
+    moved = await conn.execute(
+        update(_delivery)
+        .where(in_flight, ~has_own)
+        .values(chat_id=known, status=S.PENDING, next_attempt_at=now, migrated=True, error=None)
+    )
+    if not moved.rowcount:
+        await conn.execute(
+            update(_delivery)
+            .where(in_flight)
+            .values(status=S.FAILED, error=HAS_OWN_COPY, attempts=_delivery.c.attempts + 1)
+        )
+    await conn.execute(
+        update(_delivery)
+        .where(_delivery.c.chat_id == chat_id, _delivery.c.status.in_(_DUE), ~has_own)
+        .values(chat_id=known)
+    )
+    await conn.execute(_DEACTIVATE_CHAT, [row])
 
 
 async def recover_in_flight(db: Database, *, claimed_before: datetime | None = None) -> int:
@@ -270,9 +412,93 @@ async def expire(db: Database, *, now: datetime | None = None) -> int:
     return int(result.rowcount or 0)
 
 
-async def status_counts(db: Database, occurrence_id: int | None = None) -> dict[str, int]:
+async def status_counts(db: Database) -> dict[str, int]:
+    """The whole outbox by status (benchmarks and tests); per occurrence: `occurrence_counts`."""
     query = select(_delivery.c.status, func.count()).group_by(_delivery.c.status)
-    if occurrence_id is not None:
-        query = query.where(_delivery.c.occurrence_id == occurrence_id)
     async with db.reading() as conn:
         return {str(status): int(n) for status, n in await conn.execute(query)}
+
+
+class Failure(StrEnum):
+    """Why a delivery failed, as reports group it."""
+
+    CHAT_GONE = "chat_gone"  # the bot was removed or blocked, the chat is gone or inactive
+    REFUSED = "refused"  # the platform refused the message
+    GAVE_UP = "gave_up"  # the platform kept failing: retries ran out
+    OTHER = "other"  # loa could not record the result, and the like
+
+
+_IN_PROGRESS = (S.PENDING, S.RETRY_WAIT, S.IN_FLIGHT)
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """What became of one occurrence: its deliveries and the feedback on it."""
+
+    statuses: Mapping[str, int] = field(default_factory=dict)
+    failures: Mapping[Failure, int] = field(default_factory=dict)  # failed rows by reason
+    reached: int = 0  # people in the chats it was sent to (their member counts at send time)
+    feedback: Mapping[str, int] = field(default_factory=dict)  # answers by kind
+
+    @property
+    def total(self) -> int:
+        return sum(self.statuses.values())
+
+    @property
+    def waiting(self) -> int:
+        return sum(self.statuses.get(s, 0) for s in _IN_PROGRESS)
+
+
+def _failure_of(error: Any) -> Any:
+    return case(
+        (or_(error.like("chat_gone%"), error == CHAT_INACTIVE), Failure.CHAT_GONE.value),
+        (error.like("bad_request%"), Failure.REFUSED.value),
+        (error.like("retryable%"), Failure.GAVE_UP.value),
+        else_=Failure.OTHER.value,
+    )
+
+
+async def occurrence_counts(
+    source: Database | AsyncConnection, occurrence_ids: Collection[int]
+) -> dict[int, Counts]:
+    """Counts of each occurrence (every id asked for has an entry): one query for the
+    deliveries, one for the feedback."""
+    ids = list(occurrence_ids)
+    rows = select(
+        _delivery.c.occurrence_id.label("occurrence"),
+        _delivery.c.status.label("status"),
+        case((_delivery.c.status == S.FAILED, _failure_of(_delivery.c.error))).label("failure"),
+        _delivery.c.audience_size.label("size"),
+    ).where(_delivery.c.occurrence_id.in_(ids))
+    each = rows.subquery()
+    by_delivery = select(
+        each.c.occurrence, each.c.status, each.c.failure, func.count(), func.sum(each.c.size)
+    ).group_by(each.c.occurrence, each.c.status, each.c.failure)
+    by_feedback = (
+        select(_feedback.c.occurrence_id, _feedback.c.kind, func.count())
+        .where(_feedback.c.occurrence_id.in_(ids))
+        .group_by(_feedback.c.occurrence_id, _feedback.c.kind)
+    )
+    statuses: dict[int, dict[str, int]] = {i: defaultdict(int) for i in ids}
+    failures: dict[int, dict[Failure, int]] = {i: defaultdict(int) for i in ids}
+    reached = dict.fromkeys(ids, 0)
+    feedback: dict[int, dict[str, int]] = {i: {} for i in ids}
+    async with _reading(source) as conn:
+        for occurrence, status, failure, n, size in await conn.execute(by_delivery):
+            statuses[occurrence][status] += n
+            if failure is not None:
+                failures[occurrence][Failure(failure)] += n
+            if status == S.SENT:
+                reached[occurrence] += int(size or 0)
+        for occurrence, kind, n in await conn.execute(by_feedback):
+            feedback[occurrence][kind] = int(n)
+    return {i: Counts(dict(statuses[i]), dict(failures[i]), reached[i], feedback[i]) for i in ids}
+
+
+@asynccontextmanager
+async def _reading(source: Database | AsyncConnection) -> AsyncIterator[AsyncConnection]:
+    if isinstance(source, AsyncConnection):
+        yield source
+    else:
+        async with source.reading() as conn:
+            yield conn

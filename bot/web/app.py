@@ -13,7 +13,7 @@ from bot.domain import Platform
 from bot.inbox import Inbox
 from bot.platforms.base import PlatformAdapter
 from bot.storage.db import Database
-from bot.web.health import health_handler
+from bot.web.health import SenderStalls, health_handler
 from bot.web.webhooks import (
     TELEGRAM_SECRET_HEADER,
     ZALO_BOT_SECRET_HEADER,
@@ -37,11 +37,13 @@ def create_web_app(
     db: Database | None = None,
     webhook_auth: Mapping[Platform, WebhookAuth] | None = None,
     sandbox_url: str | None = None,
+    sender_stalls: SenderStalls | None = None,
 ) -> web.Application:
     """Webhooks are routed for the platforms in `adapters` (the inbox must know them too).
 
     Telegram and Zalo Bot check `webhook_secret` in their header; Zalo OA signs its calls and
     needs its verifier in `webhook_auth`. A platform without a check answers 403 to everything.
+    `sender_stalls`, where this process runs the sender, makes /healthz report a stuck one.
     """
     auth: dict[Platform, WebhookAuth] = {}
     if webhook_secret is not None:
@@ -51,7 +53,7 @@ def create_web_app(
 
     app = web.Application()
     app.router.add_get("/", root_handler(sandbox_url))
-    app.router.add_get("/healthz", health_handler(db or inbox.db))
+    app.router.add_get("/healthz", health_handler(db or inbox.db, sender_stalls))
     for platform in adapters:
         handler = webhook_handler(platform, inbox, auth.get(platform))
         app.router.add_post(WEBHOOK_PATHS[platform], handler)

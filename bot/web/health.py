@@ -1,9 +1,10 @@
-"""GET /healthz: the process answers and the database takes a query."""
+"""GET /healthz: the process answers, the database takes a query, and the sender is not stuck."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Mapping
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
@@ -15,15 +16,25 @@ log = logging.getLogger(__name__)
 
 DB_CHECK_SECONDS = 3.0
 
+# Each stuck sender's platform and why; empty when all make progress (Sender.stalls).
+SenderStalls = Callable[[], Mapping[str, str]]
 
-def health_handler(db: Database) -> Handler:
+
+def health_handler(db: Database, sender_stalls: SenderStalls | None = None) -> Handler:
     async def healthz(request: web.Request) -> web.Response:
+        body: dict[str, object] = {"status": "ok", "db": "ok"}
         try:
             async with asyncio.timeout(DB_CHECK_SECONDS), db.reading() as conn:
                 await conn.execute(text("SELECT 1"))
         except Exception as e:
             log.warning("healthz: database unavailable: %s", type(e).__name__)
-            return web.json_response({"status": "error", "db": "unavailable"}, status=503)
-        return web.json_response({"status": "ok", "db": "ok"})
+            body.update(status="error", db="unavailable")
+        stalls = dict(sender_stalls()) if sender_stalls is not None else {}
+        if sender_stalls is not None:
+            body["sender"] = stalls or "ok"
+        if stalls:
+            log.warning("healthz: sender stalled: %s", stalls)
+            body["status"] = "error"
+        return web.json_response(body, status=200 if body["status"] == "ok" else 503)
 
     return healthz

@@ -19,6 +19,7 @@ from bot.dispatch import Context, Router
 from bot.domain import Audience, Button, ChatType, EventKind, UnitKind
 from bot.services.permissions import Action, roles_of
 from bot.services.units import tops
+from bot.storage import deliveries
 from bot.storage.models import Chat, RoleName, Unit, utcnow
 
 log = logging.getLogger(__name__)
@@ -158,6 +159,8 @@ async def migrated(ctx: Context) -> None:
             old.platform_chat_id = new_id
         session.add(old)
         await session.commit()
+    if new is not None and old.id is not None and new.id is not None:
+        await deliveries.move_waiting(ctx.db, old.id, new.id)  # what waited goes there
 
 
 async def _chat(session: AsyncSession, ctx: Context) -> Chat:

@@ -377,12 +377,29 @@ async def _migrate(
             .where(in_flight)
             .values(status=S.FAILED, error=HAS_OWN_COPY, attempts=_delivery.c.attempts + 1)
         )
+    await _move_waiting(conn, chat_id, known)
+    await conn.execute(_DEACTIVATE_CHAT, [row])
+
+
+async def move_waiting(db: Database, from_chat: int, to_chat: int) -> None:
+    """A group's old row is retired for `to_chat` (a migration seen by the inbox first): the
+    deliveries still waiting for it go there, one copy per group and occurrence."""
+    async with db.engine.begin() as conn:
+        await _move_waiting(conn, from_chat, to_chat)
+
+
+async def _move_waiting(conn: AsyncConnection, from_chat: int, to_chat: int) -> None:
+    theirs = _delivery.alias("theirs")
+    has_own = (
+        select(theirs.c.id)
+        .where(theirs.c.chat_id == to_chat, theirs.c.occurrence_id == _delivery.c.occurrence_id)
+        .exists()
+    )
     await conn.execute(
         update(_delivery)
-        .where(_delivery.c.chat_id == chat_id, _delivery.c.status.in_(_DUE), ~has_own)
-        .values(chat_id=known)
+        .where(_delivery.c.chat_id == from_chat, _delivery.c.status.in_(_DUE), ~has_own)
+        .values(chat_id=to_chat)
     )
-    await conn.execute(_DEACTIVATE_CHAT, [row])
 
 
 async def recover_in_flight(db: Database, *, claimed_before: datetime | None = None) -> int:

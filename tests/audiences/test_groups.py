@@ -7,7 +7,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.units import bound_chats, sync_units
-from bot.storage.models import Chat, Unit
+from bot.storage.models import Chat, Delivery, Occurrence, Unit, utcnow
 from content.units import load_units
 from tests.chatworld import UNITS, World
 
@@ -142,3 +142,28 @@ async def test_only_the_person_who_added_loa_or_an_official_binds(world: World) 
     class_a = await world.unit("th-a-1a")
     assert await world.forge_press(group, official, f"bind:1:a:{class_a}:parents") is None
     assert (await the_group(world)).unit_id == class_a
+
+
+async def test_a_migration_seen_late_moves_what_waited_to_the_new_row(world: World) -> None:
+    """The new id was seen first (a row of its own): the old row retires, and the posts that
+    were waiting for it go to the group under its new id instead of failing as inactive."""
+    parent = await world.person("Anh Minh")
+    group = await world.bound_group("Phụ huynh 1A", "th-a-1a", "parents", [parent])
+    new_id = await world.sandbox.migrate(group)
+    async with world.db.session() as session:
+        old = (await session.exec(select(Chat).where(Chat.type == "group"))).one()
+        new = Chat(platform="telegram", platform_chat_id=str(new_id), type="group")
+        post = Occurrence(key="k", title="t", text="t", due_at=utcnow())
+        session.add_all([new, post])
+        await session.flush()
+        assert old.id is not None and post.id is not None
+        session.add(Delivery(occurrence_id=post.id, chat_id=old.id, platform="telegram"))
+        await session.commit()
+
+    await world.pump()
+
+    async with world.db.session() as session:
+        waiting = (await session.exec(select(Delivery))).one()
+        retired = await session.get(Chat, old.id)
+    assert waiting.chat_id == new.id and waiting.status == "pending"
+    assert retired is not None and retired.active is False

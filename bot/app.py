@@ -99,7 +99,12 @@ class App:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.db = Database(settings.database_url)
-        self.templates = Templates(settings.content_dir / "templates", timezone=settings.tz)
+        quiet = settings.quiet
+        self.templates = Templates(
+            settings.content_dir / "templates",
+            timezone=settings.tz,
+            quiet_hours=None if quiet is None else (quiet.start, quiet.end),
+        )
         self.adapters: dict[Platform, PlatformAdapter] = {}
         self.stopping = asyncio.Event()
         self.running = Running()
@@ -168,7 +173,7 @@ class App:
             self._spawn(inbox.poll_forever(Platform.TELEGRAM, self.stopping))
         self._spawn(inbox.run(self.stopping))
         self._spawn(sender.run(self.stopping))
-        progress = ProgressReporter(self.db, self.adapters, self.templates)
+        progress = ProgressReporter(self.db, self.adapters, self.templates, quiet_hours=s.quiet)
         self._spawn(progress.run(self.stopping))
         keep = timedelta(days=s.free_text_retention_days)
         self._spawn(retention.run(self.db, keep, self.stopping))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import re
 import traceback
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -81,6 +81,7 @@ class Templates:
         *,
         timezone: ZoneInfo | str = DEFAULT_TIMEZONE,
         limits: Limits | None = None,
+        quiet_hours: tuple[time, time] | None = None,
     ) -> None:
         self.directory = directory
         self.timezone = ZoneInfo(timezone) if isinstance(timezone, str) else timezone
@@ -95,6 +96,12 @@ class Templates:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=False,
+        )
+        # Parents' quiet hours, for texts that say when a held message will arrive.
+        self.env.globals["quiet"] = (
+            None
+            if quiet_hours is None
+            else {"start": f"{quiet_hours[0]:%H:%M}", "end": f"{quiet_hours[1]:%H:%M}"}
         )
         self.env.filters["vn_date"] = self._vn_date
         self.env.filters["vn_number"] = vn_number

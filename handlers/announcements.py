@@ -175,7 +175,8 @@ async def _submit(ctx: Context, session: AsyncSession, a: Announcement) -> None:
         ctx.answer_button("announce_refused", reason="no_groups")
         return
     await session.commit()  # the submission below is its own transaction (SQLite: one writer)
-    if not await service.submit(ctx.db, a.id, ctx.person_id):
+    shown_at = (ctx.event.chat_id or "", ctx.event.message_id)
+    if not await service.submit(ctx.db, a.id, ctx.person_id, shown_at):
         ctx.answer_button("announce_refused", reason="stale")
         return
     approvers = [p for p in await service.approvers(session, a) if p.platform == ctx.event.platform]
@@ -274,7 +275,9 @@ async def _decide(ctx: Context, number: int, approve: bool) -> None:
     if not set(a.unit_ids) <= ctx.scope:
         ctx.answer_button("announce_refused", reason="forbidden")
         return
-    if not await service.decide(ctx.db, number, ctx.person_id, approve=approve):
+    if not await service.decide(
+        ctx.db, number, ctx.person_id, approve=approve, templates=ctx.templates
+    ):
         ctx.answer_button("announce_refused", reason="decided")
         ctx.edit("announce_decided", outcome="closed", number=number)
         return
@@ -283,6 +286,11 @@ async def _decide(ctx: Context, number: int, approve: bool) -> None:
     by = ctx.person.display_name if ctx.person else ""
     ctx.edit("announce_decided", outcome=outcome, number=number, by=by)
     if author is not None and author.platform == ctx.event.platform:
+        if not approve and a.progress_chat and a.progress_message:  # its «Rút lại» goes
+            ctx.edit_at(
+                a.progress_chat, a.progress_message, "announce_decided",
+                outcome="rejected_author", number=number, by=by,
+            )  # fmt: skip
         ctx.send_to(
             author.platform_user_id,
             "announce_decided",

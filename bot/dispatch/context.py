@@ -133,6 +133,22 @@ class Context:
         else:
             self.replies.append(EditMessage(chat, message, text, buttons))
 
+    def edit_at(
+        self,
+        chat_id: str,
+        message_id: str,
+        template_name: str,
+        /,
+        *,
+        buttons: tuple[Button, ...] = (),
+        **values: object,
+    ) -> None:
+        """Replace another message loa sent (an author's «submitted» message, its buttons
+        gone), on a platform that can edit; elsewhere nothing."""
+        if self.capabilities.edit:
+            text = self.render(template_name, **values)
+            self.replies.append(EditMessage(chat_id, message_id, text, buttons))
+
     def answer_button(self, template_name: str | None = None, /, **values: object) -> None:
         """Answer the tap with a short note only the tapper sees (or silently, without a
         template). Platforms without callbacks (numbered replies) get a reply instead."""

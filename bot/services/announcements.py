@@ -21,7 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.domain import Audience, OutboundMessage, Platform
+from bot.config import QuietHours
+from bot.domain import Audience, Button, OutboundMessage, Platform
 from bot.platforms.base import PlatformAdapter, SendError
 from bot.services.broadcasts import Broadcast, enqueue
 from bot.services.permissions import Action, scope
@@ -34,6 +35,7 @@ from bot.storage.models import (
     Person,
     Role,
     RoleName,
+    Unit,
     table_of,
     utcnow,
 )
@@ -72,6 +74,7 @@ async def decide(
     person_id: int,
     *,
     approve: bool,
+    templates: Templates,
     now: datetime | None = None,
 ) -> bool:
     """Record one official's decision on a pending announcement, and enqueue it if approved.
@@ -83,7 +86,7 @@ async def decide(
         values.update(approved_by=person_id, approved_at=now)
     won = await _move(db, announcement_id, (S.PENDING,), values)
     if won and approve:
-        await enqueue_approved(db, announcement_id, now)
+        await enqueue_approved(db, announcement_id, templates, now)
     return won
 
 
@@ -95,9 +98,16 @@ async def withdraw(db: Database, announcement_id: int, author_id: int) -> bool:
     )
 
 
-async def submit(db: Database, announcement_id: int, author_id: int) -> bool:
-    """The author submits a draft for approval; False if it is no longer a draft of theirs."""
-    return await _move(db, announcement_id, (S.DRAFT,), {"status": S.PENDING}, author_id=author_id)
+async def submit(
+    db: Database, announcement_id: int, author_id: int, shown_at: tuple[str, str | None]
+) -> bool:
+    """The author submits a draft for approval; False if it is no longer a draft of theirs.
+    `shown_at` (chat, message) is the author's message that says so: the progress is shown
+    there later, in place of its «Rút lại» button."""
+    chat, message = shown_at
+    values: dict[str, object] = {"status": S.PENDING, "progress_chat": chat}
+    values["progress_message"] = message
+    return await _move(db, announcement_id, (S.DRAFT,), values, author_id=author_id)
 
 
 async def finish(session: AsyncSession, announcement: Announcement) -> None:
@@ -130,19 +140,39 @@ async def _move(
     return won
 
 
-async def enqueue_approved(db: Database, announcement_id: int, now: datetime | None = None) -> int:
-    """Put an approved announcement in the outbox, to the chats bound now; returns its
-    occurrence. Idempotent on the key, so the reporter finishes one whose approval was
-    interrupted before this ran."""
+async def enqueue_approved(
+    db: Database, announcement_id: int, templates: Templates, now: datetime | None = None
+) -> int:
+    """Put an approved announcement in the outbox, to the chats bound now, with its heading
+    (units, sender) and a «Đã hiểu» button, so its understanding is measured like any post's;
+    returns its occurrence. Idempotent on the key, so the reporter finishes one whose approval
+    was interrupted before this ran."""
     now = now or utcnow()
     async with db.session() as session:
         announcement = await session.get(Announcement, announcement_id)
         assert announcement is not None and announcement.status in (S.APPROVED, S.SENT)
         chats = await bound_chats(session, announcement.audiences, announcement.unit_ids)
+        units = await session.exec(select(Unit.name).where(col(Unit.id).in_(announcement.unit_ids)))
+        # Who sends it is the author's office (the unit of their official role), not their
+        # name: the post's copy is kept, and an author may erase their data.
+        office = await session.exec(
+            select(Unit.name)
+            .join(Role, col(Role.unit_id) == Unit.id)
+            .where(Role.person_id == announcement.author_id, Role.role == RoleName.OFFICIAL)
+        )
+        text = templates.render(
+            "announce_post",
+            a=announcement,
+            number=announcement_id,
+            unit_names=list(units),
+            office=office.first() or "",
+        )
+    ack = templates.render_plain("announce_button", kind="ack", value="", on=False)
     item = Broadcast(
         key=f"announcement:{announcement_id}",
         title=f"Thông báo số {announcement_id}",
-        text=announcement.text,
+        text=text,
+        buttons=(Button(ack, "ack:{occurrence}"),),
         due_at=max(announcement.due_at or now, now),
         urgent=announcement.urgent,
         kind="announcement",
@@ -197,8 +227,10 @@ class ProgressReporter:
         adapters: Mapping[Platform, PlatformAdapter],
         templates: Templates,
         interval: float = 2.0,
+        quiet_hours: QuietHours | None = None,
     ) -> None:
         self.db, self.adapters, self.templates, self.interval = db, adapters, templates, interval
+        self.quiet = quiet_hours
         self._shown: dict[int, str] = {}  # announcement id → the text last shown
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -220,7 +252,9 @@ class ProgressReporter:
         for announcement in approved:
             if announcement.occurrence_id is None:  # its approval was interrupted: finish it
                 assert announcement.id is not None
-                announcement.occurrence_id = await enqueue_approved(self.db, announcement.id)
+                announcement.occurrence_id = await enqueue_approved(
+                    self.db, announcement.id, self.templates
+                )
         for announcement in approved:
             assert announcement.occurrence_id is not None and announcement.id is not None
             state = await progress(self.db, announcement.occurrence_id)
@@ -240,6 +274,13 @@ class ProgressReporter:
                 session.add(row)
                 await session.commit()
 
+    def _held(self, a: Announcement, state: Progress) -> bool:
+        """Whether its parents' groups are waiting for the end of quiet hours now."""
+        if self.quiet is None or a.urgent or not state.waiting:
+            return False
+        now = utcnow().astimezone(self.templates.timezone).time()
+        return Audience.parents in a.audiences and self.quiet.contains(now)
+
     async def _show(
         self, a: Announcement, author: Person | None, state: Progress
     ) -> tuple[str, str] | None:
@@ -251,7 +292,12 @@ class ProgressReporter:
             return None
         due = a.due_at if a.due_at is not None and a.due_at > utcnow() else None
         text = self.templates.render(
-            "announce_progress", number=a.id, p=state, due_at=due, urgent=a.urgent
+            "announce_progress",
+            number=a.id,
+            p=state,
+            due_at=due,
+            urgent=a.urgent,
+            held=self._held(a, state),
         )
         if self._shown.get(a.id) == text:
             return None

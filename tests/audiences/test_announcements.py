@@ -11,10 +11,17 @@ from datetime import timedelta
 import pytest
 from sqlmodel import func, select
 
-from bot.config import DEFAULT_CONTENT_DIR
+from bot.config import DEFAULT_CONTENT_DIR, QuietHours
 from bot.delivery.sender import ChannelSender
 from bot.services.announcements import ProgressReporter, decide
-from bot.storage.models import Announcement, Conversation, Delivery, Occurrence
+from bot.storage.models import (
+    Announcement,
+    Conversation,
+    Delivery,
+    Feedback,
+    Occurrence,
+    utcnow,
+)
 from content.templates import Templates
 from handlers import conversation
 from tests.audiences.test_privacy import traces
@@ -29,6 +36,7 @@ class Ward:
     parents_a: int  # parents' group of class 1A
     parents_b: int  # parents' group of school B
     teachers_a: int
+    parent: int  # a member of the three groups
 
 
 @pytest.fixture
@@ -50,6 +58,7 @@ async def ward(world: World) -> AsyncIterator[Ward]:
         await world.bound_group("Phụ huynh 1A", "th-a-1a", "parents", [parent]),
         await world.bound_group("Phụ huynh 1B", "th-b-1b", "parents", [parent]),
         await world.bound_group("Giáo viên A", "th-a", "teachers", [parent]),
+        parent,
     )
 
 
@@ -112,18 +121,32 @@ async def test_an_announcement_goes_out_only_after_a_second_official_approves(
     toast = await world.forge_press(ward.approver, ward.approver, "appr:1:ok")
     assert toast == "Thông báo này đã được xử lý rồi."
 
-    # Progress: shown before the sends, edited into the summary after them.
+    # Progress: shown in place of the author's «submitted» message (its «Rút lại» button goes),
+    # before the sends, and edited into the summary after them.
     reporter = ProgressReporter(world.db, {world.adapter.platform: world.adapter}, templates())
     await reporter.report_once()
-    [progress] = await world.news(ward.author)
-    assert progress == "Đang gửi thông báo số 1: 0/1…"
+    assert await world.news(ward.author) == [], "edited in place, not sent"
+    [submitted] = [
+        m for m in await world.bot_messages(ward.author) if m["text"].startswith("Đang gửi")
+    ]
+    assert submitted["text"] == "Đang gửi thông báo số 1: 0/1…"
+    assert not submitted.get("reply_markup"), "«Rút lại» is gone once it is decided"
     await send_all(ChannelSender(world.db, world.adapter, rate_per_s=0), world.db)
     await reporter.report_once()
     assert await world.news(ward.author) == [], "edited, not sent again"
-    last = (await world.bot_messages(ward.author))[-1]
-    assert last["edited"] and last["text"].startswith("Đã gửi xong thông báo số 1\nGửi được: 1/1")
-    [post] = [m["text"] for m in await world.bot_messages(ward.parents_a)]
-    assert "Họp phụ huynh toàn trường lúc 8 giờ Chủ nhật <3" in post
+    [summary] = [
+        m for m in await world.bot_messages(ward.author) if m["text"].startswith("Đã gửi xong")
+    ]
+    assert summary["text"].startswith("Đã gửi xong thông báo số 1\nGửi được: 1/1")
+    [post] = await world.bot_messages(ward.parents_a)
+    assert post["text"].startswith("📢 Thông báo – Trường Tiểu học A")
+    assert "Họp phụ huynh toàn trường lúc 8 giờ Chủ nhật <3" in post["text"]
+    assert "Cán bộ Phường A gửi · thông báo số 1" in post["text"]
+    # Whether it was understood is measured like any post's.
+    await world.press(ward.parents_a, ward.parent, f"ack:{announcement.occurrence_id}")
+    async with world.db.session() as session:
+        acks = (await session.exec(select(func.count()).select_from(Feedback))).one()
+    assert acks == 1
     assert await world.bot_messages(ward.parents_b) == []
     assert await world.bot_messages(ward.teachers_a) == []
 
@@ -134,6 +157,12 @@ async def test_a_rejected_announcement_never_reaches_the_outbox(world: World, wa
     await world.news(ward.approver)
     await world.press(ward.approver, ward.approver, "appr:1:no")
     assert "không được Phó chủ tịch Bình duyệt" in (await world.news(ward.author))[-1]
+    submitted = next(
+        m
+        for m in await world.bot_messages(ward.author)
+        if "tới 1 cán bộ để duyệt" in m["text"] or m.get("edited")
+    )
+    assert not submitted.get("reply_markup"), "no «Rút lại» once rejected"
     assert await outbox(world) == (0, 0)
     async with world.db.session() as session:
         announcement = await session.get(Announcement, 1)
@@ -221,7 +250,8 @@ async def test_two_officials_deciding_at_once_settle_on_one_decision(
     approver, rejecter = await world.person_id(ward.approver), await world.person_id(third)
     assert approver is not None and rejecter is not None
     results = await asyncio.gather(
-        decide(world.db, 1, approver, approve=True), decide(world.db, 1, rejecter, approve=False)
+        decide(world.db, 1, approver, approve=True, templates=templates()),
+        decide(world.db, 1, rejecter, approve=False, templates=templates()),
     )
     assert sorted(results) == [False, True], "exactly one decision wins"
     async with world.db.session() as session:
@@ -275,3 +305,22 @@ async def test_the_author_may_withdraw_until_someone_decides(world: World, ward:
     assert "Thông báo bạn đã soạn: 2, đã duyệt: 0" in kept
     [kept] = (await world.say(ward.approver, "/toi"))[-1:]
     assert "Thông báo bạn đã soạn: 0, đã duyệt: 1" in kept
+
+
+async def test_progress_says_when_parents_held_by_quiet_hours_will_receive_it(
+    world: World, ward: Ward
+) -> None:
+    now = utcnow().astimezone(templates().timezone)
+    quiet = QuietHours((now - timedelta(hours=1)).time(), (now + timedelta(hours=1)).time())
+    with_quiet = Templates(DEFAULT_CONTENT_DIR / "templates", quiet_hours=(quiet.start, quiet.end))
+    await compose_for_parents_of_school_a(world, ward.author)
+    await world.press(ward.author, ward.author, "ann:1:submit")
+    await world.press(ward.approver, ward.approver, "appr:1:ok")
+
+    adapters = {world.adapter.platform: world.adapter}
+    await ProgressReporter(world.db, adapters, with_quiet, quiet_hours=quiet).report_once()
+
+    [progress] = [
+        m["text"] for m in await world.bot_messages(ward.author) if "Đang gửi" in m["text"]
+    ]
+    assert f"sẽ nhận lúc {quiet.end:%H:%M}, khi hết giờ nghỉ đêm" in progress

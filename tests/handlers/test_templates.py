@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import time
 from datetime import UTC, date, datetime
+from datetime import time as clock
 from decimal import Decimal
 from pathlib import Path
 
@@ -101,6 +102,13 @@ CHAT_TEMPLATES: dict[str, dict[str, object]] = {
         "p": Progress(total=10, sent=8, failed=1, uncertain=1, expired=0, waiting=0),
         "due_at": None,
         "urgent": False,
+        "held": False,
+    },
+    "announce_post": {
+        "a": Announcement(text="Họp phụ huynh", audiences=["parents"]),
+        "number": 1,
+        "unit_names": ["Trường A"],
+        "office": "Phường A",
     },
     "ack_thanks": {"name": "Lan"},
     "ack_again": {"name": "Lan"},
@@ -273,3 +281,13 @@ def test_content_check_names_the_line_of_a_template_past_a_limit(tmp_path: Path)
     problems = check_content(content)
     assert time.monotonic() - started < 10
     assert any(f"{post}:{line}: " in p and "loops ran more than" in p for p in problems), problems
+
+
+def test_a_draft_to_parents_says_when_quiet_hours_hold_it() -> None:
+    quiet = Templates(TEMPLATES_DIR, quiet_hours=(clock(21), clock(6, 30)))
+    not_urgent = Announcement(text="Họp phụ huynh", audiences=["parents"])
+    values = {**CHAT_TEMPLATES["announce_draft"], "a": not_urgent}
+    assert "tin sẽ đến lúc 06:30" in quiet.render("announce_draft", **values)
+    urgent = {**values, "a": Announcement(text="Bão", audiences=["parents"], urgent=True)}
+    assert "06:30" not in quiet.render("announce_draft", **urgent)
+    assert "06:30" not in Templates(TEMPLATES_DIR).render("announce_draft", **values)

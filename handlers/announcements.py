@@ -3,9 +3,9 @@ urgency and time on one draft message edited as they tap — and submits it; eve
 whose scope covers its units is asked to approve. Approval enqueues it; the author then sees
 its progress (bot.services.announcements.ProgressReporter).
 
-Button data: "ann:<id>:<op>[:<arg>…]". A tap carries the state it sets ("a:parents:on"), never a
-toggle, so a tap handled twice cannot flip a choice back. Ops for the author of a draft: a
-(audience), u (unit), urgent, time, submit, cancel; for an approver: ok, no.
+Button data: "ann:<id>:<op>[:<arg>…]" for the author of a draft — a (audience), u (unit),
+urgent, time, submit, cancel — and "appr:<id>:ok|no" for an approver. A tap carries the state it
+sets ("a:parents:on"), never a toggle, so a tap handled twice cannot flip a choice back.
 """
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ async def _change_draft(ctx: Context, number: int, op: str, arg: str) -> None:
 
 
 async def _new_draft(ctx: Context, typed: str) -> None:
-    if not typed.strip() or utf16_len(service.as_html(typed)) > service.MAX_TEXT:
+    if not typed.strip() or utf16_len(typed.strip()) > service.MAX_TEXT:  # as Telegram counts
         async with ctx.db.session() as session:
             await conversation.begin(session, ctx.person_id, FLOW, step="text")
         ctx.reply("announce_ask", step="too_long", limit=service.MAX_TEXT)

@@ -197,6 +197,9 @@ async def test_composing_is_for_officials_in_private(world: World, ward: Ward) -
     assert answer.startswith("Xin lỗi, vai trò của bạn chưa được phép")
     [answer] = await world.say(ward.author, "/thongbao " + "x" * 3001)
     assert answer.startswith("Nội dung cần từ 1 đến 3.000 ký tự.")
+    # Telegram counts UTF-16 units: 1,990 emoji are 3,980 of them.
+    [answer] = await world.say(ward.author, "/thongbao " + "😀" * 1990)
+    assert answer.startswith("Nội dung cần từ 1 đến 3.000 ký tự.")
     async with world.db.session() as session:
         assert (await session.exec(select(Announcement))).all() == []
 

@@ -82,6 +82,11 @@ class ChannelSender:
         self._rng = random.Random()
         self._retry_base = retry_base_s
 
+    @property
+    def limiters(self) -> tuple[Pacer, ChatLimiter]:
+        """This channel's pace and per-chat limits, for replies to share (bot.delivery.replies)."""
+        return self._pacer, self._chats
+
     def wake(self) -> None:
         """New deliveries were enqueued: look now rather than at the next poll."""
         self._wake.set()

@@ -23,9 +23,7 @@ def _sender(pacer: Pacer | None = None) -> ReplySender:
 
 
 async def _private_chat(world: World) -> int:
-    return await world.sandbox.create_chat(
-        "", type="private", user_id=world.user, members=[BOT_ID]
-    )
+    return await world.sandbox.create_chat("", type="private", user_id=world.user, members=[BOT_ID])
 
 
 async def test_three_429s_are_waited_out_and_the_reply_arrives_once(world: World) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from bot.config import Settings
+from bot.delivery.replies import ChannelLimiters, ReplySender
 from bot.delivery.sender import Sender
 from bot.domain import Platform
 from bot.inbox import Inbox
@@ -59,6 +60,16 @@ def build_sender(
         rates={Platform.TELEGRAM: settings.telegram_rate},
         quiet_hours=settings.quiet,
         tz=lambda t: t.astimezone(settings.tz),
+    )
+
+
+def build_replies(sender: Sender) -> ReplySender:
+    """Replies leave within the same limits as each channel's broadcasts."""
+    return ReplySender(
+        {
+            Platform(channel.platform): ChannelLimiters(*channel.limiters)
+            for channel in sender.channels
+        }
     )
 
 
@@ -130,7 +141,13 @@ class App:
         self.adapters[Platform.TELEGRAM] = telegram
 
         sender = build_sender(s, self.db, self.adapters)
-        inbox = Inbox(self.db, self.adapters, build_router(), templates=self.templates)
+        inbox = Inbox(
+            self.db,
+            self.adapters,
+            build_router(),
+            templates=self.templates,
+            replies=build_replies(sender),
+        )
         scheduler = Scheduler(
             self.db, on_enqueued=sender.wake, misfire_grace=s.misfire_grace_period
         )

@@ -82,9 +82,7 @@ class Context:
         **values: object,
     ) -> None:
         """Send the rendered template to another chat (an approver's, an author's)."""
-        self.replies.append(
-            OutboundMessage(chat_id, self.render(template_name, **values), buttons)
-        )
+        self.replies.append(OutboundMessage(chat_id, self.render(template_name, **values), buttons))
 
     def edit(
         self, template_name: str, /, *, buttons: tuple[Button, ...] = (), **values: object
@@ -109,7 +107,9 @@ class Context:
             return
         if any(isinstance(r, ButtonAnswer) for r in self.replies):
             return  # a tap is answered once: the first answer stands
-        text = None if template_name is None else self.templates.render_plain(template_name, **values)
+        text = (
+            None if template_name is None else self.templates.render_plain(template_name, **values)
+        )
         self.replies.append(ButtonAnswer(self.event.callback_id, text))
 
     def _chat(self) -> str:

@@ -90,7 +90,12 @@ class Router:
         return self._registrar(self._phrases, keys, Needs(True, person, action), "")
 
     def button(
-        self, prefix: str, *, private: bool = False, person: bool = False, action: Action | None = None
+        self,
+        prefix: str,
+        *,
+        private: bool = False,
+        person: bool = False,
+        action: Action | None = None,
     ) -> Callable[[Handler], Handler]:
         if ":" in prefix:
             raise ValueError(f"button prefix {prefix!r} must not contain ':'")

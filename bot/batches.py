@@ -1,8 +1,8 @@
 """Group commit: concurrent calls gathered into one batch, each caller awaiting its own result.
 
-One batch runs at a time, so batches commit in the order they were gathered. The first call
-into an idle batcher waits `gather_s` for company; calls that arrive while a batch runs form
-the next batch, which starts as soon as the previous one is done (the busier, the bigger).
+One batch runs at a time, so batches commit in the order they were gathered. Each batch
+waits `gather_s` for company before it runs; calls that arrive while a batch runs join the
+next one (the busier, the bigger the batches).
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ class Batcher(Generic[T, R]):
         return await future
 
     async def _work(self) -> None:
-        await asyncio.sleep(self._gather_s)
         while self._waiting:
+            await asyncio.sleep(self._gather_s)
             batch = self._waiting[: self._max_batch]
             del self._waiting[: self._max_batch]
             try:

@@ -39,7 +39,9 @@ GROUPS = 20
 HANDLED_WITHIN_S = 300.0
 
 
-async def inbound(*, updates: int, db_url: str | None, concurrency: int) -> dict[str, Any]:
+async def inbound(
+    *, updates: int, db_url: str | None, concurrency: int, rate: float | None = None
+) -> dict[str, Any]:
     async with (
         _sandbox(None) as api_url,
         _database(db_url) as db,
@@ -49,7 +51,7 @@ async def inbound(*, updates: int, db_url: str | None, concurrency: int) -> dict
         async with _loa_run(api_url, db.url) as (webhook, secret):
             before = await _last_row(db)
             started = time.perf_counter()
-            latencies, failed = await _post_all(webhook, secret, raws, concurrency)
+            latencies, failed = await _post_all(webhook, secret, raws, concurrency, rate)
             posted = time.perf_counter() - started
             handled, handled_s = await _wait_handled(db, before, len(raws), started)
     latencies.sort()
@@ -57,6 +59,7 @@ async def inbound(*, updates: int, db_url: str | None, concurrency: int) -> dict
         "bench": "inbound",
         "updates": len(raws),
         "concurrency": concurrency,
+        "rate": rate,
         "acks_per_second": round(len(latencies) / posted, 1),
         "ack_ms_p50": _ms(latencies, 0.50),
         "ack_ms_p99": _ms(latencies, 0.99),
@@ -199,21 +202,27 @@ async def _wait_healthy(url: str, process: asyncio.subprocess.Process) -> None:
 
 
 async def _post_all(
-    url: str, secret: str, raws: list[dict[str, Any]], concurrency: int
+    url: str, secret: str, raws: list[dict[str, Any]], concurrency: int, rate: float | None
 ) -> tuple[list[float], int]:
-    """POST every update, `concurrency` at a time; the seconds each took to be acknowledged,
-    and how many were not (any status but 200)."""
+    """POST every update, `concurrency` at a time, as fast as they are acknowledged or at
+    `rate` a second; the seconds each took to be acknowledged (counted from when it was due,
+    so that a stall is not hidden by the requests it held back), and how many were not (any
+    status but 200)."""
     latencies: list[float] = []
     failed = 0
     headers = {"X-Telegram-Bot-Api-Secret-Token": secret}
     connector = aiohttp.TCPConnector(limit=concurrency)
+    begin = time.perf_counter()
     async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
-        pending = iter(raws)
+        pending = enumerate(raws)
 
         async def worker() -> None:
             nonlocal failed
-            for raw in pending:
+            for i, raw in pending:
                 started = time.perf_counter()
+                if rate:
+                    started = begin + i / rate
+                    await asyncio.sleep(started - time.perf_counter())
                 async with session.post(url, json=raw) as response:
                     await response.read()
                     if response.status != 200:

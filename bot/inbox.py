@@ -34,6 +34,7 @@ from bot.domain import ChatType, InboundEvent, Platform, Reply
 from bot.platforms.base import MalformedUpdate, PlatformAdapter
 from bot.storage.db import Database, insert_ignoring_duplicates
 from bot.storage.models import InboxUpdate, table_of, utcnow
+from bot.turns import WriteTurns
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,7 @@ class Inbox:
         max_attempts: int = 3,
         retry_delay: float = 2.0,
         max_lanes: int = 64,
+        max_handling: int | None = None,
         sweep_interval: float = 1.0,
         poll_timeout: float = 30.0,
         max_poll_backoff: float = 60.0,
@@ -93,13 +95,23 @@ class Inbox:
         self.max_poll_backoff = max_poll_backoff
         self.handler_timeout = handler_timeout
         self._slots = asyncio.Semaphore(max_lanes)
+        # Handlers are database-bound: SQLite has one writer, and waiting for its lock is slow
+        # (the busy handler sleeps up to 100 ms), so few run at once; lanes past their handler
+        # (sending replies) do not count.
+        self._handling = asyncio.Semaphore(max_handling or (2 if db.is_sqlite else 16))
+        self._turns = WriteTurns(1 if db.is_sqlite else max_lanes)
         self._lanes: dict[tuple[str, str], deque[tuple[_Update, InboundEvent | None]]] = {}
         self._lane_tasks: set[asyncio.Task[None]] = set()
         self._taken: set[int] = set()  # rows in a lane of this process
         self._stop = asyncio.Event()
         self._running = False  # `run` is on: accepted rows go straight to their lane
         self._inserts: Batcher[_Update, int | None] = Batcher(self._insert)
-        self._marks: Batcher[_Mark, None] = Batcher(self._mark_handled)
+        # a lane waits for its mark before its replies: a little longer gathers far more
+        self._marks: Batcher[_Mark, None] = Batcher(self._mark_handled, gather_s=0.01)
+        table = table_of(InboxUpdate)
+        self._insert_statement = insert_ignoring_duplicates(db, table).returning(
+            table.c.id, table.c.platform, table.c.key
+        )
 
     async def accept(self, platform: Platform, raw: Mapping[str, Any]) -> bool:
         """Persist one raw update; False if it was already there. Raises MalformedUpdate.
@@ -121,19 +133,14 @@ class Inbox:
         for row in rows:
             firsts.setdefault((row.platform.value, row.key), row)
         now = utcnow()
-        stmt = (
-            insert_ignoring_duplicates(self.db, InboxUpdate)
-            .values(
-                [
-                    {"platform": p, "key": k, "payload": r.payload, "received_at": now}
-                    for (p, k), r in firsts.items()
-                ]
-            )
-            .returning(col(InboxUpdate.id), col(InboxUpdate.platform), col(InboxUpdate.key))
-        )
-        async with self.db.session() as session:
-            inserted = {(p, k): i for i, p, k in (await session.exec(stmt)).all()}
-            await session.commit()
+        values = [
+            {"platform": p, "key": k, "payload": r.payload, "received_at": now, "attempts": 0}
+            for (p, k), r in firsts.items()
+        ]
+        async with self._turns.turn(urgent=True), self.db.engine.begin() as conn:
+            # one statement for every batch size: compiled once, sent as multi-row inserts
+            result = await conn.execute(self._insert_statement, values)
+            inserted = {(p, k): i for i, p, k in result.all()}
         return [
             inserted.get((r.platform.value, r.key)) if firsts[(r.platform.value, r.key)] is r
             else None
@@ -150,13 +157,19 @@ class Inbox:
 
     async def _sweep(self, limit: int) -> int:
         """Rows the lanes do not hold yet: left by an earlier run, or not handed over."""
-        query = select(InboxUpdate).where(
+        unhandled = select(col(InboxUpdate.id)).where(
             col(InboxUpdate.handled_at).is_(None),
             # rows of a platform not configured now wait for it rather than block the others
             col(InboxUpdate.platform).in_([p.value for p in self.adapters]),
         )
         async with self.db.session() as session:
-            stored = (await session.exec(query.order_by(col(InboxUpdate.id)).limit(limit))).all()
+            ids = (await session.exec(unhandled.order_by(col(InboxUpdate.id)))).all()
+            # only the rows not in a lane yet are read whole (payloads cost to decode)
+            wanted = [i for i in ids if i not in self._taken][:limit]
+            query = select(InboxUpdate).where(col(InboxUpdate.id).in_(wanted))
+            stored = (
+                (await session.exec(query.order_by(col(InboxUpdate.id)))).all() if wanted else []
+            )
         rows = [
             _Update(r.id, Platform(r.platform), r.key, r.payload, r.attempts)
             for r in stored
@@ -215,8 +228,9 @@ class Inbox:
             adapter = self.adapters[row.platform]
             row.attempts += 1
             try:
-                async with asyncio.timeout(self.handler_timeout):
-                    replies = await self.router.dispatch(event, adapter)
+                async with self._handling, self._turns.turn():
+                    async with asyncio.timeout(self.handler_timeout):
+                        replies = await self.router.dispatch(event, adapter)
             except Exception as e:
                 log.warning(
                     "inbox: %s failed (attempt %d of %d): %s at %s",
@@ -275,7 +289,7 @@ class Inbox:
             )
         )
         now = utcnow()
-        async with self.db.engine.begin() as conn:
+        async with self._turns.turn(urgent=True), self.db.engine.begin() as conn:
             await conn.execute(
                 stmt, [{"row_id": i, "at": now, "n": n, "err": err} for i, n, err in marks]
             )

@@ -32,7 +32,7 @@ from bot.platforms.telegram import TelegramAdapter
 from bot.sandbox.client import SandboxClient
 from bot.services.broadcasts import Broadcast, enqueue
 from bot.storage.db import Database
-from bot.storage.models import InboxUpdate
+from bot.storage.models import Chat, InboxUpdate, table_of
 
 T = TypeVar("T")
 GROUPS = 20
@@ -122,7 +122,7 @@ async def _post_the_item(
 ) -> tuple[int, dict[int, int]]:
     """Send one item with a "Đã hiểu" button to every group through loa's engine; returns the
     occurrence and each group's message id."""
-    chat_ids = await _register(db, groups)
+    chat_ids = await _chats(db, groups)
     item = Broadcast(
         key=f"bench-inbound:{time.time_ns()}",
         title="Họp phụ huynh",
@@ -140,6 +140,19 @@ async def _post_the_item(
         messages = await sandbox.messages(group)
         posts[group] = next(m["message_id"] for m in messages if m.get("reply_markup"))
     return occurrence, posts
+
+
+async def _chats(db: Database, groups: list[int]) -> list[int]:
+    """loa's chat ids of the sandbox's groups, registered if new (a database given with --db
+    may hold them from an earlier run: a new sandbox numbers chats the same way)."""
+    table = table_of(Chat)
+    platform_ids = [str(g) for g in groups]
+    query = select(table.c.id).where(
+        table.c.platform == "telegram", table.c.platform_chat_id.in_(platform_ids)
+    )
+    async with db.reading() as conn:
+        known = list((await conn.execute(query)).scalars())
+    return known if len(known) == len(groups) else await _register(db, groups)
 
 
 async def _drain(adapter: TelegramAdapter) -> None:

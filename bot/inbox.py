@@ -95,10 +95,11 @@ class Inbox:
         self.max_poll_backoff = max_poll_backoff
         self.handler_timeout = handler_timeout
         self._slots = asyncio.Semaphore(max_lanes)
-        # Handlers are database-bound: SQLite has one writer, and waiting for its lock is slow
-        # (the busy handler sleeps up to 100 ms), so few run at once; lanes past their handler
-        # (sending replies) do not count.
-        self._handling = asyncio.Semaphore(max_handling or (2 if db.is_sqlite else 16))
+        # Few handlers run at once (lanes sending replies do not count): they share this
+        # process's one core with the webhook, whose acknowledgements must stay fast (more
+        # did not handle faster on PostgreSQL, and acknowledged slower). On SQLite, with its
+        # one writer, they also take turns with the inbox's own writes, accepts first.
+        self._handling = asyncio.Semaphore(max_handling or (2 if db.is_sqlite else 4))
         self._turns = WriteTurns(1 if db.is_sqlite else max_lanes)
         self._lanes: dict[tuple[str, str], deque[tuple[_Update, InboundEvent | None]]] = {}
         self._lane_tasks: set[asyncio.Task[None]] = set()

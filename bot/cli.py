@@ -113,6 +113,17 @@ def _parser() -> argparse.ArgumentParser:
     broadcast.add_argument("--concurrency", type=int, default=None)
     broadcast.add_argument("--json", action="store_true", help="print JSON (the only format)")
     broadcast.set_defaults(action=_bench_broadcast)
+    inbound = kinds.add_parser(
+        "inbound", help="POST N sandbox-made updates to the webhook of `loa run`, time them"
+    )
+    inbound.add_argument("--updates", type=int, required=True)
+    inbound.add_argument("--db", help="database URL (default: a temporary SQLite file)")
+    inbound.add_argument("--concurrency", type=int, default=64, help="connections (default 64)")
+    inbound.add_argument(
+        "--rate", type=float, help="updates/s offered (default: each as soon as one is answered)"
+    )
+    inbound.add_argument("--json", action="store_true", help="print JSON (the only format)")
+    inbound.set_defaults(action=_bench_inbound)
     return parser
 
 
@@ -279,6 +290,16 @@ def _bench_broadcast(args: argparse.Namespace, settings: Settings) -> int:
     )
     print(json.dumps(result, ensure_ascii=False))
     return 0 if result["errors"] == 0 else 1
+
+
+def _bench_inbound(args: argparse.Namespace, _: Settings) -> int:
+    from bot.bench_inbound import inbound
+
+    result = run(
+        inbound(updates=args.updates, db_url=args.db, concurrency=args.concurrency, rate=args.rate)
+    )
+    print(json.dumps(result, ensure_ascii=False))
+    return 0 if result["not_acknowledged"] == 0 and result["handled"] == args.updates else 1
 
 
 if __name__ == "__main__":

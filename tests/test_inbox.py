@@ -1,26 +1,72 @@
-"""The inbox: persisted once, handled once, failures retried then set aside, logs without text."""
+"""The inbox: persisted once, handled once per chat in order, failures retried then set aside,
+old keys forgotten, logs without text."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from itertools import count
 from typing import Any
 
 import pytest
-from sqlmodel import col, select
+from sqlmodel import col, select, update
 
-from bot.domain import InboundEvent, Platform, Reply
-from bot.inbox import Inbox
-from bot.platforms.base import MalformedUpdate, PlatformAdapter, Retryable
+from bot.domain import (
+    ButtonAnswer,
+    ChatType,
+    EventKind,
+    InboundEvent,
+    OutboundMessage,
+    Platform,
+    PlatformUser,
+    Reply,
+)
+from bot.inbox import DEDUPE_WINDOW, Inbox
+from bot.platforms.base import (
+    MalformedUpdate,
+    PlatformAdapter,
+    Retryable,
+)
 from bot.storage.db import Database
-from bot.storage.models import InboxUpdate
-from tests.handlers.fakes import FakePlatform, Harness, message
+from bot.storage.models import InboxUpdate, utcnow
+from tests.handlers import fakes
 
 TG = Platform.TELEGRAM
+_update_ids = count(1000)
+
+
+def message(text: str, *, chat: int = 7, update_id: int | None = None) -> dict[str, Any]:
+    """A Telegram-shaped group message update (what FakePlatform reads)."""
+    uid = next(_update_ids) if update_id is None else update_id
+    return {"update_id": uid, "message": {"chat": {"id": chat}, "from": {"id": 3}, "text": text}}
+
+
+class FakePlatform(fakes.FakePlatform):
+    """Reads `message` updates (group messages of any chat) and records what it is asked to
+    send."""
+
+    def parse_update(self, raw: Mapping[str, Any]) -> InboundEvent | None:
+        self.update_key(raw)
+        if "message" not in raw:
+            return None
+        m = raw["message"]
+        if not isinstance(m, dict):
+            raise MalformedUpdate("message is not an object")
+        return InboundEvent(
+            TG,
+            EventKind.MESSAGE,
+            chat_id=str(m["chat"]["id"]),
+            chat_type=ChatType.GROUP,
+            user=PlatformUser(str(m["from"]["id"]), "Người thử"),
+            text=m["text"],
+        )
 
 
 class Recorder:
-    """An EventRouter that records events and fails on texts listed in `fail`."""
+    """An EventRouter that records events, answers each in its chat with its text, and fails
+    on texts listed in `fail`."""
 
     def __init__(self, *fail: str) -> None:
         self.fail = set(fail)
@@ -28,21 +74,23 @@ class Recorder:
         self.given_up: list[str | None] = []
         self.arrived = asyncio.Event()
 
-    async def dispatch(self, event: InboundEvent, adapter: PlatformAdapter) -> list[Reply]:
+    async def dispatch(self, event: InboundEvent, adapter: PlatformAdapter) -> Sequence[Reply]:
         self.seen.append(event.text)
         self.arrived.set()
         if event.text in self.fail:
             raise RuntimeError(f"cannot handle {event.text}")
-        return []
+        assert event.chat_id is not None
+        return [OutboundMessage(event.chat_id, f"đã nhận: {event.text}")]
 
-    async def give_up(self, event: InboundEvent, adapter: PlatformAdapter) -> list[Reply]:
+    async def give_up(self, event: InboundEvent, adapter: PlatformAdapter) -> Sequence[Reply]:
         self.given_up.append(event.text)
-        return []
+        return [ButtonAnswer("tap", "lỗi")]
 
 
 def _inbox(db: Database, router: Recorder, **options: Any) -> tuple[Inbox, FakePlatform]:
     platform = FakePlatform()
-    return Inbox(db, {TG: platform}, router, retry_delay=0, **options), platform
+    adapters: dict[Platform, PlatformAdapter] = {TG: platform}
+    return Inbox(db, adapters, router, retry_delay=0, **options), platform
 
 
 async def _rows(db: Database) -> list[InboxUpdate]:
@@ -64,6 +112,21 @@ async def test_accept_deduplicates_on_the_update_key(any_db: Database) -> None:
     assert rows[0].payload == raw
 
 
+async def test_concurrent_accepts_are_one_batch_and_each_gets_its_own_answer(
+    any_db: Database,
+) -> None:
+    inbox, _ = _inbox(any_db, Recorder())
+    await inbox.accept(TG, message("cũ", update_id=1))
+    raws = [message(f"tin {i}", update_id=i) for i in range(1, 40)] + [message("lặp", update_id=5)]
+
+    results = await asyncio.gather(*(inbox.accept(TG, raw) for raw in raws))
+
+    assert results == [False] + [True] * 38 + [False]
+    rows = await _rows(any_db)
+    assert [r.key for r in rows] == [str(i) for i in range(1, 40)]
+    assert rows[4].payload["message"]["text"] == "tin 5"
+
+
 async def test_accept_refuses_an_update_without_key(db: Database) -> None:
     inbox, _ = _inbox(db, Recorder())
     with pytest.raises(MalformedUpdate):
@@ -73,36 +136,44 @@ async def test_accept_refuses_an_update_without_key(db: Database) -> None:
 
 async def test_a_failing_update_is_retried_then_set_aside_without_blocking(db: Database) -> None:
     router = Recorder("hỏng")
-    inbox, _ = _inbox(db, router)
-    for text in ("hỏng", "một", "hai"):
-        await inbox.accept(TG, message(text))
+    inbox, platform = _inbox(db, router)
+    for text in ("hỏng", "một"):
+        await inbox.accept(TG, message(text, chat=1))
+    await inbox.accept(TG, message("hai", chat=2))
 
     assert await inbox.process_pending() == 3
-    assert router.seen == ["hỏng", "một", "hai"]
-    first = (await _rows(db))[0]
-    assert (first.attempts, first.error, first.handled_at) == (1, "RuntimeError", None)
-
-    await inbox.process_pending()
-    await inbox.process_pending()
-    assert router.seen == ["hỏng", "một", "hai", "hỏng", "hỏng"]
+    # its chat's next update waits for the retries; the other chat does not
+    assert [t for t in router.seen if t != "hai"] == ["hỏng", "hỏng", "hỏng", "một"]
     assert router.given_up == ["hỏng"]
     rows = await _rows(db)
-    assert all(r.handled_at is not None for r in rows)
+    assert all(r.handled_at is not None and r.payload == {} for r in rows)
     assert [(r.attempts, r.error) for r in rows] == [(3, "RuntimeError"), (1, None), (1, None)]
+    assert sorted(m.text for m in platform.sent) == ["đã nhận: hai", "đã nhận: một"]
 
     await inbox.accept(TG, message("ba"))
     assert await inbox.process_pending() == 1  # the failed row is not taken again
     assert router.seen[-1] == "ba"
 
 
-async def test_a_failed_update_waits_before_its_retry(db: Database) -> None:
+async def test_a_failed_update_waits_before_its_retry_and_its_chat_waits_too(
+    db: Database,
+) -> None:
     router = Recorder("hỏng")
     inbox, _ = _inbox(db, router)
     inbox.retry_delay = 60
-    await inbox.accept(TG, message("hỏng"))
-    await inbox.process_pending()
-    assert await inbox.process_pending() == 0
-    assert router.seen == ["hỏng"]
+    await inbox.accept(TG, message("hỏng", chat=1))
+    await inbox.accept(TG, message("sau", chat=1))
+    await inbox.accept(TG, message("khác", chat=2))
+    stop = asyncio.Event()
+    task = asyncio.create_task(inbox.run(stop))
+    await asyncio.sleep(0.3)
+    stop.set()
+    async with asyncio.timeout(5):
+        await task
+
+    assert router.seen == ["hỏng", "khác"]
+    first = (await _rows(db))[0]
+    assert (first.attempts, first.error, first.handled_at) == (1, "RuntimeError", None)
 
 
 async def test_a_malformed_stored_update_is_set_aside(db: Database) -> None:
@@ -125,17 +196,56 @@ async def test_a_malformed_stored_update_is_set_aside(db: Database) -> None:
 
 async def test_run_handles_what_arrives_and_stops(db: Database) -> None:
     router = Recorder()
-    inbox, _ = _inbox(db, router, sweep_interval=30)  # only `accept` can wake it in time
+    inbox, platform = _inbox(db, router, sweep_interval=30)  # only `accept` can hand it over
     stop = asyncio.Event()
     task = asyncio.create_task(inbox.run(stop))
     await asyncio.sleep(0.05)
     await inbox.accept(TG, message("một"))
     async with asyncio.timeout(5):
         await router.arrived.wait()
+        while not platform.sent:
+            await asyncio.sleep(0.01)
     assert router.seen == ["một"]
     stop.set()
     async with asyncio.timeout(5):
         await task
+    assert (await _rows(db))[0].handled_at is not None
+
+
+async def test_run_handles_rows_left_by_an_earlier_run(db: Database) -> None:
+    earlier, _ = _inbox(db, Recorder())
+    await earlier.accept(TG, message("còn lại"))
+    router = Recorder()
+    inbox, platform = _inbox(db, router)
+    stop = asyncio.Event()
+    task = asyncio.create_task(inbox.run(stop))
+    async with asyncio.timeout(5):
+        while not platform.sent:
+            await asyncio.sleep(0.01)
+    stop.set()
+    await task
+    assert router.seen == ["còn lại"]
+
+
+async def test_old_handled_keys_are_forgotten_and_unhandled_rows_kept(any_db: Database) -> None:
+    inbox, _ = _inbox(any_db, Recorder())
+    for update_id in (1, 2, 3):
+        await inbox.accept(TG, message("tin", update_id=update_id))
+    await inbox.process_pending()
+    await inbox.accept(TG, message("chưa xử lý", update_id=4))
+    long_ago = utcnow() - DEDUPE_WINDOW - timedelta(minutes=1)
+    async with any_db.session() as session:
+        await session.exec(
+            update(InboxUpdate)
+            .where(col(InboxUpdate.key).in_(["1", "4"]))
+            .values(received_at=long_ago)
+        )
+        await session.commit()
+
+    assert await inbox.forget_handled() == 1
+    assert [r.key for r in await _rows(any_db)] == ["2", "3", "4"]
+    assert await inbox.accept(TG, message("lại", update_id=1)) is True  # a new update now
+    assert await inbox.accept(TG, message("lặp", update_id=2)) is False  # still a duplicate
 
 
 async def test_poll_forever_persists_each_batch_before_polling_again(db: Database) -> None:
@@ -166,20 +276,15 @@ async def test_logs_never_carry_message_text_or_names(
 ) -> None:
     marker = "BÍMẬT-7f3a"
     caplog.set_level(logging.DEBUG)
-    bot = Harness(db, retry_delay=0)
-    await bot.deliver(
-        message("/start", name=f"Tên {marker}"),
-        message(f"trợ giúp {marker}"),
-        {"update_id": 1, "message": {"text": marker}},  # malformed
-    )
     failing = Recorder(marker)
-    inbox, _ = _inbox(db, failing)
+    inbox, platform = _inbox(db, failing)
     await inbox.accept(TG, message(marker))
-    for _ in range(3):
-        await inbox.process_pending()
+    await inbox.accept(TG, message(f"trợ giúp {marker}"))
+    await inbox.accept(TG, {"update_id": 1, "message": {"text": marker}})  # malformed
+    await inbox.process_pending()
 
     assert failing.given_up == [marker]
-    assert len(bot.platform.sent) == 2 and marker in bot.platform.sent[0].text
+    assert [m.text for m in platform.sent] == [f"đã nhận: trợ giúp {marker}"]
     assert caplog.records, "expected the inbox to log"
     assert marker not in caplog.text
     assert all(marker not in r.getMessage() for r in caplog.records)

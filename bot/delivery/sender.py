@@ -107,6 +107,11 @@ class ChannelSender:
             f"and {self._failures} failed turns in a row"
         )
 
+    @property
+    def limiters(self) -> tuple[Pacer, ChatLimiter]:
+        """This channel's pace and per-chat limits, for replies to share (bot.delivery.replies)."""
+        return self._pacer, self._chats
+
     def wake(self) -> None:
         """New deliveries were enqueued: look now rather than at the next poll."""
         self._wake.set()

@@ -6,6 +6,7 @@ Plain dataclasses only; protocol-specific behaviour lives in the route modules.
 from __future__ import annotations
 
 import itertools
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -42,6 +43,14 @@ class Webhook:
     last_error_message: str | None = None
 
 
+def first_update_id() -> int:
+    """Where a new bot's update ids start. Telegram numbers updates from a new, random start
+    after a week of silence; a sandbox, new at each start, starts from the time (milliseconds,
+    wrapping at 2^31), so a restarted sandbox does not reuse the ids its previous run gave out
+    (a bot keeping the keys it saw would take the new updates for old ones)."""
+    return int(time.time() * 1000) % 2**31 or 1
+
+
 @dataclass(slots=True)
 class BotAccount:
     id: int
@@ -49,7 +58,7 @@ class BotAccount:
     user: User
     # Pending (unconfirmed) updates, oldest first; each is the final Update JSON object.
     updates: deque[JSON] = field(default_factory=deque)
-    next_update_id: int = 1
+    next_update_id: int = field(default_factory=first_update_id)
     # None means Telegram's default set (everything but chat_member and reactions).
     allowed_updates: frozenset[str] | None = None
     webhook: Webhook | None = None

@@ -1,0 +1,95 @@
+"""Lanes: one slow chat holds up only itself; one chat's updates are handled in order."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Sequence
+
+from bot.domain import InboundEvent, OutboundMessage, Platform, Reply
+from bot.inbox import Inbox
+from bot.platforms.base import PlatformAdapter
+from bot.storage.db import Database
+from tests.delivery.conftest import BOT_ID, World, world
+
+__all__ = ["world"]
+TG = Platform.TELEGRAM
+
+
+class Echo:
+    """Answers each message in its chat; "chậm" takes a while to handle."""
+
+    def __init__(self) -> None:
+        self.runs: list[str | None] = []
+
+    async def dispatch(self, event: InboundEvent, adapter: PlatformAdapter) -> Sequence[Reply]:
+        self.runs.append(event.text)
+        if event.text == "chậm":
+            await asyncio.sleep(0.3)
+        assert event.chat_id is not None
+        return [OutboundMessage(event.chat_id, f"đã nhận: {event.text}")]
+
+    async def give_up(self, event: InboundEvent, adapter: PlatformAdapter) -> Sequence[Reply]:
+        return ()
+
+
+async def _replies_in(world: World, chat: int) -> list[str]:
+    return [m["text"] for m in await world.sandbox.messages(chat) if m["sender"]["id"] == BOT_ID]
+
+
+@contextlib.asynccontextmanager
+async def _running(db: Database, world: World, router: Echo) -> AsyncIterator[None]:
+    """The inbox polling the sandbox and handling what comes, until the block ends."""
+    inbox = Inbox(db, {TG: world.adapter}, router, poll_timeout=1)
+    stop = asyncio.Event()
+    tasks = [
+        asyncio.create_task(inbox.run(stop)),
+        asyncio.create_task(inbox.poll_forever(TG, stop)),
+    ]
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks)
+
+
+async def test_a_reply_timing_out_in_one_chat_does_not_delay_another(
+    db: Database, world: World
+) -> None:
+    slow = await world.sandbox.create_chat("Nhóm A", members=[world.user, BOT_ID])
+    other = await world.sandbox.create_chat("Nhóm B", members=[world.user, BOT_ID])
+    await world.sandbox.fault(method="sendMessage", chat_id=slow, status="timeout", count=1)
+    router = Echo()
+    async with _running(db, world, router):
+        await world.sandbox.write(slow, world.user, "một")
+        async with asyncio.timeout(5):
+            while not router.runs:
+                await asyncio.sleep(0.01)
+        started = time.monotonic()
+        await world.sandbox.write(other, world.user, "hai")
+        async with asyncio.timeout(5):
+            while not await _replies_in(world, other):
+                await asyncio.sleep(0.02)
+        answered_after = time.monotonic() - started  # the timed-out reply holds A for 1 s
+        await asyncio.sleep(1.5)
+
+    assert answered_after < 0.8
+    assert await _replies_in(world, slow) == ["đã nhận: một"]  # arrived, and never sent again
+    assert router.runs == ["một", "hai"]  # the handler did not run again for the timeout
+
+
+async def test_one_chats_updates_are_handled_and_answered_in_order(
+    db: Database, world: World
+) -> None:
+    chat = await world.sandbox.create_chat("Nhóm", members=[world.user, BOT_ID])
+    router = Echo()
+    async with _running(db, world, router):
+        for text in ("chậm", "nhanh", "cuối"):
+            await world.sandbox.write(chat, world.user, text)
+        async with asyncio.timeout(5):
+            while len(await _replies_in(world, chat)) < 3:
+                await asyncio.sleep(0.02)
+
+    assert router.runs == ["chậm", "nhanh", "cuối"]
+    assert await _replies_in(world, chat) == ["đã nhận: chậm", "đã nhận: nhanh", "đã nhận: cuối"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,6 +18,14 @@ PG_URL = os.environ.get(
     "LOA_TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Freeze what imports built (hypothesis, PTB, SQLAlchemy…), as `loa run` does once
+    started: a full collection over it pauses the in-process sandbox long enough to bunch
+    its arrivals, and the rate tests would see a burst loa never sent."""
+    gc.collect()
+    gc.freeze()
 
 
 async def _reset_schema(db: Database) -> None:

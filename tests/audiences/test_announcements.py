@@ -327,3 +327,25 @@ async def test_progress_says_when_parents_held_by_quiet_hours_will_receive_it(
         m["text"] for m in await world.bot_messages(ward.author) if "Đang gửi" in m["text"]
     ]
     assert f"sẽ nhận lúc {quiet.end:%H:%M}, khi hết giờ nghỉ đêm" in progress
+
+
+async def test_a_failed_edit_is_sent_again_and_a_tap_handled_twice_keeps_the_choice(
+    world: World, ward: Ward
+) -> None:
+    """A send that fails after the tap's commit is retried as a send (the handler is not run
+    again), and the inbox being at least once cannot flip the choice back."""
+    await world.say(ward.author, "/thongbao Họp khu phố")
+    await world.sandbox.fault(method="editMessageText", status=500, count=1)
+    await world.press(ward.author, ward.author, "ann:1:a:parents:on")
+    await world.forge_press(ward.author, ward.author, "ann:1:a:parents:on")  # handled again
+
+    async with world.db.session() as session:
+        announcement = await session.get(Announcement, 1)
+    assert announcement is not None and announcement.audiences == ["parents"]
+    drafts = [m for m in await world.bot_messages(ward.author) if "Bản nháp" in m["text"]]
+    assert len(drafts) == 1, "edited in place, never a second draft"
+    assert "✓ Phụ huynh" in [label for label, _ in await world.last_buttons(ward.author)]
+    edits = [c["status"] for c in await world.sandbox.log(method="editMessageText")]
+    # The failed edit sent again, once; the second handling's edit changes nothing (Telegram
+    # answers "message is not modified", which is no error).
+    assert edits == [500, 200, 400]

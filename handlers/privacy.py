@@ -18,7 +18,11 @@ async def first_contact(ctx: Context) -> None:
     event, user = ctx.event, ctx.event.user
     if not ctx.is_private or event.kind is not EventKind.MESSAGE or user is None or user.is_bot:
         return
+    name = user.name[:255]
     async with ctx.db.session() as session:
+        person = await find_person(session, event.platform, user)
+        if person is not None and person.notice_at is not None and person.display_name == name:
+            return  # met before, shown the notice, same name: nothing to write
         await upsert_person(session, ctx.db, event.platform, user)
         person = await find_person(session, event.platform, user)
         assert person is not None

@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import QuietHours
 from bot.delivery.limits import ChatLimiter, Pacer
-from bot.domain import Button, OutboundMessage, Platform
+from bot.domain import Audience, Button, ChatType, OutboundMessage, Platform
 from bot.platforms.base import (
     Ambiguous,
     BadRequest,
@@ -40,7 +40,7 @@ from bot.storage.models import Occurrence, table_of, utcnow
 
 log = logging.getLogger(__name__)
 
-QUIET_AUDIENCES = ("parents",)  # who gets nothing during quiet hours, unless urgent
+QUIET_AUDIENCES = (Audience.parents,)  # who gets nothing during quiet hours, unless urgent
 MAX_ATTEMPTS = 5
 BACKOFF_BASE_S = 2.0
 BACKOFF_CAP_S = 300.0
@@ -244,7 +244,7 @@ class ChannelSender:
         text, buttons = self._messages[c.occurrence_id]
         message = OutboundMessage(chat_id=c.platform_chat_id, text=text, buttons=buttons)
         try:
-            await self._chats.wait(c.platform_chat_id, c.chat_type == "group")
+            await self._chats.wait(c.platform_chat_id, c.chat_type == ChatType.GROUP)
             size = await self._recount(c)
             await self._pacer.acquire()
             sent = await self.adapter.send(message)
@@ -293,7 +293,7 @@ class ChannelSender:
         """A group's member count, fetched again when the cached one is over an hour old (reach
         is counted over people, so it must be current); None: the cached one stands."""
         fresh = c.member_count_at is not None and self._clock() - c.member_count_at < RECOUNT_AFTER
-        if c.chat_type != "group" or fresh or not self.adapter.capabilities.member_count:
+        if c.chat_type != ChatType.GROUP or fresh or not self.adapter.capabilities.member_count:
             return None
         try:
             return await self.adapter.member_count(c.platform_chat_id)

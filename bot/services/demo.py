@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from sqlmodel import select
 
-from bot.domain import Platform
+from bot.domain import Audience, ChatType, Platform
 from bot.platforms.base import PlatformAdapter
 from bot.sandbox.client import SandboxClient
 from bot.services import invites, tasks
@@ -79,7 +79,7 @@ async def seed(
             size = await adapter.member_count(str(chat))
             unit, audience = units[group["unit"]], group["audience"]
             chat_id = await _bind(db, str(chat), group["title"], unit, audience, size)
-            if audience == "parents":
+            if audience == Audience.parents:
                 parent_chats.append(chat_id)
         # People to try the staff commands as: private chats with the bot, awaiting a code.
         names = spec["officials"] if spec["official_unit"] in units else []
@@ -204,7 +204,7 @@ async def _bind(
             chat = Chat(
                 platform=Platform.TELEGRAM,
                 platform_chat_id=platform_chat_id,
-                type="group",
+                type=ChatType.GROUP,
                 title=title,
                 unit_id=unit,
                 audience=audience,

@@ -20,6 +20,7 @@ from sqlalchemy import delete
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.domain import UnitKind as K
 from bot.storage.db import insert_for, keyed_hash
 from bot.storage.models import Invite, Person, Role, RoleName, Throttle, Unit, table_of, utcnow
 from bot.text import fold
@@ -36,12 +37,12 @@ DEFAULT_USES: Final[dict[RoleName, int]] = {  # a parents' link is shared in a c
     RoleName.PARENT: 500,
     RoleName.COMMUNITY: 500,
 }
-UNIT_KINDS: Final[dict[RoleName, frozenset[str]]] = {  # where each role can be held
-    RoleName.OFFICIAL: frozenset({"ward", "department"}),
-    RoleName.SCHOOL_ADMIN: frozenset({"school"}),
-    RoleName.TEACHER: frozenset({"school", "class"}),
-    RoleName.PARENT: frozenset({"school", "class", "residential_group"}),
-    RoleName.COMMUNITY: frozenset({"ward", "residential_group"}),
+UNIT_KINDS: Final[dict[RoleName, frozenset[K]]] = {  # where each role can be held
+    RoleName.OFFICIAL: frozenset({K.ward, K.department}),
+    RoleName.SCHOOL_ADMIN: frozenset({K.school}),
+    RoleName.TEACHER: frozenset({K.school, K.class_}),
+    RoleName.PARENT: frozenset({K.school, K.class_, K.residential_group}),
+    RoleName.COMMUNITY: frozenset({K.ward, K.residential_group}),
 }
 WRONG_LIMIT: Final = 5  # wrong codes a person may type …
 WRONG_WINDOW: Final = timedelta(minutes=15)  # … in this long, before they must wait it out

@@ -17,6 +17,7 @@ from sqlalchemy import delete, func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.domain import ChatType
 from bot.storage.db import Database
 from bot.storage.models import (
     Announcement,
@@ -131,7 +132,7 @@ async def _anonymise_private_chat(session: AsyncSession, platform: str, user_id:
     """A private chat's id is the person's id. Its row stays (deliveries point at it) under a
     name that means nothing outside loa."""
     query = select(Chat).where(
-        Chat.platform == platform, Chat.type == "private", Chat.platform_chat_id == user_id
+        Chat.platform == platform, Chat.type == ChatType.PRIVATE, Chat.platform_chat_id == user_id
     )
     for chat in (await session.exec(query)).all():
         chat.platform_chat_id, chat.title, chat.active = f"erased-{chat.id}", "", False

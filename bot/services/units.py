@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.domain import UnitKind
 from bot.storage.db import Database
 from bot.storage.models import Chat, Unit
 from content.units import UnitSpec
@@ -51,7 +52,7 @@ async def school_of(session: AsyncSession, unit_id: int) -> int | None:
         unit = await session.get(Unit, current)
         if unit is None:
             return None
-        if unit.kind == "school":
+        if unit.kind == UnitKind.school:
             return unit.id
         current = unit.parent_id
     return None

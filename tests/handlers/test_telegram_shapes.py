@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from bot.domain import InboundEvent
+from bot.platforms import telegram
 from bot.storage.db import Database
 from tests.handlers.fakes import Harness, message, tap
-
-telegram = pytest.importorskip("bot.platforms.telegram")
 
 
 class TelegramParsing(Harness):

@@ -48,15 +48,21 @@ async def inbound(
         SandboxClient(api_url) as sandbox,
     ):
         raws = await _updates_from_the_world(db, api_url, sandbox, updates)
-        async with _loa_run(api_url, db.url) as (webhook, secret):
+        async with _loa_run(api_url, db.url) as (webhook, secret, pid):
             before = await _last_row(db)
             started = time.perf_counter()
             latencies, failed = await _post_all(webhook, secret, raws, concurrency, rate)
             posted = time.perf_counter() - started
             handled, handled_s = await _wait_handled(db, before, len(raws), started)
+            peak_rss_mb = _peak_rss_mb(pid)
     latencies.sort()
     return {
         "bench": "inbound",
+        "n": len(raws),
+        "seconds": round(posted, 3),
+        "per_second": round(len(latencies) / posted, 1),
+        "peak_rss_mb": peak_rss_mb,  # of the `loa run` measured
+        "errors": failed + len(raws) - handled,
         "updates": len(raws),
         "concurrency": concurrency,
         "rate": rate,
@@ -161,9 +167,9 @@ async def _drain(adapter: TelegramAdapter) -> None:
 
 
 @asynccontextmanager
-async def _loa_run(api_url: str, db_url: str) -> AsyncIterator[tuple[str, str]]:
+async def _loa_run(api_url: str, db_url: str) -> AsyncIterator[tuple[str, str, int]]:
     """`loa run` in webhook mode against the sandbox, in its own process; yields its webhook
-    URL and secret."""
+    URL, its secret and its process id."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -186,7 +192,7 @@ async def _loa_run(api_url: str, db_url: str) -> AsyncIterator[tuple[str, str]]:
         )
         try:
             await _wait_healthy(f"{base}/healthz", process)
-            yield f"{base}/webhook/telegram", secret
+            yield f"{base}/webhook/telegram", secret, process.pid
         except RuntimeError:
             log.flush()
             sys.stderr.write((Path(folder) / "loa-run.log").read_text()[-4000:])
@@ -196,6 +202,16 @@ async def _loa_run(api_url: str, db_url: str) -> AsyncIterator[tuple[str, str]]:
                 process.terminate()
                 await process.wait()
             log.close()
+
+
+def _peak_rss_mb(pid: int) -> float:
+    """A process's peak resident memory so far (Linux's VmHWM), in MB; 0 where unknown."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0
+    kb = next((line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")), 0)
+    return round(int(kb) / 1024, 1)
 
 
 async def _wait_healthy(url: str, process: asyncio.subprocess.Process) -> None:

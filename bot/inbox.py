@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import traceback
 from collections import deque
 from collections.abc import Mapping, Sequence
@@ -83,6 +84,7 @@ class Inbox:
         poll_timeout: float = 30.0,
         max_poll_backoff: float = 60.0,
         handler_timeout: float = 60.0,
+        stall_after_s: float = 180.0,
     ) -> None:
         self.db = db
         self.adapters = adapters
@@ -94,6 +96,7 @@ class Inbox:
         self.poll_timeout = poll_timeout
         self.max_poll_backoff = max_poll_backoff
         self.handler_timeout = handler_timeout
+        self.stall_after_s = stall_after_s  # past a handler's timeout and its retry's delay
         self._slots = asyncio.Semaphore(max_lanes)
         # Few handlers run at once (lanes sending replies do not count): they share this
         # process's one core with the webhook, whose acknowledgements must stay fast (more
@@ -104,6 +107,7 @@ class Inbox:
         self._lanes: dict[tuple[str, str], deque[tuple[_Update, InboundEvent | None]]] = {}
         self._lane_tasks: set[asyncio.Task[None]] = set()
         self._taken: set[int] = set()  # rows in a lane of this process
+        self._progress_at = time.monotonic()  # the last row finished, or work began after none
         self._stop = asyncio.Event()
         self._running = False  # `run` is on: accepted rows go straight to their lane
         self._inserts: Batcher[_Update, int | None] = Batcher(self._insert)
@@ -183,6 +187,8 @@ class Inbox:
     def _submit(self, row: _Update) -> None:
         if row.id in self._taken:
             return
+        if not self._taken:
+            self._progress_at = time.monotonic()  # idle until now: not a stall
         self._taken.add(row.id)
         try:
             event = self.adapters[row.platform].parse_update(row.payload)
@@ -275,7 +281,16 @@ class Inbox:
         except Exception as e:
             log.warning("inbox: %s not marked handled: %s", _where(row), type(e).__name__)
             return False
+        self._progress_at = time.monotonic()
         return True
+
+    def stalled(self) -> str | None:
+        """Why the inbox is stuck, or None: updates wait in its lanes and none has finished
+        for `stall_after_s` (a handler is given `handler_timeout` at most, then retried)."""
+        quiet = time.monotonic() - self._progress_at
+        if not self._taken or quiet < self.stall_after_s:
+            return None
+        return f"no update finished for {quiet:.0f}s with {len(self._taken)} waiting"
 
     async def _mark_handled(self, marks: list[_Mark]) -> list[None]:
         table = table_of(InboxUpdate)

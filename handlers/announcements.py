@@ -3,8 +3,9 @@ urgency and time on one draft message edited as they tap — and submits it; eve
 whose scope covers its units is asked to approve. Approval enqueues it; the author then sees
 its progress (bot.services.announcements.ProgressReporter).
 
-Button data: "ann:<id>:<op>[:<arg>…]" for the author of a draft — a (audience), u (unit),
-urgent, time, submit, cancel — and "appr:<id>:ok|no" for an approver. A tap carries the state it
+Button data: "ann:<id>:<op>[:<arg>…]": for the author of a draft a (audience), u (unit),
+urgent, time, submit, cancel; for an approver ok, no. The two kinds of op need different actions,
+so the route declares only a person and each op authorizes its own. A tap carries the state it
 sets ("a:parents:on"), never a toggle, so a tap handled twice cannot flip a choice back.
 """
 
@@ -27,8 +28,7 @@ from bot.storage.models import Announcement, AnnouncementStatus, Person, Unit, u
 from bot.text import utf16_len
 from handlers import conversation
 
-PREFIX = "ann"  # the author's taps on a draft
-DECIDE = "appr"  # an approver's taps: "appr:<id>:ok" or "appr:<id>:no"
+PREFIX = "ann"
 FLOW = "announce"
 ON, OFF = "on", "off"
 T = TypeVar("T")
@@ -77,6 +77,10 @@ async def tapped(ctx: Context) -> None:
     number, _, rest = ctx.args.partition(":")
     op, _, arg = rest.partition(":")
     if not number.isdigit():
+        ctx.answer_button("announce_refused", reason="stale")
+    elif op in ("ok", "no"):
+        await _decide(ctx, int(number), approve=op == "ok")
+    elif not await ctx.authorize(Action.ANNOUNCE):
         ctx.answer_button("announce_refused", reason="stale")
     elif op == "cancel":
         await _withdraw(ctx, int(number))
@@ -217,7 +221,7 @@ async def _withdraw(ctx: Context, number: int) -> None:
 def _decision_buttons(ctx: Context, number: int) -> tuple[Button, ...]:
     return tuple(
         Button(
-            ctx.label("announce_button", kind=kind, value="", on=False), f"{DECIDE}:{number}:{op}"
+            ctx.label("announce_button", kind=kind, value="", on=False), f"{PREFIX}:{number}:{op}"
         )
         for kind, op in (("approve", "ok"), ("reject", "no"))
     )
@@ -254,15 +258,10 @@ async def waiting(ctx: Context) -> None:
         ctx.reply("announce_decided", outcome="none_waiting", number=0)
 
 
-async def decided(ctx: Context) -> None:
-    number, _, op = ctx.args.partition(":")
-    if not number.isdigit() or op not in ("ok", "no"):
-        ctx.answer_button("announce_refused", reason="stale")
-        return
-    await _decide(ctx, int(number), approve=op == "ok")
-
-
 async def _decide(ctx: Context, number: int, approve: bool) -> None:
+    if not await ctx.authorize(Action.APPROVE_ANNOUNCEMENT):
+        ctx.answer_button("announce_refused", reason="forbidden")
+        return
     async with ctx.db.session() as session:
         a = await session.get(Announcement, number)
         if a is None:
@@ -336,8 +335,5 @@ def router() -> Router:
     r = Router()
     r.command("thongbao", private=True, action=Action.ANNOUNCE)(compose)
     r.command("duyet", private=True, action=Action.APPROVE_ANNOUNCEMENT)(waiting)
-    r.button(PREFIX, private=True, action=Action.ANNOUNCE)(tapped)
-    r.button(DECIDE, private=True, action=Action.APPROVE_ANNOUNCEMENT, refusal="announce_refused")(
-        decided
-    )
+    r.button(PREFIX, private=True, person=True)(tapped)
     return r

@@ -43,7 +43,8 @@ def create_web_app(
 
     Telegram and Zalo Bot check `webhook_secret` in their header; Zalo OA signs its calls and
     needs its verifier in `webhook_auth`. A platform without a check answers 403 to everything.
-    `sender_stalls`, where this process runs the sender, makes /healthz report a stuck one.
+    `sender_stalls`, where this process runs the sender, makes /healthz report a stuck one;
+    /healthz reports a stuck inbox too.
     """
     auth: dict[Platform, WebhookAuth] = {}
     if webhook_secret is not None:
@@ -53,7 +54,7 @@ def create_web_app(
 
     app = web.Application()
     app.router.add_get("/", root_handler(sandbox_url))
-    app.router.add_get("/healthz", health_handler(db or inbox.db, sender_stalls))
+    app.router.add_get("/healthz", health_handler(db or inbox.db, sender_stalls, inbox.stalled))
     for platform in adapters:
         handler = webhook_handler(platform, inbox, auth.get(platform))
         app.router.add_post(WEBHOOK_PATHS[platform], handler)

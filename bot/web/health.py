@@ -1,4 +1,5 @@
-"""GET /healthz: the process answers, the database takes a query, and the sender is not stuck."""
+"""GET /healthz: the process answers, the database takes a query, and neither the sender nor
+the inbox is stuck."""
 
 from __future__ import annotations
 
@@ -20,7 +21,11 @@ DB_CHECK_SECONDS = 3.0
 SenderStalls = Callable[[], Mapping[str, str]]
 
 
-def health_handler(db: Database, sender_stalls: SenderStalls | None = None) -> Handler:
+def health_handler(
+    db: Database,
+    sender_stalls: SenderStalls | None = None,
+    inbox_stalled: Callable[[], str | None] | None = None,
+) -> Handler:
     async def healthz(request: web.Request) -> web.Response:
         body: dict[str, object] = {"status": "ok", "db": "ok"}
         try:
@@ -34,6 +39,12 @@ def health_handler(db: Database, sender_stalls: SenderStalls | None = None) -> H
             body["sender"] = stalls or "ok"
         if stalls:
             log.warning("healthz: sender stalled: %s", stalls)
+            body["status"] = "error"
+        stuck = inbox_stalled() if inbox_stalled is not None else None
+        if inbox_stalled is not None:
+            body["inbox"] = stuck or "ok"
+        if stuck:
+            log.warning("healthz: inbox stalled: %s", stuck)
             body["status"] = "error"
         return web.json_response(body, status=200 if body["status"] == "ok" else 503)
 

@@ -98,15 +98,15 @@ async def test_an_announcement_goes_out_only_after_a_second_official_approves(
     assert await outbox(world) == (0, 0), "nothing reaches the outbox before approval"
 
     # The author cannot approve their own, nor can a teacher, even with forged taps.
-    toast = await world.forge_press(ward.author, ward.author, "appr:1:ok")
+    toast = await world.forge_press(ward.author, ward.author, "ann:1:ok")
     assert toast == "Bạn không thể tự duyệt thông báo của mình: cần một cán bộ khác duyệt."
     teacher = await world.person("Cô Hạnh")
     await world.grant(teacher, "teacher", "th-a")
-    toast = await world.forge_press(teacher, teacher, "appr:1:ok")
+    toast = await world.forge_press(teacher, teacher, "ann:1:ok")
     assert toast == "Bạn không có quyền duyệt thông báo cho các đơn vị này."
     assert await outbox(world) == (0, 0)
 
-    await world.press(ward.approver, ward.approver, "appr:1:ok")
+    await world.press(ward.approver, ward.approver, "ann:1:ok")
     assert (await world.bot_messages(ward.approver))[-1]["text"].startswith(
         "Bạn đã duyệt thông báo số 1."
     )
@@ -118,7 +118,7 @@ async def test_an_announcement_goes_out_only_after_a_second_official_approves(
     assert "đã được Phó chủ tịch Bình duyệt" in (await world.news(ward.author))[-1]
 
     # A second approval changes nothing.
-    toast = await world.forge_press(ward.approver, ward.approver, "appr:1:ok")
+    toast = await world.forge_press(ward.approver, ward.approver, "ann:1:ok")
     assert toast == "Thông báo này đã được xử lý rồi."
 
     # Progress: shown in place of the author's «submitted» message (its «Rút lại» button goes),
@@ -155,7 +155,7 @@ async def test_a_rejected_announcement_never_reaches_the_outbox(world: World, wa
     await compose_for_parents_of_school_a(world, ward.author)
     await world.press(ward.author, ward.author, "ann:1:submit")
     await world.news(ward.approver)
-    await world.press(ward.approver, ward.approver, "appr:1:no")
+    await world.press(ward.approver, ward.approver, "ann:1:no")
     assert "không được Phó chủ tịch Bình duyệt" in (await world.news(ward.author))[-1]
     submitted = next(
         m
@@ -183,7 +183,7 @@ async def test_urgent_and_at_a_time(world: World, ward: Ward) -> None:
     [draft] = await world.say(ward.author, "07:30 25/11/2030")
     assert "Thời gian: 07:30 ngày 25 tháng 11 năm 2030 · khẩn" in draft
     await world.press(ward.author, ward.author, "ann:1:submit")
-    await world.press(ward.approver, ward.approver, "appr:1:ok")
+    await world.press(ward.approver, ward.approver, "ann:1:ok")
     async with world.db.session() as session:
         occurrence = (await session.exec(select(Occurrence))).one()
     assert occurrence.urgent
@@ -228,7 +228,7 @@ async def test_an_author_who_erases_their_data_leaves_no_trace_in_announcements(
 ) -> None:
     await compose_for_parents_of_school_a(world, ward.author)
     await world.press(ward.author, ward.author, "ann:1:submit")
-    await world.press(ward.approver, ward.approver, "appr:1:ok")
+    await world.press(ward.approver, ward.approver, "ann:1:ok")
     reporter = ProgressReporter(world.db, {world.adapter.platform: world.adapter}, templates())
     await reporter.report_once()  # the progress message is in the author's private chat
     await world.say(ward.author, "/xoadulieu")
@@ -277,7 +277,7 @@ async def test_an_official_invited_later_finds_what_waits_with_duyet(
     assert request.startswith("Đề nghị duyệt thông báo số 1 của Cán bộ Hòa")
     answer = (await world.say(ward.author, "/duyet"))[-1]
     assert answer == "Không có thông báo nào đang chờ bạn duyệt.", "never one's own"
-    await world.press(latecomer, latecomer, "appr:1:ok")
+    await world.press(latecomer, latecomer, "ann:1:ok")
     assert await outbox(world) == (1, 1)
     teacher = await world.person("Cô Hạnh")
     await world.grant(teacher, "teacher", "th-a")
@@ -292,7 +292,7 @@ async def test_the_author_may_withdraw_until_someone_decides(world: World, ward:
     assert await world.press(ward.author, ward.author, "ann:1:cancel") is None
     last = (await world.bot_messages(ward.author))[-1]["text"]
     assert last == "Đã hủy thông báo số 1, thông báo sẽ không được gửi."
-    toast = await world.press(ward.approver, ward.approver, "appr:1:ok")
+    toast = await world.press(ward.approver, ward.approver, "ann:1:ok")
     assert toast == "Thông báo này đã được xử lý rồi."
     assert await outbox(world) == (0, 0)
 
@@ -300,7 +300,7 @@ async def test_the_author_may_withdraw_until_someone_decides(world: World, ward:
     await world.say(ward.author, "/thongbao Lịch tiêm chủng")
     await world.press(ward.author, ward.author, "ann:2:a:parents:on")
     await world.press(ward.author, ward.author, "ann:2:submit")
-    await world.press(ward.approver, ward.approver, "appr:2:ok")
+    await world.press(ward.approver, ward.approver, "ann:2:ok")
     toast = await world.forge_press(ward.author, ward.author, "ann:2:cancel")
     assert toast == "Thông báo này đã được xử lý rồi."
     assert await outbox(world) == (1, 2), "to both parents' groups of the ward"
@@ -318,7 +318,7 @@ async def test_progress_says_when_parents_held_by_quiet_hours_will_receive_it(
     with_quiet = Templates(DEFAULT_CONTENT_DIR / "templates", quiet_hours=(quiet.start, quiet.end))
     await compose_for_parents_of_school_a(world, ward.author)
     await world.press(ward.author, ward.author, "ann:1:submit")
-    await world.press(ward.approver, ward.approver, "appr:1:ok")
+    await world.press(ward.approver, ward.approver, "ann:1:ok")
 
     adapters = {world.adapter.platform: world.adapter}
     await ProgressReporter(world.db, adapters, with_quiet, quiet_hours=quiet).report_once()

@@ -113,7 +113,7 @@ async def approving(world: World, actor: int) -> bool:
         )
         session.add(announcement)
         await session.commit()
-    toast = await world.forge_press(actor, actor, f"appr:{announcement.id}:ok")
+    toast = await world.forge_press(actor, actor, f"ann:{announcement.id}:ok")
     async with world.db.session() as session:
         decided = await session.get(Announcement, announcement.id)
     approved = decided is not None and decided.status == "approved"

@@ -12,6 +12,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import text
 
 from bot.delivery.sender import Sender
+from bot.domain import InboundEvent, Platform, Reply
+from bot.inbox import Inbox
+from bot.platforms.base import PlatformAdapter
 from bot.platforms.telegram import TelegramAdapter
 from bot.sandbox import Sandbox
 from bot.sandbox.client import SandboxClient
@@ -21,7 +24,7 @@ from bot.storage.db import Database
 from bot.storage.models import Chat
 from bot.web import create_web_app
 from tests.delivery.conftest import BOT_ID, TOKEN
-from tests.handlers.fakes import Harness
+from tests.handlers.fakes import FakePlatform, Harness, message
 
 Client = TestClient[Any, Any]
 
@@ -64,7 +67,10 @@ async def test_healthz_fails_while_the_sender_is_stuck_and_recovers_with_it(
     )
     client: Client = TestClient(TestServer(app))
     await client.start_server()
-    assert await health(client) == (200, {"status": "ok", "db": "ok", "sender": "ok"})
+    assert await health(client) == (
+        200,
+        {"status": "ok", "db": "ok", "sender": "ok", "inbox": "ok"},
+    )
 
     # Another connection holds the outbox's write lock: the sender's turn cannot finish, while
     # the database still answers the health check's query.
@@ -91,8 +97,47 @@ async def test_healthz_fails_while_the_sender_is_stuck_and_recovers_with_it(
         while (await deliveries.status_counts(any_db)).get("sent") != 3:
             assert time.monotonic() < deadline, "the sender did not resume"
             await asyncio.sleep(0.1)
-        assert await health(client) == (200, {"status": "ok", "db": "ok", "sender": "ok"})
+        assert await health(client) == (
+            200,
+            {"status": "ok", "db": "ok", "sender": "ok", "inbox": "ok"},
+        )
     finally:
         stop.set()
         await task
         await client.close()
+
+
+class Stuck:
+    """A router whose handler waits until it is let go."""
+
+    def __init__(self) -> None:
+        self.go = asyncio.Event()
+
+    async def dispatch(self, event: InboundEvent, adapter: PlatformAdapter) -> list[Reply]:
+        await self.go.wait()
+        return []
+
+    async def give_up(self, event: InboundEvent, adapter: PlatformAdapter) -> list[Reply]:
+        return []
+
+
+async def test_healthz_fails_while_the_inbox_makes_no_progress(db: Database) -> None:
+    router, platform = Stuck(), FakePlatform()
+    inbox = Inbox(db, {Platform.TELEGRAM: platform}, router, stall_after_s=0.3)
+    app = create_web_app(inbox=inbox, adapters=inbox.adapters, webhook_secret=None)
+    stop = asyncio.Event()
+    async with TestClient(TestServer(app)) as client:
+        running = asyncio.create_task(inbox.run(stop))
+        assert (await health(client))[0] == 200, "nothing to do is no stall"
+        await inbox.accept(Platform.TELEGRAM, message("/huongdan"))
+        await asyncio.sleep(0.5)
+        status, body = await health(client)
+        assert status == 503 and body["inbox"].startswith("no update finished for")
+        router.go.set()
+        for _ in range(50):
+            if (await health(client))[0] == 200:
+                break
+            await asyncio.sleep(0.05)
+        assert (await health(client))[1]["inbox"] == "ok"
+        stop.set()
+        await running

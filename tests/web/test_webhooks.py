@@ -165,7 +165,7 @@ async def test_healthz(db: Database, make_client: Callable[..., Any]) -> None:
     client = await make_client(Harness(db))
     response = await client.get("/healthz")
     assert response.status == 200
-    assert await response.json() == {"status": "ok", "db": "ok"}
+    assert await response.json() == {"status": "ok", "db": "ok", "inbox": "ok"}
 
 
 async def test_zalo_webhooks_exist_only_with_their_adapters(

@@ -13,13 +13,13 @@ from sqlmodel import col, select
 
 from bot.config import DEFAULT_CONTENT_DIR
 from bot.delivery.sender import ChannelSender
-from bot.services import tasks
+from bot.services import invites, tasks
 from bot.services.broadcasts import Broadcast, enqueue
 from bot.services.campaigns import Targets
 from bot.services.retention import purge_free_text
-from bot.storage.models import Task, TaskAnswer, TaskStatus, utcnow
+from bot.storage.models import RoleName, Task, TaskAnswer, TaskStatus, utcnow
 from content.templates import Templates
-from tests.chatworld import World
+from tests.chatworld import BOT_ID, World
 from tests.delivery.conftest import send_all
 
 
@@ -181,3 +181,35 @@ async def test_free_text_is_dropped_after_the_retention_the_status_stays(world: 
         results = {key: (status, details) for key, status, details in await session.exec(query)}
     assert results == {"old": ("done", None), "recent": ("done", "2 buổi, cô Lan phụ trách")}
     assert await purge_free_text(world.db, timedelta(days=365)) == 0
+
+
+async def test_a_reminder_for_a_unit_without_staff_waits_for_the_first_to_join(
+    world: World, tmp_path: Path
+) -> None:
+    """A reminder that fired when nobody could receive it is not lost: the school's first
+    teacher gets it on joining, and /viec shows officials the duties that reach nobody."""
+    official = await world.person("Cán bộ phường")
+    await world.grant(official, "official", "phuong-a")
+    folder = plan_folder(tmp_path, (utcnow() + timedelta(days=10)).date())
+    scheduler = Recorder()
+    await tasks.schedule_all(world.db, scheduler, folder, templates(), utcnow())
+    await fire(world, scheduler.jobs)  # school A has no staff yet: its reminder reaches nobody
+    await world.news(official)  # the ward's own reminder
+    [overview] = await world.say(official, "/viec")
+    school_line = next(line for line in overview.splitlines() if "Chọn 01 mô hình" in line)
+    assert "chưa có ai nhận được lời nhắc" in school_line
+
+    async with world.db.session() as session:
+        _, code = await invites.create(session, RoleName.TEACHER, await world.unit("th-a"), None)
+        await session.commit()
+    teacher = await world.sandbox.create_user("Cô Lan")
+    await world.sandbox.create_chat("", type="private", user_id=teacher)
+    await world.sandbox.add_member(teacher, BOT_ID)
+    await world.say(teacher, f"/start {code}")
+    await send_all(ChannelSender(world.db, world.adapter, rate_per_s=0), world.db)
+
+    reminders = [text for text in await world.news(teacher) if "Chọn 01 mô hình" in text]
+    assert len(reminders) == 1 and reminders[0].startswith("Nhắc việc theo kế hoạch")
+    [overview] = await world.say(official, "/viec")
+    school_line = next(line for line in overview.splitlines() if "Chọn 01 mô hình" in line)
+    assert "chưa có ai nhận được lời nhắc" not in school_line

@@ -69,6 +69,8 @@ async def on_text(ctx: Context) -> bool:
         session.add(a)
         await session.commit()
         values, buttons = await _draft_view(ctx, session, a)
+    if ctx.event.chat_id and state.get("draft_message"):  # the old draft keeps no buttons
+        ctx.edit_at(ctx.event.chat_id, state["draft_message"], "announce_draft", **values)
     ctx.reply("announce_draft", buttons=buttons, **values)
     return True
 
@@ -103,7 +105,10 @@ async def _change_draft(ctx: Context, number: int, op: str, arg: str) -> None:
         elif op == "urgent" and state in (ON, OFF):
             a.urgent = on
         elif op == "time":
-            await conversation.begin(session, ctx.person_id, FLOW, step="time", announcement=number)
+            await conversation.begin(
+                session, ctx.person_id, FLOW, step="time", announcement=number,
+                draft_message=ctx.event.message_id,
+            )  # fmt: skip
             ctx.answer_button()
             ctx.reply("announce_ask", step="time")
             return

@@ -182,6 +182,8 @@ async def test_urgent_and_at_a_time(world: World, ward: Ward) -> None:
     assert again.startswith("loa chưa đọc được thời gian này")
     [draft] = await world.say(ward.author, "07:30 25/11/2030")
     assert "Thời gian: 07:30 ngày 25 tháng 11 năm 2030 · khẩn" in draft
+    drafts = [m for m in await world.bot_messages(ward.author) if "Bản nháp" in m["text"]]
+    assert [bool(m.get("reply_markup")) for m in drafts] == [False, True], "one live draft"
     await world.press(ward.author, ward.author, "ann:1:submit")
     await world.press(ward.approver, ward.approver, "ann:1:ok")
     async with world.db.session() as session:

@@ -32,3 +32,13 @@ async def current(session: AsyncSession, person_id: int | None, flow: str) -> di
     await session.delete(talk)
     await session.flush()
     return None if utcnow() - talk.updated_at > TTL else dict(talk.state)
+
+
+async def end(session: AsyncSession, person_id: int) -> bool:
+    """Leave whatever flow the person is in (/huy); False if they were in none. Commits."""
+    talk = await session.get(Conversation, person_id)
+    if talk is None:
+        return False
+    await session.delete(talk)
+    await session.commit()
+    return utcnow() - talk.updated_at <= TTL

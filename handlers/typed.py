@@ -7,7 +7,7 @@ from __future__ import annotations
 from bot.dispatch import Context, Router
 from bot.domain import EventKind
 from bot.services import invites as invite_codes
-from handlers import announcements, invites, tasks
+from handlers import announcements, conversation, invites, tasks
 
 
 async def typed_text(ctx: Context) -> None:
@@ -22,7 +22,17 @@ async def typed_text(ctx: Context) -> None:
         ctx.reply("unknown_text")
 
 
+async def cancel(ctx: Context) -> None:
+    """/huy: leave the flow in progress (an announcement's text or time, a task's details)."""
+    ended = False
+    if await ctx.authorize():
+        async with ctx.db.session() as session:
+            ended = await conversation.end(session, ctx.person_id)
+    ctx.reply("flow_cancelled", ended=ended)
+
+
 def router() -> Router:
     r = Router()
+    r.command("huy", private=True)(cancel)
     r.event(EventKind.MESSAGE)(typed_text)
     return r

@@ -100,6 +100,19 @@ async def test_a_second_answer_is_kept_and_the_first_answerer_told(world: World)
     assert "Chọn mô hình" in overview and "đã hoàn thành" in overview
 
 
+async def test_huy_leaves_the_flow_in_progress(world: World) -> None:
+    author = await world.person("Cán bộ Hòa")
+    await world.grant(author, "official", "phuong-a")
+    [ask] = await world.say(author, "/thongbao")
+    assert ask.startswith("Mời bạn gửi nội dung thông báo")
+    [left] = await world.say(author, "/huy")
+    assert left.startswith("Đã hủy việc bạn đang làm dở")
+    [after] = await world.say(author, "Họp khu phố")
+    assert not after.startswith("Bản nháp"), "the text after /huy is not taken for the flow"
+    [none] = await world.say(author, "/huỷ")
+    assert none == "Bạn không có việc nào đang làm dở."
+
+
 async def test_a_teacher_is_not_pointed_to_a_command_they_may_not_use(world: World) -> None:
     teacher = await world.person("Cô Hạnh")
     await world.grant(teacher, "teacher", "th-a")

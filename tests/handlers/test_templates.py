@@ -81,6 +81,7 @@ CHAT_TEMPLATES: dict[str, dict[str, object]] = {
     "task_answered": {"status": "blocked", "label": "Gặp khó khăn", "title": "Chuyên đề"},
     "task_refused": {"reason": "forbidden"},
     "tasks_list": {"lines": []},
+    "flow_cancelled": {"ended": True},
     "announce_draft": {
         "a": Announcement(text="Họp phụ huynh", audiences=["parents"], urgent=True),
         "unit_names": ["Trường A"],

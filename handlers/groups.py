@@ -205,7 +205,7 @@ async def _unit_step(
 
 def _open_or_pick(chat_pk: int, unit: Unit, *, has_children: bool) -> Button:
     step = "u" if has_children else "p"
-    return Button(unit.name[:64], f"{PREFIX}:{chat_pk}:{step}:{unit.id}")
+    return Button(unit.name, f"{PREFIX}:{chat_pk}:{step}:{unit.id}")
 
 
 def router() -> Router:

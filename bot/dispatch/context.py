@@ -91,8 +91,8 @@ class Context:
         return self.templates.render(template_name, **values)
 
     def label(self, template_name: str, /, **values: object) -> str:
-        """A button's label: plain text, within the platforms' 64 characters."""
-        return self.templates.render_plain(template_name, **values)[:64]
+        """A button's label, as plain text (the adapter fits it to its platform's length)."""
+        return self.templates.render_plain(template_name, **values)
 
     def reply(
         self, template_name: str, /, *, buttons: tuple[Button, ...] = (), **values: object

@@ -104,12 +104,20 @@ def _typed_errors() -> Iterator[None]:
 
 
 def _keyboard(buttons: tuple[Button, ...]) -> dict[str, Any]:
-    """One button a row; Telegram refuses callback data outside 1-64 bytes, so do we."""
+    """One button a row; Telegram refuses callback data outside 1-64 bytes, so do we. A label
+    longer than Telegram shows is cut, with an ellipsis."""
     most = CAPABILITIES.max_callback_bytes
     for button in buttons:
         if not 1 <= len(button.data.encode()) <= most:
             raise BadRequest(f"callback data must be 1-{most} bytes")
-    return {"inline_keyboard": [[{"text": b.label, "callback_data": b.data}] for b in buttons]}
+    return {
+        "inline_keyboard": [[{"text": _fit(b.label), "callback_data": b.data}] for b in buttons]
+    }
+
+
+def _fit(label: str) -> str:
+    longest = CAPABILITIES.max_button_label
+    return label if len(label) <= longest else label[: longest - 1] + "…"
 
 
 class TelegramAdapter:

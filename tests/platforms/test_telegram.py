@@ -458,3 +458,12 @@ def test_update_key_and_ignored_kinds() -> None:
         adapter.update_key({"message": {}})
     assert adapter.parse_update({"update_id": 42, "edited_message": {"x": 1}}) is None
     assert adapter.parse_update({"update_id": 43, "poll": {"id": "p"}}) is None
+
+
+def test_a_long_button_label_is_cut_to_what_telegram_shows() -> None:
+    from bot.platforms.telegram import _keyboard
+
+    long = "Trường Trung học cơ sở Nguyễn Thị Minh Khai, phường Hòa Bình, tỉnh Thái Nguyên"
+    [[button]] = _keyboard((Button(long, "bind:1:p:2"),))["inline_keyboard"]
+    assert len(button["text"]) == 64 and button["text"].endswith("…")
+    assert button["text"].startswith("Trường Trung học cơ sở Nguyễn Thị Minh Khai")

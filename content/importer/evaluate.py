@@ -30,6 +30,8 @@ class Score:
     expected: int = 0
     found: int = 0
     matched: int = 0
+    stated: int = 0  # audiences and periods the cases state
+    agreeing: int = 0  # … that a matched target carries
     misses: list[str] = field(default_factory=list)  # "case: missed …, spurious …"
 
     @property
@@ -39,6 +41,17 @@ class Score:
     @property
     def precision(self) -> float:
         return self.matched / self.found if self.found else 1.0
+
+    def add_attributes(self, name: str, wanted: list[Any], found: list[dict[str, Any]]) -> None:
+        """Audience and period, where the case states them, on a target of the same triple."""
+        for value, unit, comparator, *rest in wanted:
+            for key, want in (rest[0] if rest else {}).items():
+                self.stated += 1
+                same = [t for t in found if _triple(value, unit, comparator) == _of(t)]
+                if any(str(t.get(key)) == want for t in same):
+                    self.agreeing += 1
+                else:
+                    self.misses.append(f"{name}: {value} {unit} without {key} {want}")
 
     def add(self, name: str, expected: Counter[Triple], found: Counter[Triple]) -> None:
         self.expected += sum(expected.values())
@@ -65,6 +78,10 @@ def _triple(value: float, unit: str, comparator: str) -> Triple:
     return (round(float(value), 3), unit, comparator)
 
 
+def _of(target: dict[str, Any]) -> Triple:
+    return _triple(target["value"], target["unit"], target["comparator"])
+
+
 def variants(cases: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any], str]]:
     """(name, case, text): every case, and every third one again without diacritics."""
     out = []
@@ -78,11 +95,13 @@ def variants(cases: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any], str
 def evaluate(cases: list[dict[str, Any]]) -> dict[str, Score]:
     scores = {"all": Score(), "held out": Score(), "development": Score()}
     for name, case, text in variants(cases):
+        targets = extract(text)
         expected = Counter(_triple(*t[:3]) for t in case["targets"])
-        found = Counter(_triple(t["value"], t["unit"], t["comparator"]) for t in extract(text))
+        found = Counter(_of(t) for t in targets)
         part = "held out" if case.get("heldout") else "development"
         for key in ("all", part):
             scores[key].add(name, expected, found)
+            scores[key].add_attributes(name, case["targets"], targets)
     return scores
 
 
@@ -105,7 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     for key, score in scores.items():
         print(
             f"{key:>12}: recall {score.recall:.3f}  precision {score.precision:.3f}"
-            f"  (expected {score.expected}, found {score.found}, matched {score.matched})"
+            f"  (expected {score.expected}, found {score.found}, matched {score.matched};"
+            f" audience/per {score.agreeing}/{score.stated})"
         )
     if args.verbose:
         for line in scores["all" if args.verbose > 1 else "development"].misses:

@@ -59,7 +59,7 @@ EXPECTED_TARGETS = [
     ("understood", ">=", 95, "percent", "students", None),
     ("posts", ">=", 1, "count", None, "quarter"),
     ("trained", "=", 100, "percent", "teachers", None),
-    ("tre_em_duoi", "<=", 2, "percent", None, None),
+    ("manual", "<=", 2, "percent", None, None),
 ]
 
 

@@ -108,6 +108,7 @@ async def test_the_web_root_says_what_loa_is_and_where_the_sandbox_is(sandbox_mo
         assert resp.status == 200
         page = await resp.text()
     assert urls["sandbox"] in page and "/healthz" in page
+    assert '<html lang="vi">' in page and "Bản dùng thử" in page
 
 
 def test_loa_invite_takes_the_chats_role_words(

@@ -4,8 +4,8 @@ dashboard later)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from html import escape
 
+import jinja2
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
@@ -61,36 +61,10 @@ def create_web_app(
     return app
 
 
-ROOT_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>loa</title>
-<style>body{{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem}}
-</style></head><body>
-<h1>loa</h1>
-<p>loa carries a ward's education communication plans into the Telegram (and Zalo) groups of
-parents and school staff, and brings back who was reached, who understood and what schools
-did.</p>
-{sandbox}
-<ul>
-<li><a href="/healthz">/healthz</a>: health (200 when the database answers)</li>
-<li>webhooks: <code>POST /webhook/telegram</code>, <code>/webhook/zalo-bot</code>,
-<code>/webhook/zalo-oa</code></li>
-<li>guide for officials and teachers: <code>docs/huong-dan/</code>; operators:
-<code>docs/operations.md</code></li>
-</ul>
-</body></html>
-"""
-
-
 def root_handler(sandbox_url: str | None) -> Handler:
-    """What `GET /` answers: what loa is, where its sandbox and health are (no data)."""
-    sandbox = (
-        f"<p><strong>Sandbox mode</strong> (no LOA_TELEGRAM_TOKEN): try loa in the sandbox UI at "
-        f'<a href="{escape(sandbox_url)}">{escape(sandbox_url)}</a>.</p>'
-        if sandbox_url
-        else ""
-    )
-    page = ROOT_PAGE.format(sandbox=sandbox)
+    """What `GET /` answers, in Vietnamese: what loa is, where its sandbox and health are."""
+    pages = jinja2.Environment(loader=jinja2.PackageLoader("bot.web", "templates"), autoescape=True)
+    page = pages.get_template("root.html").render(sandbox_url=sandbox_url)
 
     async def root(request: web.Request) -> web.Response:
         return web.Response(text=page, content_type="text/html", charset="utf-8")

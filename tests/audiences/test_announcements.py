@@ -95,6 +95,7 @@ async def test_an_announcement_goes_out_only_after_a_second_official_approves(
     )
     [request] = await world.news(ward.approver)
     assert request.startswith("Đề nghị duyệt thông báo số 1 của Cán bộ Hòa")
+    assert "Sẽ đến: 1 nhóm" in request, "the approver sees how many groups it will reach"
     assert await outbox(world) == (0, 0), "nothing reaches the outbox before approval"
 
     # The author cannot approve their own, nor can a teacher, even with forged taps.

@@ -38,6 +38,7 @@ pytest: install
 bench: install
 	$(BIN)/loa bench broadcast --chats 10000 --no-limit --json
 	$(BIN)/loa bench broadcast --chats 3000 --rate 300 --json
+	$(BIN)/loa bench inbound --updates 5000 --rate 1000 --json
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

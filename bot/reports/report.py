@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -16,6 +17,7 @@ from bot.services.kpis import Scope, evaluate
 from bot.services.reach import Figures, Filter, UnitTree, reach, unit_tree
 from bot.storage.db import Database
 from bot.storage.models import utcnow
+from content.campaign.check import load_campaigns, load_plans
 from content.plans import Plan
 
 NO_DATA = "no posts went to this unit's chats in this period: every figure is zero"
@@ -34,6 +36,13 @@ class Content:
 
     def campaigns(self, plan: str) -> list[str]:
         return sorted(c for c, p in self.plan_of.items() if p == plan)
+
+
+def load_content(folder: Path) -> Content:
+    """The plans and campaigns of a content folder (those that load: `loa content check`
+    reports the others)."""
+    loaded, _ = load_campaigns(folder)
+    return Content(load_plans(folder), {c.campaign.id: c.campaign.plan for c in loaded})
 
 
 async def build_report(

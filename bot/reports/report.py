@@ -65,8 +65,8 @@ async def build_report(
         found = await reach(conn, f)
         kpis = await _kpis(conn, plans, content, found, f, now or utcnow())
     total = found.total()
-    sent_posts = {c.occurrence for c in found.cells}
-    schools = found.by(lambda c: tree.of_kind(c.unit, UnitKind.school))
+    sent_posts = found.sent_posts()
+    schools = found.by_place(lambda p: tree.of_kind(p.unit, UnitKind.school))
     return {
         "period": {
             "label": period.label,
@@ -81,8 +81,8 @@ async def build_report(
             {**_unit_entry(tree, school), **figures.as_dict()}
             for school, figures in sorted(schools.items(), key=lambda s: tree.units[s[0]].name)
         ],
-        "by_audience": _rows(found.by(lambda c: c.audience or "")),
-        "by_platform": _rows(found.by(lambda c: c.platform)),
+        "by_audience": _rows(found.by_place(lambda p: p.audience or "")),
+        "by_platform": _rows(found.by_place(lambda p: p.platform)),
         "posts": _posts(
             found.by_post(), {p.source or p.key: p.title for p in found.posts.values()}
         ),

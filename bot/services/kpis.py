@@ -117,9 +117,9 @@ async def _briefed(conn: AsyncConnection, plan: Plan, target: Target, scope: Sco
 def _understood(plan: Plan, target: Target, scope: Scope) -> Kpi:
     """Right answers / answers on the plan's quiz posts, per audience; a target without an
     audience is measured for each audience that answered and is met only if each one is."""
-    posts, wanted = scope.reach.posts, set(scope.campaigns)
-    by_audience = scope.reach.by(
-        lambda c: c.audience if posts[c.occurrence].campaign in wanted else None
+    wanted = set(scope.campaigns)
+    by_audience = scope.reach.by_post_audience(
+        lambda post, audience: audience if post.campaign in wanted else None
     )
     if target.audience is not None:
         by_audience = {target.audience.value: by_audience.get(target.audience.value, Figures())}

@@ -12,7 +12,7 @@ shown but never reached.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection, Hashable, Mapping
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Any
@@ -78,8 +78,9 @@ class Post:
 
 
 @dataclass(frozen=True, slots=True)
-class Cell:
-    occurrence: int
+class Place:
+    """Where chats are: their unit, audience and platform."""
+
     unit: int | None
     audience: str | None
     platform: str
@@ -88,7 +89,7 @@ class Cell:
 @dataclass(frozen=True, slots=True)
 class Filter:
     """Which occurrences and chats count: the period's, those of some campaigns (None: all,
-    announcements included), chats of some units (None: every chat)."""
+    announcements included), chats of some units (None: every chat) and of one audience."""
 
     period: Period
     campaigns: Collection[str] | None = None
@@ -98,38 +99,54 @@ class Filter:
 
 @dataclass(frozen=True)
 class Reach:
-    posts: Mapping[int, Post]
-    cells: Mapping[Cell, Figures]
+    """The cells summed two ways, from which every roll-up is made: over the period per place,
+    and per occurrence and audience."""
 
-    def by(self, key: Callable[[Cell], Hashable | None]) -> dict[Any, Figures]:
-        """Cells summed by `key` (a key of None leaves the cell out)."""
-        out: dict[Any, Figures] = defaultdict(Figures)
-        for cell, figures in self.cells.items():
-            k = key(cell)
-            if k is not None:
-                out[k] += figures
-        return dict(out)
+    posts: Mapping[int, Post]
+    places: Mapping[Place, Figures]
+    post_audiences: Mapping[tuple[int, str | None], Figures]
 
     def total(self) -> Figures:
-        return sum(self.cells.values(), Figures())
+        return sum(self.places.values(), Figures())
+
+    def sent_posts(self) -> set[int]:
+        return {occurrence for occurrence, _ in self.post_audiences}
+
+    def by_place(self, key: Callable[[Place], Hashable | None]) -> dict[Any, Figures]:
+        return _summed(self.places.items(), key)
+
+    def by_post_audience(
+        self, key: Callable[[Post, str | None], Hashable | None]
+    ) -> dict[Any, Figures]:
+        return _summed(self.post_audiences.items(), lambda k: key(self.posts[k[0]], k[1]))
 
     def by_post(self) -> dict[str, Figures]:
-        return self.by(lambda c: self.posts[c.occurrence].source or self.posts[c.occurrence].key)
+        return self.by_post_audience(lambda post, _: post.source or post.key)
 
     def by_campaign(self) -> dict[str, Figures]:
-        return self.by(lambda c: self.posts[c.occurrence].campaign)
+        return self.by_post_audience(lambda post, _: post.campaign)
 
     def by_plan(self, plan_of: Mapping[str, str]) -> dict[str, Figures]:
         """`plan_of`: campaign id → plan id (content/campaigns)."""
-        return self.by(lambda c: plan_of.get(self.posts[c.occurrence].campaign or ""))
+        return self.by_post_audience(lambda post, _: plan_of.get(post.campaign or ""))
 
     def by_unit(self, tree: UnitTree) -> dict[int, Figures]:
         """Every unit with what its own chats and the chats of every unit below it got."""
         out: dict[int, Figures] = defaultdict(Figures)
-        for unit, figures in self.by(lambda c: c.unit).items():
+        for unit, figures in self.by_place(lambda p: p.unit).items():
             for above in tree.chain(unit):
                 out[above] += figures
         return dict(out)
+
+
+def _summed(items: Iterable[tuple[Any, Figures]], key: Callable[[Any], Any]) -> dict[Any, Figures]:
+    """Figures summed by `key` (a key of None leaves them out)."""
+    out: dict[Any, Figures] = defaultdict(Figures)
+    for k, figures in items:
+        group = key(k)
+        if group is not None:
+            out[group] += figures
+    return dict(out)
 
 
 @dataclass(frozen=True)
@@ -209,11 +226,27 @@ async def reach(conn: AsyncConnection, f: Filter) -> Reach:
         .where(d.occurrence_id.in_(wanted), *_chats_in(f))
         .group_by(d.occurrence_id, c.unit_id, c.audience, d.platform)
     )
-    cells = {
-        Cell(occurrence, unit, audience, platform): Figures(*map(int, counts))
-        for occurrence, unit, audience, platform, *counts in await conn.execute(query)
-    }
-    return Reach(posts, cells)
+    # One pass over the cells (a post in each group, at a province's size tens of thousands)
+    # into the two sums every roll-up is made of.
+    places: dict[Any, list[int]] = {}
+    post_audiences: dict[Any, list[int]] = {}
+    for occurrence, unit, audience, platform, *counts in await conn.execute(query):
+        _add(places, Place(unit, audience, platform), counts)
+        _add(post_audiences, (occurrence, audience), counts)
+    return Reach(
+        posts,
+        {k: Figures(*map(int, v)) for k, v in places.items()},
+        {k: Figures(*map(int, v)) for k, v in post_audiences.items()},
+    )
+
+
+def _add(sums: dict[Any, list[int]], key: Any, counts: list[int]) -> None:
+    into = sums.get(key)
+    if into is None:
+        sums[key] = list(counts)
+    else:
+        for i, n in enumerate(counts):
+            into[i] += n
 
 
 def _people_per_chat(wanted: Select[Any]) -> Select[Any]:

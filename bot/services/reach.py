@@ -46,6 +46,10 @@ class Figures:
     def __add__(self, other: Figures) -> Figures:
         return Figures(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
 
+    def acknowledged_share(self) -> float:
+        """Of the people sent to, the share who tapped Đã hiểu, 0 to 1."""
+        return self.acknowledged / self.audience if self.audience else 0.0
+
     def as_dict(self) -> dict[str, Any]:
         return {
             **asdict(self),

@@ -45,8 +45,8 @@ def _figures(row: dict[str, Any]) -> dict[str, Any]:
     return {k: row[k] for k in (*keys, "failed")}
 
 
-async def test_reach_counts_people_once_and_failed_chats_never(any_world: World) -> None:
-    w = any_world
+async def play(w: World) -> None:
+    """Two schools' groups (one gone), a briefing tapped (once twice) and a quiz answered."""
     a, b, c, d, e, f, g = [await w.sandbox.create_user(n) for n in "ABCDEFG"]
     class_1a = await w.group("1A phụ huynh", [])
     del class_1a  # an unbound group gets nothing and counts nowhere
@@ -77,6 +77,10 @@ async def test_reach_counts_people_once_and_failed_chats_never(any_world: World)
     for chat, user, choice in ((g1, a, 1), (g1, a, 0), (g1, b, 0), (g1, c, 1), (g3, f, 2)):
         await w.press(chat, user, f"quiz:{quiz}:{choice}")
 
+
+async def test_reach_counts_people_once_and_failed_chats_never(any_world: World) -> None:
+    w = any_world
+    await play(w)
     period = quarter_of((utcnow() + timedelta(hours=7)).date())
     report = await build_report(w.db, period, CONTENT, now=period.end)
 

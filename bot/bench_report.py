@@ -21,6 +21,7 @@ from content.plans import Plan
 PERIOD = "2026-Q4"
 SCHOOLS, GROUPS_PER_SCHOOL, CLASSES, MEMBERS = 200, 10, 8, 30
 FEEDBACK_PER_DELIVERY = 12  # taps per group and post, below MEMBERS
+FAILED, UNCERTAIN = 1 / 50, 1 / 200  # shares of the sends (see the deliveries' insert)
 CAMPAIGN = "bench"
 PLAN = Plan.model_validate(
     {
@@ -74,9 +75,12 @@ def _shape(events: int) -> dict[str, int]:
     """Schools, posts and taps per group that make about `events` interactions."""
     schools = max(1, min(SCHOOLS, events // (GROUPS_PER_SCHOOL * 400)))
     groups = schools * GROUPS_PER_SCHOOL
-    posts = max(2, round(events / (groups * (1 + FEEDBACK_PER_DELIVERY))))
+    tapped = (1 - FAILED - UNCERTAIN) * FEEDBACK_PER_DELIVERY  # per delivery
+    posts = max(2, round(events / (groups * (1 + tapped))))
     deliveries = groups * posts
-    taps = max(0, min(MEMBERS, (events - deliveries) // deliveries))
+    taps = max(
+        0, min(MEMBERS, round((events - deliveries) / deliveries / (1 - FAILED - UNCERTAIN)))
+    )
     return {"schools": schools, "groups": groups, "posts": posts, "taps_per_group": taps}
 
 
@@ -136,7 +140,8 @@ async def _generate(
         await conn.execute(
             insert(table_of(Occurrence)),
             [
-                {"key": f"c:{CAMPAIGN}:p{i}", "title": f"Bài {i}", "text": "", "buttons": [],
+                {"key": f"c:{CAMPAIGN}:p{i}", "title": f"Bài {i}", "text": "",
+                 "buttons": _buttons(i),
                  "due_at": start + timedelta(days=1 + i * 80 / posts), "kind": _kind(i),
                  "meta": {"answer": 1, "options": ["a", "b", "c"]} if _kind(i) == "quiz" else {},
                  "source": f"campaign:{CAMPAIGN}/p{i}", "urgent": False, "created_at": start}
@@ -178,6 +183,13 @@ async def _settle(db: Database) -> None:
 
 def _kind(i: int) -> str:
     return "quiz" if i % 2 else "resolution_summary"
+
+
+def _buttons(i: int) -> list[dict[str, str]]:
+    """The post's buttons; a fresh database numbers the occurrences from 1."""
+    if _kind(i) == "quiz":
+        return [{"label": o, "data": f"quiz:{i + 1}:{n}"} for n, o in enumerate("abc")]
+    return [{"label": "Đã hiểu", "data": f"ack:{i + 1}"}]
 
 
 async def _events(db: Database) -> int:

@@ -34,6 +34,7 @@ CAMPAIGN = "campaign:"  # an occurrence's source: "campaign:{id}/{post}" or "ann
 class Figures:
     sent_chats: int = 0
     audience: int = 0  # member counts of the chats it was sent to, at send time, without the bot
+    ack_audience: int = 0  # the part of `audience` that was sent a post asking for Đã hiểu
     acknowledged: int = 0  # people who tapped Đã hiểu
     answered: int = 0  # people who answered the quiz
     understood: int = 0  # people whose answer was right
@@ -47,13 +48,13 @@ class Figures:
         return Figures(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
 
     def acknowledged_share(self) -> float:
-        """Of the people sent to, the share who tapped Đã hiểu, 0 to 1."""
-        return self.acknowledged / self.audience if self.audience else 0.0
+        """Of the people sent a post asking for it, the share who tapped Đã hiểu, 0 to 1."""
+        return self.acknowledged / self.ack_audience if self.ack_audience else 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return {
             **asdict(self),
-            "acknowledged_rate": _rate(self.acknowledged, self.audience),
+            "acknowledged_rate": _rate(self.acknowledged, self.ack_audience),
             "understood_rate": _rate(self.understood, self.answered),
             "engaged_rate": _rate(self.engaged, self.audience),
         }
@@ -211,6 +212,8 @@ async def reach(conn: AsyncConnection, f: Filter) -> Reach:
     posts = {row.id: Post(*row) for row in post_rows}
     taps = _people_per_chat(wanted).subquery()
     t, status = taps.c, d.status
+    sent = func.coalesce(d.audience_size, 0)
+    asks_ack = cast(o.buttons, String).like(f'%"{ACK}:%')  # a button whose data is "ack:…"
     query = (
         select(
             d.occurrence_id,
@@ -218,7 +221,8 @@ async def reach(conn: AsyncConnection, f: Filter) -> Reach:
             c.audience,
             d.platform,
             _count(status == S.SENT),
-            _count(status == S.SENT, func.coalesce(d.audience_size, 0)),
+            _count(status == S.SENT, sent),
+            _count(and_(status == S.SENT, asks_ack), sent),
             *(func.coalesce(func.sum(col), 0) for col in (t.ack, t.quiz, t.right, t.people)),
             _count(status == S.FAILED),
             _count(status == S.UNCERTAIN),
@@ -226,6 +230,7 @@ async def reach(conn: AsyncConnection, f: Filter) -> Reach:
             _count(status.in_((S.PENDING, S.RETRY_WAIT, S.IN_FLIGHT))),
         )
         .join(_chat, c.id == d.chat_id)
+        .join(_occurrence, o.id == d.occurrence_id)
         .outerjoin(taps, and_(t.occurrence == d.occurrence_id, t.chat == d.chat_id))
         .where(d.occurrence_id.in_(wanted), *_chats_in(f))
         .group_by(d.occurrence_id, c.unit_id, c.audience, d.platform)

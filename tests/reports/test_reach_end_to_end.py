@@ -88,7 +88,8 @@ async def test_reach_counts_people_once_and_failed_chats_never(any_world: World)
         "sent_chats": 5, "audience": 3 + 2 + 1 + 3 + 1, "acknowledged": 4, "answered": 4,
         "understood": 2, "engaged": 8, "failed": 1,
     }, "a tap twice is one person; the gone group failed, was not reached"  # fmt: skip
-    assert report["totals"]["acknowledged_rate"] == 40.0
+    assert report["totals"]["ack_audience"] == 6, "only the briefing asked for Đã hiểu"
+    assert report["totals"]["acknowledged_rate"] == 66.7
     assert report["totals"]["understood_rate"] == 50.0
     schools = {row["code"]: _figures(row) for row in report["by_school"]}
     assert schools == {

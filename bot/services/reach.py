@@ -185,7 +185,10 @@ def _occurrences(f: Filter) -> Select[Any]:
     query = select(o.id).where(o.due_at >= f.period.start, o.due_at < f.period.end)
     if f.campaigns is not None:
         query = query.where(
-            or_(literal(False), *(o.source.like(f"{CAMPAIGN}{c}/%") for c in f.campaigns))
+            or_(
+                literal(False),
+                *(o.source.startswith(f"{CAMPAIGN}{c}/", autoescape=True) for c in f.campaigns),
+            )
         )
     return query
 

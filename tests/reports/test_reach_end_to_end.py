@@ -13,6 +13,7 @@ from bot.reports.period import quarter_of
 from bot.reports.report import Content, build_report
 from bot.services.broadcasts import Broadcast, enqueue
 from bot.services.kpis import ACTIVITY_REPORTS
+from bot.services.reach import Filter, reach, unit_tree
 from bot.storage.models import Chat, utcnow
 from content.units import class_code
 from tests.chatworld import BOT_ID, World
@@ -116,6 +117,18 @@ async def test_reach_counts_people_once_and_failed_chats_never(any_world: World)
     assert kpis["understood"]["figures"] == {"parents": {"answered": 4, "understood": 2}}
     assert kpis["thematic_sessions"]["status"] == "not_measurable"
     assert kpis["thematic_sessions"]["reason"] == ACTIVITY_REPORTS
+
+    async with w.db.reading() as conn:
+        found = await reach(conn, Filter(period))
+        by_unit = found.by_unit(await unit_tree(conn))
+    ward, class_1a = await w.unit("phuong-a"), await w.unit(class_code("th-a", "Lớp 1A"))
+    assert by_unit[ward] == found.total(), "the ward holds everything below it"
+    assert (by_unit[class_1a].sent_chats, by_unit[class_1a].acknowledged) == (2, 2)
+    assert found.by_plan(CONTENT.plan_of)[PLAN.id] == found.total()
+    assert set(found.by_campaign()) == {"nq71_2026"}
+    # "_" in a campaign id is a letter, not a LIKE wildcard
+    async with w.db.reading() as conn:
+        assert not (await reach(conn, Filter(period, ["nq71x2026"]))).post_audiences
 
     school_b = await build_report(w.db, period, CONTENT, unit="th-b", now=period.end)
     assert _figures(school_b["totals"]) == schools["th-b"]

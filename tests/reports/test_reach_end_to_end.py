@@ -128,7 +128,7 @@ async def test_reach_counts_people_once_and_failed_chats_never(any_world: World)
     assert set(found.by_campaign()) == {"nq71_2026"}
     # "_" in a campaign id is a letter, not a LIKE wildcard
     async with w.db.reading() as conn:
-        assert not (await reach(conn, Filter(period, ["nq71x2026"]))).post_audiences
+        assert not (await reach(conn, Filter(period, ["nq7__2026"]))).post_audiences
 
     school_b = await build_report(w.db, period, CONTENT, unit="th-b", now=period.end)
     assert _figures(school_b["totals"]) == schools["th-b"]

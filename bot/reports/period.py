@@ -24,6 +24,7 @@ class Period:
     last: date  # the last local day, inclusive
     start: datetime  # UTC, inclusive
     end: datetime  # UTC, exclusive
+    tz: ZoneInfo = VIETNAM  # whose days these are
 
     def elapsed(self, now: datetime) -> float:
         """How much of the period has passed at `now`, from 0 to 1."""
@@ -40,7 +41,7 @@ def parse_period(text: str, tz: ZoneInfo = VIETNAM) -> Period:
     def utc(day: date) -> datetime:
         return datetime.combine(day, time(), tz).astimezone(UTC)
 
-    return Period(label, first, last, utc(first), utc(last + timedelta(days=1)))
+    return Period(label, first, last, utc(first), utc(last + timedelta(days=1)), tz)
 
 
 def quarter_of(day: date, tz: ZoneInfo = VIETNAM) -> Period:

@@ -83,6 +83,7 @@ async def build_report(
         ],
         "by_audience": _rows(found.by_place(lambda p: p.audience or "")),
         "by_platform": _rows(found.by_place(lambda p: p.platform)),
+        "by_month": _rows(found.by_month(period.tz)),
         "posts": _posts(
             found.by_post(), {p.source or p.key: p.title for p in found.posts.values()}
         ),

@@ -16,11 +16,12 @@ from collections.abc import Callable, Collection, Hashable, Iterable, Mapping
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, String, and_, case, cast, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.reports.period import Period
+from bot.reports.period import VIETNAM, Period
 from bot.storage.models import Chat, Delivery, Feedback, Occurrence, Unit, table_of
 from bot.storage.models import DeliveryStatus as S
 
@@ -134,6 +135,10 @@ class Reach:
     def by_plan(self, plan_of: Mapping[str, str]) -> dict[str, Figures]:
         """`plan_of`: campaign id → plan id (content/campaigns)."""
         return self.by_post_audience(lambda post, _: plan_of.get(post.campaign or ""))
+
+    def by_month(self, tz: ZoneInfo = VIETNAM) -> dict[str, Figures]:
+        """By the local month of the posts' due times ("2026-10")."""
+        return self.by_post_audience(lambda post, _: f"{post.due_at.astimezone(tz):%Y-%m}")
 
     def by_unit(self, tree: UnitTree) -> dict[int, Figures]:
         """Every unit with what its own chats and the chats of every unit below it got."""

@@ -126,6 +126,9 @@ async def test_reach_counts_people_once_and_failed_chats_never(any_world: World)
     assert (by_unit[class_1a].sent_chats, by_unit[class_1a].acknowledged) == (2, 2)
     assert found.by_plan(CONTENT.plan_of)[PLAN.id] == found.total()
     assert set(found.by_campaign()) == {"nq71_2026"}
+    month = f"{utcnow().astimezone(period.tz):%Y-%m}"
+    assert [row["name"] for row in report["by_month"]] == [month]
+    assert _figures(report["by_month"][0]) == _figures(report["totals"])
     # "_" in a campaign id is a letter, not a LIKE wildcard
     async with w.db.reading() as conn:
         assert not (await reach(conn, Filter(period, ["nq7__2026"]))).post_audiences

@@ -101,6 +101,14 @@ def _parser() -> argparse.ArgumentParser:
     invite.add_argument("--days", type=int, default=14, help="days it stays valid (default 14)")
     invite.set_defaults(action=_invite)
 
+    report = sub.add_parser("report", help="reach and KPI figures of a period")
+    report.add_argument("--period", required=True, help="2026-Q4, 2026-H1, 2026 or A..B dates")
+    report.add_argument("--unit", help="a unit code: it and the units below it (default: all)")
+    report.add_argument("--plan", help="a plan id: its campaigns and targets (default: all)")
+    report.add_argument("--format", required=True, choices=("docx", "xlsx", "json"))
+    report.add_argument("-o", "--out", type=Path, help="write here (default: stdout)")
+    report.set_defaults(action=_report)
+
     bench = sub.add_parser("bench", help="benchmarks; each prints one JSON object")
     kinds = bench.add_subparsers(metavar="BENCH")
     broadcast = kinds.add_parser("broadcast", help="send one item to N chats through a sandbox")
@@ -124,6 +132,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     inbound.add_argument("--json", action="store_true", help="print JSON (the only format)")
     inbound.set_defaults(action=_bench_inbound)
+
+    report_bench = kinds.add_parser("report", help="one quarterly report over N interactions")
+    report_bench.add_argument("--events", type=int, required=True)
+    report_bench.add_argument("--db", help="database URL (default: a temporary SQLite file)")
+    report_bench.add_argument("--json", action="store_true", help="print JSON (the only format)")
+    report_bench.set_defaults(action=_bench_report)
     return parser
 
 
@@ -276,6 +290,41 @@ def _plan_import(args: argparse.Namespace, _: Settings) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import StartupError, check_database
+    from bot.reports.period import PeriodError, parse_period
+    from bot.reports.report import ReportError, build_report, load_content
+    from bot.storage.db import Database
+    from bot.storage.migrate import upgrade
+
+    if args.format != "json":
+        print(f"loa: report --format {args.format} is not built yet (use json)", file=sys.stderr)
+        return 2
+
+    async def go() -> dict[str, object]:
+        db = Database(settings.database_url)
+        try:
+            await check_database(db)
+            await upgrade(settings.database_url)
+            period = parse_period(args.period, settings.tz)
+            content = load_content(settings.content_dir)
+            return await build_report(db, period, content, unit=args.unit, plan=args.plan)
+        finally:
+            await db.dispose()
+
+    try:
+        report = run(go())
+    except (StartupError, PeriodError, ReportError) as e:
+        print(f"loa: {e}", file=sys.stderr)
+        return 1
+    text = json.dumps(report, ensure_ascii=False, indent=2) + "\n"
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        args.out.write_text(text, encoding="utf-8")
+    return 0
+
+
 def _bench_broadcast(args: argparse.Namespace, settings: Settings) -> int:
     from bot.bench import broadcast
 
@@ -300,6 +349,14 @@ def _bench_inbound(args: argparse.Namespace, _: Settings) -> int:
     )
     print(json.dumps(result, ensure_ascii=False))
     return 0 if result["not_acknowledged"] == 0 and result["handled"] == args.updates else 1
+
+
+def _bench_report(args: argparse.Namespace, _: Settings) -> int:
+    from bot.bench_report import report
+
+    result = run(report(events=args.events, db_url=args.db))
+    print(json.dumps(result, ensure_ascii=False))
+    return 0 if result["errors"] == 0 else 1
 
 
 if __name__ == "__main__":

@@ -63,7 +63,7 @@ class Occurrence(SQLModel, table=True):
     title: str = Field(max_length=255)
     text: str  # Telegram-HTML subset; adapters convert
     buttons: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON))
-    due_at: datetime
+    due_at: datetime = Field(index=True)  # reports select a period's occurrences
     valid_until: datetime | None = None
     urgent: bool = False  # may pass parents' quiet hours
     kind: str | None = Field(default=None, max_length=32)  # the post's kind: quiz, reminder, ...
@@ -292,7 +292,11 @@ class Feedback(SQLModel, table=True):
     """An answer to a post: ack (Đã hiểu), quiz answer, RSVP, question, report."""
 
     __tablename__ = "feedback"
-    __table_args__ = (UniqueConstraint("occurrence_id", "person_id", "kind"),)
+    __table_args__ = (
+        UniqueConstraint("occurrence_id", "person_id", "kind"),
+        # Covers reach's count of people per post and group (bot/services/reach.py).
+        Index("ix_feedback_figures", "occurrence_id", "chat_id", "person_id", "kind", "value"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     occurrence_id: int = Field(foreign_key="occurrences.id", index=True)
     chat_id: int | None = Field(default=None, foreign_key="chats.id")

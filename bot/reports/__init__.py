@@ -1,0 +1,1 @@
+"""Reports: the period a report covers and the report itself (`loa report`)."""

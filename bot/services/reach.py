@@ -1,0 +1,324 @@
+"""Reach over people, never over messages (DESIGN "What counts as reach").
+
+One grouped query counts everything once, per *cell* — an occurrence and the unit, audience
+and platform of the chats it went to; every roll-up (post, campaign, plan, unit up the tree,
+audience, platform, the whole period) sums cells. People are distinct per post and group:
+someone who tapped twice, or tapped Đã hiểu and answered the quiz, is one person (one who
+answered a post in two of its groups counts in each); summed over posts they are person-posts,
+like `audience` (member counts summed over the sends). Failed, uncertain and expired chats are
+shown but never reached.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, String, and_, case, cast, func, literal, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.reports.period import VIETNAM, Period
+from bot.storage.models import Chat, Delivery, Feedback, Occurrence, Unit, table_of
+from bot.storage.models import DeliveryStatus as S
+
+_delivery, _chat, _occurrence = table_of(Delivery), table_of(Chat), table_of(Occurrence)
+_feedback, _unit = table_of(Feedback), table_of(Unit)
+ACK, QUIZ = "ack", "quiz"
+CAMPAIGN = "campaign:"  # an occurrence's source: "campaign:{id}/{post}" or "announcement:{id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    sent_chats: int = 0
+    audience: int = 0  # member counts of the chats it was sent to, at send time, without the bot
+    ack_audience: int = 0  # the part of `audience` that was sent a post asking for Đã hiểu
+    acknowledged: int = 0  # people who tapped Đã hiểu
+    answered: int = 0  # people who answered the quiz
+    understood: int = 0  # people whose answer was right
+    engaged: int = 0  # people who interacted in any way
+    failed: int = 0  # chats
+    uncertain: int = 0  # chats: may or may not have arrived, never counted as reached
+    expired: int = 0  # chats
+    waiting: int = 0  # chats still to be sent
+
+    def __add__(self, other: Figures) -> Figures:
+        return Figures(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
+
+    def acknowledged_share(self) -> float:
+        """Of the people sent a post asking for it, the share who tapped Đã hiểu, 0 to 1."""
+        return self.acknowledged / self.ack_audience if self.ack_audience else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            **asdict(self),
+            "acknowledged_rate": _rate(self.acknowledged, self.ack_audience),
+            "understood_rate": _rate(self.understood, self.answered),
+            "engaged_rate": _rate(self.engaged, self.audience),
+        }
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """An occurrence in the period."""
+
+    id: int
+    key: str
+    title: str
+    source: str | None
+    kind: str | None
+    due_at: datetime
+
+    @property
+    def campaign(self) -> str | None:
+        if self.source and self.source.startswith(CAMPAIGN):
+            return self.source[len(CAMPAIGN) :].partition("/")[0]
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where chats are: their unit, audience and platform."""
+
+    unit: int | None
+    audience: str | None
+    platform: str
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """Which occurrences and chats count: the period's, those of some campaigns (None: all,
+    announcements included), chats of some units (None: every chat) and of one audience."""
+
+    period: Period
+    campaigns: Collection[str] | None = None
+    units: Collection[int] | None = None
+    audience: str | None = None
+
+
+@dataclass(frozen=True)
+class Reach:
+    """The cells summed two ways, from which every roll-up is made: over the period per place,
+    and per occurrence and audience."""
+
+    posts: Mapping[int, Post]
+    places: Mapping[Place, Figures]
+    post_audiences: Mapping[tuple[int, str | None], Figures]
+
+    def total(self) -> Figures:
+        return sum(self.places.values(), Figures())
+
+    def sent_posts(self) -> set[int]:
+        return {occurrence for occurrence, _ in self.post_audiences}
+
+    def by_place(self, key: Callable[[Place], Hashable | None]) -> dict[Any, Figures]:
+        return _summed(self.places.items(), key)
+
+    def by_post_audience(
+        self, key: Callable[[Post, str | None], Hashable | None]
+    ) -> dict[Any, Figures]:
+        return _summed(self.post_audiences.items(), lambda k: key(self.posts[k[0]], k[1]))
+
+    def by_post(self) -> dict[str, Figures]:
+        return self.by_post_audience(lambda post, _: post.source or post.key)
+
+    def by_campaign(self) -> dict[str, Figures]:
+        return self.by_post_audience(lambda post, _: post.campaign)
+
+    def by_plan(self, plan_of: Mapping[str, str]) -> dict[str, Figures]:
+        """`plan_of`: campaign id → plan id (content/campaigns)."""
+        return self.by_post_audience(lambda post, _: plan_of.get(post.campaign or ""))
+
+    def by_month(self, tz: ZoneInfo = VIETNAM) -> dict[str, Figures]:
+        """By the local month of the posts' due times ("2026-10")."""
+        return self.by_post_audience(lambda post, _: f"{post.due_at.astimezone(tz):%Y-%m}")
+
+    def by_unit(self, tree: UnitTree) -> dict[int, Figures]:
+        """Every unit with what its own chats and the chats of every unit below it got."""
+        out: dict[int, Figures] = defaultdict(Figures)
+        for unit, figures in self.by_place(lambda p: p.unit).items():
+            for above in tree.chain(unit):
+                out[above] += figures
+        return dict(out)
+
+
+def _summed(items: Iterable[tuple[Any, Figures]], key: Callable[[Any], Any]) -> dict[Any, Figures]:
+    """Figures summed by `key` (a key of None leaves them out)."""
+    out: dict[Any, Figures] = defaultdict(Figures)
+    for k, figures in items:
+        group = key(k)
+        if group is not None:
+            out[group] += figures
+    return dict(out)
+
+
+@dataclass(frozen=True)
+class UnitTree:
+    units: Mapping[int, Any]  # id → Row(id, code, name, kind, parent_id)
+
+    def chain(self, unit: int) -> list[int]:
+        """`unit` and the units above it, up to the ward."""
+        out: list[int] = []
+        current: int | None = unit
+        while current is not None and current in self.units and current not in out:
+            out.append(current)
+            current = self.units[current].parent_id
+        return out
+
+    def of_kind(self, unit: int | None, kind: str) -> int | None:
+        if unit is None:
+            return None
+        return next((u for u in self.chain(unit) if self.units[u].kind == kind), None)
+
+
+async def unit_tree(conn: AsyncConnection) -> UnitTree:
+    rows = await conn.execute(
+        select(_unit.c.id, _unit.c.code, _unit.c.name, _unit.c.kind, _unit.c.parent_id)
+    )
+    return UnitTree({row.id: row for row in rows})
+
+
+def _occurrences(f: Filter) -> Select[Any]:
+    o = _occurrence.c
+    query = select(o.id).where(o.due_at >= f.period.start, o.due_at < f.period.end)
+    if f.campaigns is not None:
+        query = query.where(
+            or_(
+                literal(False),
+                *(o.source.startswith(f"{CAMPAIGN}{c}/", autoescape=True) for c in f.campaigns),
+            )
+        )
+    return query
+
+
+def _chats_in(f: Filter) -> list[Any]:
+    where: list[Any] = []
+    if f.units is not None:
+        where.append(_chat.c.unit_id.in_(list(f.units)))
+    if f.audience is not None:
+        where.append(_chat.c.audience == f.audience)
+    return where
+
+
+def _count(condition: Any, value: Any = 1) -> Any:
+    return func.coalesce(func.sum(case((condition, value), else_=0)), 0)
+
+
+async def reach(conn: AsyncConnection, f: Filter) -> Reach:
+    o, d, c = _occurrence.c, _delivery.c, _chat.c
+    wanted = _occurrences(f)
+    post_rows = await conn.execute(
+        select(o.id, o.key, o.title, o.source, o.kind, o.due_at).where(o.id.in_(wanted))
+    )
+    posts = {row.id: Post(*row) for row in post_rows}
+    taps = _people_per_chat(wanted).subquery()
+    t, status = taps.c, d.status
+    sent = func.coalesce(d.audience_size, 0)
+    asks_ack = cast(o.buttons, String).like(f'%"{ACK}:%')  # a button whose data is "ack:…"
+    query = (
+        select(
+            d.occurrence_id,
+            c.unit_id,
+            c.audience,
+            d.platform,
+            _count(status == S.SENT),
+            _count(status == S.SENT, sent),
+            _count(and_(status == S.SENT, asks_ack), sent),
+            *(func.coalesce(func.sum(col), 0) for col in (t.ack, t.quiz, t.right, t.people)),
+            _count(status == S.FAILED),
+            _count(status == S.UNCERTAIN),
+            _count(status == S.EXPIRED),
+            _count(status.in_((S.PENDING, S.RETRY_WAIT, S.IN_FLIGHT))),
+        )
+        .join(_chat, c.id == d.chat_id)
+        .join(_occurrence, o.id == d.occurrence_id)
+        .outerjoin(taps, and_(t.occurrence == d.occurrence_id, t.chat == d.chat_id))
+        .where(d.occurrence_id.in_(wanted), *_chats_in(f))
+        .group_by(d.occurrence_id, c.unit_id, c.audience, d.platform)
+    )
+    # One pass over the cells (a post in each group, at a province's size tens of thousands)
+    # into the two sums every roll-up is made of.
+    places: dict[Any, list[int]] = {}
+    post_audiences: dict[Any, list[int]] = {}
+    for occurrence, unit, audience, platform, *counts in await conn.execute(query):
+        _add(places, Place(unit, audience, platform), counts)
+        _add(post_audiences, (occurrence, audience), counts)
+    return Reach(
+        posts,
+        {k: Figures(*map(int, v)) for k, v in places.items()},
+        {k: Figures(*map(int, v)) for k, v in post_audiences.items()},
+    )
+
+
+def _add(sums: dict[Any, list[int]], key: Any, counts: list[int]) -> None:
+    into = sums.get(key)
+    if into is None:
+        sums[key] = list(counts)
+    else:
+        for i, n in enumerate(counts):
+            into[i] += n
+
+
+def _people_per_chat(wanted: Select[Any]) -> Select[Any]:
+    """Per occurrence and chat, the people who tapped Đã hiểu, answered, answered right, did
+    anything. A person answers a post once per kind (feedback is unique on it), so rows of a
+    kind are people; an erased person's rows stay, without a person, each one person. The
+    index ix_feedback_figures covers it: no table rows are read."""
+    fb, answer = _feedback.c, _occurrence.alias("answer")
+    right = and_(fb.kind == QUIZ, fb.value == cast(answer.c.meta["answer"].as_integer(), String))
+    return (
+        select(
+            fb.occurrence_id.label("occurrence"),
+            fb.chat_id.label("chat"),
+            _count(fb.kind == ACK).label("ack"),
+            _count(fb.kind == QUIZ).label("quiz"),
+            _count(right).label("right"),
+            (func.count(func.distinct(fb.person_id)) + _count(fb.person_id.is_(None))).label(
+                "people"
+            ),
+        )
+        .join(answer, answer.c.id == fb.occurrence_id)
+        .where(fb.occurrence_id.in_(wanted))
+        .group_by(fb.occurrence_id, fb.chat_id)
+    )
+
+
+async def distinct_people(conn: AsyncConnection, f: Filter, kind: str) -> dict[int | None, int]:
+    """Per unit, the people who gave feedback of `kind` on any of the occurrences: one person
+    across many posts counts once (a KPI's "staff who acknowledged")."""
+    fb, c = _feedback.c, _chat.c
+    query = (
+        select(c.unit_id, func.count(func.distinct(func.coalesce(fb.person_id, -fb.id))))
+        .join(_chat, c.id == fb.chat_id)
+        .where(fb.kind == kind, fb.occurrence_id.in_(_occurrences(f)), *_chats_in(f))
+        .group_by(c.unit_id)
+    )
+    return {unit: int(n) for unit, n in await conn.execute(query)}
+
+
+async def members(conn: AsyncConnection, f: Filter) -> dict[int | None, int]:
+    """Per unit, the people now in its active chats (member counts without the bot)."""
+    c = _chat.c
+    query = (
+        select(c.unit_id, func.coalesce(func.sum(c.member_count), 0))
+        .where(c.active, *_chats_in(f))
+        .group_by(c.unit_id)
+    )
+    return {unit: int(n) for unit, n in await conn.execute(query)}
+
+
+def per_unit_to(tree: UnitTree, counts: Mapping[int | None, int], kind: str) -> dict[int, int]:
+    """Counts per unit summed up to the units of `kind` above them (classes into schools)."""
+    out: dict[int, int] = defaultdict(int)
+    for unit, n in counts.items():
+        top = tree.of_kind(unit, kind)
+        if top is not None:
+            out[top] += n
+    return dict(out)

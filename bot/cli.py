@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.domain import Platform
@@ -106,7 +106,13 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--unit", help="a unit code: it and the units below it (default: all)")
     report.add_argument("--plan", help="a plan id: its campaigns and targets (default: all)")
     report.add_argument("--format", required=True, choices=("docx", "xlsx", "json"))
-    report.add_argument("-o", "--out", type=Path, help="write here (default: stdout)")
+    report.add_argument(
+        "-o", "--out", type=Path, help="write here (default: stdout; docx/xlsx: required)"
+    )
+    report.add_argument(
+        "--parent-body",
+        help="docx header's first line, e.g. 'UBND TỈNH BẮC GIANG' (default: a blank)",
+    )
     report.set_defaults(action=_report)
 
     bench = sub.add_parser("bench", help="benchmarks; each prints one JSON object")
@@ -291,32 +297,45 @@ def _plan_import(args: argparse.Namespace, _: Settings) -> int:
 
 
 def _report(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import datetime
+
     from bot.app import StartupError, check_database
+    from bot.reports.docx import Letterhead, letterhead, write_docx
     from bot.reports.period import PeriodError, parse_period
     from bot.reports.report import ReportError, build_report, load_content
+    from bot.reports.xlsx import write_xlsx
     from bot.storage.db import Database
     from bot.storage.migrate import upgrade
 
-    if args.format != "json":
-        print(f"loa: report --format {args.format} is not built yet (use json)", file=sys.stderr)
-        return 2
+    if args.format != "json" and args.out is None:
+        print(f"loa: report --format {args.format} needs -o FILE", file=sys.stderr)
+        return 1
 
-    async def go() -> dict[str, object]:
+    async def go() -> tuple[dict[str, Any], Letterhead, list[str]]:
         db = Database(settings.database_url)
         try:
             await check_database(db)
             await upgrade(settings.database_url)
             period = parse_period(args.period, settings.tz)
             content = load_content(settings.content_dir)
-            return await build_report(db, period, content, unit=args.unit, plan=args.plan)
+            report = await build_report(db, period, content, unit=args.unit, plan=args.plan)
+            head = await letterhead(db, args.unit, args.parent_body)
+            plans = [args.plan] if args.plan else sorted({k["plan"] for k in report["kpis"]})
+            return report, head, [content.plans[p].title for p in plans]
         finally:
             await db.dispose()
 
     try:
-        report = run(go())
+        report, head, titles = run(go())
     except (StartupError, PeriodError, ReportError) as e:
         print(f"loa: {e}", file=sys.stderr)
         return 1
+    if args.format == "docx":
+        write_docx(report, args.out, head, titles, datetime.now(settings.tz).date())
+        return 0
+    if args.format == "xlsx":
+        write_xlsx(report, args.out)
+        return 0
     text = json.dumps(report, ensure_ascii=False, indent=2) + "\n"
     if args.out is None:
         sys.stdout.write(text)

@@ -76,7 +76,7 @@ async def test_the_workbook_carries_the_json_numbers(any_world: World, tmp_path:
         (k["description"], {"behind": "Chưa đạt", "not_measurable": "Chưa đo được"}[k["status"]])
         for k in report["kpis"]
     ]
-    achieved = [None if r[3] is None else round(r[3] * 100, 1) for r in kpis]
+    achieved = [None if r[3] is None else round(float(str(r[3])) * 100, 1) for r in kpis]
     assert achieved == [k["achieved"] for k in report["kpis"]]
 
 

@@ -8,7 +8,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install lint typecheck pytest bench clean
+.PHONY: run test install lint typecheck pytest bench report-preview clean
 
 run: install
 	$(BIN)/loa db upgrade
@@ -39,6 +39,20 @@ bench: install
 	$(BIN)/loa bench broadcast --chats 10000 --no-limit --json
 	$(BIN)/loa bench broadcast --chats 3000 --rate 300 --json
 	$(BIN)/loa bench inbound --updates 5000 --rate 1000 --json
+
+# A demo quarter (the report benchmark's data) filed as DOCX and drawn to report-preview/page-1.png
+# to look at; needs soffice (libreoffice-writer) and pdftoppm (poppler-utils), installs neither.
+PREVIEW := report-preview
+report-preview: install
+	@command -v soffice >/dev/null && command -v pdftoppm >/dev/null \
+	  || { echo "report-preview needs soffice (libreoffice-writer) and pdftoppm (poppler-utils)"; exit 1; }
+	rm -rf $(PREVIEW) && mkdir -p $(PREVIEW)
+	$(BIN)/loa bench report --events 20000 --db sqlite+aiosqlite:///$(PREVIEW)/demo.db --json >/dev/null
+	LOA_DATABASE_URL=sqlite+aiosqlite:///$(PREVIEW)/demo.db \
+	  $(BIN)/loa report --period 2026-Q4 --format docx -o $(PREVIEW)/report.docx
+	soffice --headless --convert-to pdf --outdir $(PREVIEW) $(PREVIEW)/report.docx >/dev/null
+	pdftoppm -png -r 80 -f 1 -l 1 -singlefile $(PREVIEW)/report.pdf $(PREVIEW)/page-1
+	@echo "$(PREVIEW)/page-1.png"
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -28,7 +28,7 @@ from content.templates import vn_date
 FONT = "Times New Roman"
 FILL_IN = "[Cán bộ điền nội dung]"
 NUMBER_PLACEHOLDER = "Số:      /BC-UBND"
-DEFAULT_PARENT = "ỦY BAN NHÂN DÂN TỈNH/THÀNH PHỐ …"
+DEFAULT_PARENT = "UBND TỈNH/THÀNH PHỐ …"
 SHORT_RULE = "──────────"
 LONG_RULE = "────────────────────────"
 BAR_WIDTH = 20  # characters of the widest bar in the reach chart
@@ -129,12 +129,12 @@ def _line(
 
 
 def _header(doc: Any, head: Letterhead, today: date) -> None:
-    left, right = _two_columns(doc, (Cm(6.5), Cm(9.5)))
-    _line(left, head.parent.upper(), size=13, first=True)
-    _line(left, head.issuer.upper(), bold=True, size=13)
+    left, right = _two_columns(doc, (Cm(6.5), Cm(10)))
+    _line(left, head.parent.upper(), size=12, first=True)
+    _line(left, head.issuer.upper(), bold=True, size=12)
     _line(left, SHORT_RULE, size=8)
     _line(left, NUMBER_PLACEHOLDER, size=13)
-    _line(right, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold=True, size=13, first=True)
+    _line(right, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold=True, size=12, first=True)
     _line(right, "Độc lập - Tự do - Hạnh phúc", bold=True)
     _line(right, LONG_RULE, size=8)
     _line(right, f"{head.place}, {vn_date(today, nd30=True)}", italic=True)
@@ -145,8 +145,8 @@ def _two_columns(doc: Any, widths: tuple[Any, Any]) -> tuple[_Cell, _Cell]:
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
     cells = table.rows[0].cells
-    for cell, width in zip(cells, widths, strict=True):
-        cell.width = width
+    for column, cell, width in zip(table.columns, cells, widths, strict=True):
+        column.width = cell.width = width  # Word reads the cells', LibreOffice the grid
     return cells[0], cells[1]
 
 
@@ -232,14 +232,12 @@ def _reach(doc: Any, report: Mapping[str, Any]) -> None:
     if report["notes"]:
         _body(doc, f"Ghi chú: trong kỳ chưa có bài nào được gửi tới các nhóm ({w.NO_DATA}).")
     _body(doc, "b) Kết quả thực hiện chỉ tiêu của kế hoạch:")
-    _table(
-        doc,
-        ["Chỉ tiêu", "Mục tiêu", "Đạt được", "Đánh giá"],
-        [
-            [k["description"], w.target(k), _achieved(k), w.STATUS[k["status"]]]
-            for k in report["kpis"]
-        ],
-    )
+    header = ["Chỉ tiêu", "Mục tiêu", "Đạt được", "Đánh giá"]
+    kpis = [
+        [k["description"], w.target(k), _achieved(k), w.STATUS[k["status"]]]
+        for k in report["kpis"]
+    ]
+    _table(doc, header, kpis or [_none(header)])
     header = ["Đơn vị", *(w.FIGURES[k] for k in REACH_COLUMNS)]
     _body(doc, "c) Mức độ tiếp cận theo trường:")
     _table(doc, header, [_reach_row(r["name"], r) for r in report["by_school"]] or [_none(header)])

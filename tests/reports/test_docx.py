@@ -108,7 +108,7 @@ async def test_the_docx_is_laid_out_per_decree_30(world: World, tmp_path: Path) 
     assert "PAGE" in section.header.paragraphs[0]._p.xml
 
     left, right = (c.paragraphs for c in doc.tables[0].rows[0].cells)
-    assert left[0].text == "ỦY BAN NHÂN DÂN TỈNH/THÀNH PHỐ …"
+    assert left[0].text == "UBND TỈNH/THÀNH PHỐ …"
     assert (left[1].text, left[1].runs[0].bold) == ("ỦY BAN NHÂN DÂN PHƯỜNG A", True)
     assert left[3].text.startswith("Số:") and left[3].text.endswith("/BC-UBND")
     assert (right[0].text, right[0].runs[0].bold) == ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", True)

@@ -234,8 +234,7 @@ def _reach(doc: Any, report: Mapping[str, Any]) -> None:
     _body(doc, "b) Kết quả thực hiện chỉ tiêu của kế hoạch:")
     header = ["Chỉ tiêu", "Mục tiêu", "Đạt được", "Đánh giá"]
     kpis = [
-        [k["description"], w.target(k), _achieved(k), w.STATUS[k["status"]]]
-        for k in report["kpis"]
+        [k["description"], w.target(k), _achieved(k), w.STATUS[k["status"]]] for k in report["kpis"]
     ]
     _table(doc, header, kpis or [_none(header)])
     header = ["Đơn vị", *(w.FIGURES[k] for k in REACH_COLUMNS)]

@@ -18,7 +18,6 @@ from bot.services.reach import ACK, Figures, Filter, Reach, distinct_people, mem
 from content.plans import Plan, Target
 
 
-
 class Status(StrEnum):
     MET = "met"
     ON_TRACK = "on_track"
@@ -147,8 +146,9 @@ async def _thematic_sessions(
     f = scope.filter
     by_unit = await activities.reports_by_unit(conn, activities.THEMATIC, f.period, f.units)
     codes = await activities.unit_codes(conn, by_unit)
-    figures = {"sessions": sum(by_unit.values()), "by_unit": _by_code(by_unit, codes)}
-    achieved = float(figures["sessions"])
+    sessions = sum(by_unit.values())
+    figures = {"sessions": sessions, "by_unit": _by_code(by_unit, codes)}
+    achieved = float(sessions)
     status = judge(target, achieved, f.period.elapsed(scope.now), cumulative=True)
     return Kpi(plan.id, target, status, achieved, figures)
 

@@ -85,13 +85,17 @@ async def _proposal(ctx: Context) -> bool:
 async def tapped(ctx: Context) -> None:
     number, _, rest = ctx.args.partition(":")
     op, _, arg = rest.partition(":")
+    decision = op in ("ok", "no")
+    if not await ctx.authorize(Action.APPROVE_MODEL if decision else Action.REPORT_ACTIVITY):
+        ctx.answer_button("model_refused", reason="forbidden")
+        return
     async with ctx.db.session() as session:
         model = await session.get(ExemplaryModel, int(number)) if number.isdigit() else None
         if model is None:
             ctx.answer_button("model_refused", reason="stale")
         elif op == "s" and arg.isdigit():
             await _pick_school(ctx, session, model, int(arg))
-        elif op in ("ok", "no"):
+        elif decision:
             await _decide(ctx, session, model, approve=op == "ok")
         else:
             ctx.answer_button("model_refused", reason="stale")
@@ -100,7 +104,7 @@ async def tapped(ctx: Context) -> None:
 async def _pick_school(
     ctx: Context, session: AsyncSession, model: ExemplaryModel, unit_id: int
 ) -> None:
-    if not await ctx.authorize(Action.REPORT_ACTIVITY) or model.person_id != ctx.person_id:
+    if model.person_id != ctx.person_id:
         ctx.answer_button("model_refused", reason="forbidden")
         return
     if model.status != "draft":
@@ -148,7 +152,7 @@ def _decision_buttons(ctx: Context, number: int) -> tuple[Button, ...]:
 async def _decide(
     ctx: Context, session: AsyncSession, model: ExemplaryModel, approve: bool
 ) -> None:
-    if not await ctx.authorize(Action.APPROVE_MODEL) or model.unit_id not in ctx.scope:
+    if model.unit_id not in ctx.scope:
         ctx.answer_button("model_refused", reason="forbidden")
         return
     if model.person_id == ctx.person_id:

@@ -109,7 +109,7 @@ async def test_the_targets_count_sent_reports_and_approved_models(world: World) 
             ActivityReport(unit_id=a, kind="thematic_session", held_on=today, status="sent"),
             ActivityReport(unit_id=a, kind="thematic_session", held_on=today, status="sent"),
             ActivityReport(unit_id=b, kind="thematic_session", held_on=today, status="draft"),
-            ActivityReport(unit_id=b, kind="thematic_session", held_on=date(2000, 1, 1), status="sent"),
+            ActivityReport(unit_id=b, kind="thematic_session", held_on=date(2000, 1, 1), status="sent"),  # noqa: E501
             ActivityReport(unit_id=a, kind="plan", held_on=today, status="sent"),
             ExemplaryModel(unit_id=a, title="x", status="approved", decided_at=utcnow()),
             ExemplaryModel(unit_id=b, title="y", status="rejected", decided_at=utcnow()),

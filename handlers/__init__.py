@@ -5,10 +5,12 @@ from __future__ import annotations
 from bot.dispatch import Router
 from handlers import (
     ack,
+    activities,
     announcements,
     answers,
     groups,
     invites,
+    models,
     privacy,
     start,
     stats,
@@ -30,6 +32,8 @@ def build_router() -> Router:
         units,
         announcements,
         tasks,
+        activities,
+        models,
         stats,
         ack,
         answers,

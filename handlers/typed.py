@@ -1,20 +1,21 @@
 """Free text in a private chat: the next step of a flow the person is in (an announcement
-being composed, a task result's details), else an invite code, else a pointer to the guide.
-In groups, what people write to each other is not for loa."""
+being composed, a task result's details, an activity report, a model), else an invite code,
+else a pointer to the guide. In groups, what people write to each other is not for loa."""
 
 from __future__ import annotations
 
 from bot.dispatch import Context, Router
 from bot.domain import EventKind
 from bot.services import invites as invite_codes
-from handlers import announcements, conversation, invites, tasks
+from handlers import activities, announcements, conversation, invites, models, tasks
 
 
 async def typed_text(ctx: Context) -> None:
     if not ctx.is_private or ctx.event.user is None:
         return
-    if await announcements.on_text(ctx) or await tasks.on_text(ctx):
-        return
+    for flow in (announcements, tasks, activities, models):
+        if await flow.on_text(ctx):
+            return
     code = invite_codes.normalize(ctx.event.text or "")
     if code is not None:
         await invites.join(ctx, code)

@@ -13,16 +13,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import Audience
+from bot.services import activities
 from bot.services.reach import ACK, Figures, Filter, Reach, distinct_people, members
 from content.plans import Plan, Target
-
-ACTIVITY_REPORTS = "needs activity reports (/baocao)"
-# Metrics that need what loa does not collect yet (issue 11).
-NOT_YET = {
-    "plans_built": ACTIVITY_REPORTS,
-    "thematic_sessions": ACTIVITY_REPORTS,
-    "exemplar_models": "needs exemplar models (/mohinh)",
-}
 
 
 class Status(StrEnum):
@@ -92,8 +85,12 @@ async def evaluate(conn: AsyncConnection, plan: Plan, scope: Scope) -> list[Kpi]
             out.append(await _briefed(conn, plan, target, scope))
         elif target.metric == "understood":
             out.append(_understood(plan, target, scope))
+        elif target.metric == "thematic_sessions":
+            out.append(await _thematic_sessions(conn, plan, target, scope))
+        elif target.metric in ("plans_built", "exemplar_models"):
+            out.append(await _per_school(conn, plan, target, scope))
         else:
-            reason = NOT_YET.get(target.metric, f"no measure for metric {target.metric!r} yet")
+            reason = f"no measure for metric {target.metric!r} yet"
             out.append(Kpi(plan.id, target, Status.NOT_MEASURABLE, reason=reason))
     return out
 
@@ -139,6 +136,54 @@ def _understood(plan: Plan, target: Target, scope: Scope) -> Kpi:
     achieved = _measure(target, total.understood, total.answered)
     worst = max(statuses, key=[Status.MET, Status.ON_TRACK, Status.BEHIND].index)
     return Kpi(plan.id, target, worst, achieved, figures)
+
+
+async def _thematic_sessions(
+    conn: AsyncConnection, plan: Plan, target: Target, scope: Scope
+) -> Kpi:
+    """Thematic sessions held in the period, reported with /baocao by the unit's schools (or
+    its ward), per reporting unit."""
+    f = scope.filter
+    by_unit = await activities.reports_by_unit(conn, activities.THEMATIC, f.period, f.units)
+    codes = await activities.unit_codes(conn, by_unit)
+    sessions = sum(by_unit.values())
+    figures = {"sessions": sessions, "by_unit": _by_code(by_unit, codes)}
+    achieved = float(sessions)
+    status = judge(target, achieved, f.period.elapsed(scope.now), cumulative=True)
+    return Kpi(plan.id, target, status, achieved, figures)
+
+
+async def _per_school(conn: AsyncConnection, plan: Plan, target: Target, scope: Scope) -> Kpi:
+    """plans_built: schools that reported (/baocao) building their plan in the period / schools;
+    exemplar_models: the fewest models any school had approved (/mohinh) in the period, so
+    "≥ 1 per school" is met once every school has one."""
+    f = scope.filter
+    schools = await activities.school_codes(conn, f.units)
+    if not schools:
+        reason = "no schools in the unit"
+        return Kpi(plan.id, target, Status.NOT_MEASURABLE, reason=reason)
+    if target.metric == "plans_built":
+        counted = await activities.reports_by_unit(conn, activities.PLAN, f.period, schools)
+    else:
+        counted = await activities.approved_by_unit(conn, f.period, schools)
+    done = sorted(code for unit, code in schools.items() if counted[unit])
+    missing = sorted(code for unit, code in schools.items() if not counted[unit])
+    figures = {
+        "schools": len(schools),
+        "with": len(done),
+        "by_school": {code: counted[unit] for unit, code in sorted(schools.items())},
+        "missing": missing,
+    }
+    if target.unit == "percent":
+        achieved = _measure(target, len(done), len(schools))
+    else:
+        achieved = float(min(counted[unit] for unit in schools))
+    status = judge(target, achieved, f.period.elapsed(scope.now), cumulative=True)
+    return Kpi(plan.id, target, status, achieved, figures)
+
+
+def _by_code(counts: Mapping[int, int], codes: Mapping[int, str]) -> dict[str, int]:
+    return {codes.get(unit, str(unit)): n for unit, n in sorted(counts.items())}
 
 
 def _measure(target: Target, part: int, whole: int) -> float:

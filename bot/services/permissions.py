@@ -33,6 +33,8 @@ class Action(StrEnum):
     ANNOUNCE = "announce"
     APPROVE_ANNOUNCEMENT = "approve_announcement"  # never one's own
     REPORT_TASK = "report_task"  # give the result of a "06 rõ" task of one's unit
+    REPORT_ACTIVITY = "report_activity"  # /baocao and /mohinh, for one's own school (ward)
+    APPROVE_MODEL = "approve_model"  # decide on a school's exemplary model (/mohinh)
 
 
 PERMISSIONS: Final[dict[Action, frozenset[RoleName]]] = {
@@ -48,6 +50,8 @@ PERMISSIONS: Final[dict[Action, frozenset[RoleName]]] = {
     Action.ANNOUNCE: frozenset({OFFICIAL}),
     Action.APPROVE_ANNOUNCEMENT: frozenset({OFFICIAL}),
     Action.REPORT_TASK: STAFF,
+    Action.REPORT_ACTIVITY: STAFF,
+    Action.APPROVE_MODEL: frozenset({OFFICIAL}),
 }
 
 INVITE_ACTION: Final[dict[RoleName, Action]] = {

@@ -14,15 +14,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import delete, func, update
-from sqlmodel import col, select
+from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain import ChatType
 from bot.storage.db import Database
 from bot.storage.models import (
+    ActivityReport,
     Announcement,
     Chat,
     Conversation,
+    ExemplaryModel,
     Feedback,
     InboxUpdate,
     Invite,
@@ -41,6 +43,9 @@ _LINKS = (
     (Announcement, "author_id"),
     (Announcement, "approved_by"),
     (TaskAnswer, "person_id"),
+    (ActivityReport, "person_id"),
+    (ExemplaryModel, "person_id"),
+    (ExemplaryModel, "decided_by"),
 )
 
 # Tables whose rows erasure deletes or rewrites: where older versions of the person linger.
@@ -62,6 +67,8 @@ class Kept:
     announcements: int = 0  # written
     approvals: int = 0  # announcements approved
     task_results: int = 0
+    activity_reports: int = 0  # sent with /baocao
+    models: int = 0  # put forward with /mohinh
 
 
 async def kept_about(session: AsyncSession, person: Person) -> Kept:
@@ -81,7 +88,7 @@ async def kept_about(session: AsyncSession, person: Person) -> Kept:
     )
     groups = await session.exec(select(func.count()).select_from(Chat).where(Chat.bound_by == pid))
 
-    async def count(model: type[Announcement] | type[TaskAnswer], column: str) -> int:
+    async def count(model: type[SQLModel], column: str) -> int:
         query = select(func.count()).select_from(model).where(getattr(model, column) == pid)
         return int((await session.exec(query)).one())
 
@@ -96,6 +103,8 @@ async def kept_about(session: AsyncSession, person: Person) -> Kept:
         announcements=await count(Announcement, "author_id"),
         approvals=await count(Announcement, "approved_by"),
         task_results=await count(TaskAnswer, "person_id"),
+        activity_reports=await count(ActivityReport, "person_id"),
+        models=await count(ExemplaryModel, "person_id"),
     )
 
 

@@ -1,7 +1,8 @@
 """Retention of free text (DESIGN, privacy): what people wrote in their own words is kept
 `LOA_FREE_TEXT_RETENTION_DAYS`, then dropped; the counts and statuses reports need stay.
 
-Free text today: the details given with a task's answer ("2 buổi, 64 người").
+Free text today: the details given with a task's answer ("2 buổi, 64 người") and the notes
+of an activity report (/baocao).
 Inbound updates keep no payload once handled (bot/inbox), so they need no purge.
 """
 
@@ -16,24 +17,30 @@ from sqlalchemy import update
 from sqlmodel import col
 
 from bot.storage.db import Database
-from bot.storage.models import TaskAnswer, utcnow
+from bot.storage.models import ActivityReport, TaskAnswer, utcnow
 
 log = logging.getLogger(__name__)
 
 
 async def purge_free_text(db: Database, keep: timedelta, now: datetime | None = None) -> int:
-    """Drop the details of task answers given before `now - keep`; returns how many."""
+    """Drop the details of task answers given, and the notes of activity reports last changed,
+    before `now - keep`; returns how many."""
     cutoff = (now or utcnow()) - keep
     async with db.session() as session:
-        dropped = await session.exec(
+        details = await session.exec(
             update(TaskAnswer)
             .where(col(TaskAnswer.answered_at) < cutoff, col(TaskAnswer.details).is_not(None))
             .values(details=None)
         )
+        notes = await session.exec(
+            update(ActivityReport)
+            .where(col(ActivityReport.updated_at) < cutoff, col(ActivityReport.notes).is_not(None))
+            .values(notes=None)
+        )
         await session.commit()
-    count = int(dropped.rowcount or 0)
+    count = int(details.rowcount or 0) + int(notes.rowcount or 0)
     if count:
-        log.info("retention: dropped the details of %d task answer(s)", count)
+        log.info("retention: dropped the free text of %d answer(s) and report(s)", count)
     return count
 
 

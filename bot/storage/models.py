@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -286,6 +286,44 @@ class TaskAnswer(SQLModel, table=True):
     status: str = Field(max_length=16)  # a TaskStatus
     details: str | None = None  # free text, dropped after the free-text retention
     answered_at: datetime = Field(default_factory=utcnow)
+
+
+class ActivityReport(SQLModel, table=True):
+    """What a school (or ward) did for a plan, reported by its staff with /baocao."""
+
+    __tablename__ = "activity_reports"
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="units.id", index=True)  # from the reporter's role
+    person_id: int | None = Field(default=None, foreign_key="people.id", index=True)
+    kind: str | None = Field(default=None, max_length=32)  # bot.services.activities.KINDS
+    plan: str | None = Field(default=None, max_length=64)  # a plan id; None: another plan
+    theme: str | None = None  # one of the plan's themes; None: another theme
+    held_on: date | None = None  # local day
+    participants: dict[str, int] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )  # audience → people
+    notes: str | None = None  # free text, dropped after the free-text retention
+    status: str = Field(default="draft", max_length=16)  # draft | sent
+    sent_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ExemplaryModel(SQLModel, table=True):
+    """A school's exemplary model (mô hình điển hình), proposed with /mohinh and decided by an
+    official of the ward; approved ones count towards the plans' targets."""
+
+    __tablename__ = "exemplary_models"
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int | None = Field(default=None, foreign_key="units.id", index=True)
+    person_id: int | None = Field(default=None, foreign_key="people.id", index=True)
+    title: str = Field(default="", max_length=255)
+    description: str = ""
+    status: str = Field(default="draft", max_length=16)  # draft | pending | approved | rejected
+    decided_by: int | None = Field(default=None, foreign_key="people.id")
+    decided_at: datetime | None = None
+    reason: str | None = None  # why it was not approved
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 class Feedback(SQLModel, table=True):

@@ -15,7 +15,17 @@ from sqlmodel import col, func, select
 
 from bot.services import invites
 from bot.services.permissions import PERMISSIONS, Action
-from bot.storage.models import Announcement, Chat, Invite, RoleName, Task, TaskAnswer, Unit
+from bot.storage.models import (
+    ActivityReport,
+    Announcement,
+    Chat,
+    ExemplaryModel,
+    Invite,
+    RoleName,
+    Task,
+    TaskAnswer,
+    Unit,
+)
 from tests.chatworld import World
 
 NOT_ALLOWED = "Xin lỗi, vai trò của bạn chưa được phép làm việc này."
@@ -29,7 +39,7 @@ WHERE = {  # where each role is held
 Scenario = Callable[[World, int], Awaitable[bool]]  # does the action; True if it took effect
 
 
-async def count(world: World, model: type[Invite] | type[Unit]) -> int:
+async def count(world: World, model: type[Invite] | type[Unit] | type[ActivityReport]) -> int:
     async with world.db.session() as session:
         return int((await session.exec(select(func.count()).select_from(model))).one())
 
@@ -138,6 +148,36 @@ async def reporting_a_task(world: World, actor: int) -> bool:
     return reported
 
 
+async def reporting_an_activity(world: World, actor: int) -> bool:
+    [answer] = await world.say(actor, "/baocao")
+    started = await count(world, ActivityReport) == 1
+    assert started == answer.startswith("Báo cáo hoạt động"), answer
+    assert started or answer.startswith(NOT_ALLOWED)
+    return started
+
+
+async def approving_a_model(world: World, actor: int) -> bool:
+    """A model of school A put forward by its administrator; the actor taps "Duyệt" (as a
+    forged tap: only the ward's officials are sent the button)."""
+    author = await world.person("Cô quản lý")
+    await world.grant(author, "school_admin", "th-a")
+    async with world.db.session() as session:
+        model = ExemplaryModel(
+            person_id=await world.person_id(author),
+            unit_id=await world.unit("th-a"),
+            title="Góc đọc sách",
+            status="pending",
+        )
+        session.add(model)
+        await session.commit()
+    toast = await world.forge_press(actor, actor, f"mh:{model.id}:ok")
+    async with world.db.session() as session:
+        decided = await session.get(ExemplaryModel, model.id)
+    approved = decided is not None and decided.status == "approved"
+    assert approved == (toast is None), toast
+    return approved
+
+
 SCENARIOS: dict[Action, Scenario] = {
     Action.INVITE_OFFICIAL: inviting("canbo", "phuong-a"),
     Action.INVITE_SCHOOL_ADMIN: inviting("quanly", "th-a"),
@@ -151,6 +191,8 @@ SCENARIOS: dict[Action, Scenario] = {
     Action.ANNOUNCE: announcing,
     Action.APPROVE_ANNOUNCEMENT: approving,
     Action.REPORT_TASK: reporting_a_task,
+    Action.REPORT_ACTIVITY: reporting_an_activity,
+    Action.APPROVE_MODEL: approving_a_model,
 }
 # What each role may do, written out here rather than read from PERMISSIONS, so a wrong entry
 # in the table fails: O official, S school admin, T teacher, P parent, C community.
@@ -167,6 +209,8 @@ ALLOWED: dict[Action, str] = {
     Action.ANNOUNCE: "O",
     Action.APPROVE_ANNOUNCEMENT: "O",
     Action.REPORT_TASK: "OST",
+    Action.REPORT_ACTIVITY: "OST",
+    Action.APPROVE_MODEL: "O",
 }
 LETTER = {
     RoleName.OFFICIAL: "O",

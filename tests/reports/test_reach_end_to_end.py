@@ -12,7 +12,6 @@ from bot.domain import Button
 from bot.reports.period import quarter_of
 from bot.reports.report import Content, build_report
 from bot.services.broadcasts import Broadcast, enqueue
-from bot.services.kpis import ACTIVITY_REPORTS
 from bot.services.reach import Filter, reach, unit_tree
 from bot.storage.models import Chat, utcnow
 from content.units import class_code
@@ -115,8 +114,7 @@ async def test_reach_counts_people_once_and_failed_chats_never(any_world: World)
     assert kpis["briefed"]["figures"]["registered"] == 2
     assert (kpis["understood"]["achieved"], kpis["understood"]["status"]) == (50.0, "behind")
     assert kpis["understood"]["figures"] == {"parents": {"answered": 4, "understood": 2}}
-    assert kpis["thematic_sessions"]["status"] == "not_measurable"
-    assert kpis["thematic_sessions"]["reason"] == ACTIVITY_REPORTS
+    assert kpis["thematic_sessions"]["figures"] == {"sessions": 0, "by_unit": {}}
 
     async with w.db.reading() as conn:
         found = await reach(conn, Filter(period))

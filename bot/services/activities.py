@@ -18,14 +18,12 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.reports.period import Period
-from bot.services.permissions import Action, scope
+from bot.services.permissions import Action, deciders
 from bot.services.units import tops
 from bot.storage.models import (
     ActivityReport,
     ExemplaryModel,
     Person,
-    Role,
-    RoleName,
     Unit,
     table_of,
     utcnow,
@@ -96,17 +94,9 @@ async def schools_in(session: AsyncSession, units: Collection[int]) -> list[Unit
 
 async def approvers(session: AsyncSession, model: ExemplaryModel) -> list[Person]:
     """Officials other than its author whose scope covers the model's school."""
-    query = (
-        select(Person)
-        .join(Role, col(Role.person_id) == Person.id)
-        .where(Role.role == RoleName.OFFICIAL, Person.id != model.person_id)
-        .distinct()
-    )
-    found = []
-    for person in (await session.exec(query)).all():
-        if model.unit_id in await scope(session, person.id, Action.APPROVE_MODEL):
-            found.append(person)
-    return sorted(found, key=lambda p: p.id or 0)
+    if model.unit_id is None:  # its school is gone: nobody can decide for it
+        return []
+    return await deciders(session, Action.APPROVE_MODEL, [model.unit_id], model.person_id)
 
 
 async def decide(session: AsyncSession, model_id: int, person_id: int, *, approve: bool) -> bool:

@@ -25,7 +25,7 @@ from bot.config import QuietHours
 from bot.domain import Audience, Button, OutboundMessage, Platform
 from bot.platforms.base import PlatformAdapter, SendError
 from bot.services.broadcasts import Broadcast, enqueue
-from bot.services.permissions import Action, scope
+from bot.services.permissions import Action, deciders
 from bot.services.units import bound_chats
 from bot.storage.db import Database
 from bot.storage.deliveries import Failure, occurrence_counts
@@ -54,18 +54,9 @@ def as_html(typed: str) -> str:
 
 async def approvers(session: AsyncSession, announcement: Announcement) -> list[Person]:
     """Officials other than the author whose scope covers every unit of the announcement."""
-    query = (
-        select(Person)
-        .join(Role, col(Role.person_id) == Person.id)
-        .where(Role.role == RoleName.OFFICIAL, Person.id != announcement.author_id)
-        .distinct()
+    return await deciders(
+        session, Action.APPROVE_ANNOUNCEMENT, announcement.unit_ids, announcement.author_id
     )
-    found = []
-    for person in (await session.exec(query)).all():
-        units = await scope(session, person.id, Action.APPROVE_ANNOUNCEMENT)
-        if set(announcement.unit_ids) <= units:
-            found.append(person)
-    return found
 
 
 async def decide(

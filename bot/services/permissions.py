@@ -7,14 +7,15 @@ Answering posts, /toi, /xoadulieu and /huongdan are open to everyone and are not
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from enum import StrEnum
 from typing import Final
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.units import school_of, subtree_ids
-from bot.storage.models import Role, RoleName
+from bot.storage.models import Person, Role, RoleName
 
 OFFICIAL, SCHOOL_ADMIN, TEACHER = RoleName.OFFICIAL, RoleName.SCHOOL_ADMIN, RoleName.TEACHER
 STAFF: Final = frozenset({OFFICIAL, SCHOOL_ADMIN, TEACHER})
@@ -93,3 +94,22 @@ async def may(
 
 async def is_staff(session: AsyncSession, person_id: int | None) -> bool:
     return any(role.role in STAFF for role in await roles_of(session, person_id))
+
+
+async def deciders(
+    session: AsyncSession, action: Action, units: Collection[int], author_id: int | None
+) -> list[Person]:
+    """The people other than `author_id` who may do `action` for every one of `units`: who is
+    asked to approve an announcement or a model (never its author)."""
+    query = (
+        select(Person)
+        .join(Role, col(Role.person_id) == Person.id)
+        .where(col(Role.role).in_(list(PERMISSIONS[action])), Person.id != author_id)
+        .distinct()
+    )
+    found = [
+        person
+        for person in (await session.exec(query)).all()
+        if set(units) <= await scope(session, person.id, action)
+    ]
+    return sorted(found, key=lambda p: p.id or 0)

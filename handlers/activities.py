@@ -121,13 +121,10 @@ async def _finish(ctx: Context, session: AsyncSession, report: ActivityReport, o
 
 async def on_text(ctx: Context) -> bool:
     """Typed text that continues a report (its day, participants or notes); False if none."""
-    if not await ctx.authorize(Action.REPORT_ACTIVITY):
+    state = await conversation.step(ctx, FLOW, Action.REPORT_ACTIVITY)
+    if state is None:
         return False
     async with ctx.db.session() as session:
-        state = await conversation.current(session, ctx.person_id, FLOW)
-        await session.commit()
-        if state is None:
-            return False
         report = await session.get(ActivityReport, state.get("report", -1))
         if report is None or not _mine(ctx, report):
             return False

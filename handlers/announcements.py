@@ -46,13 +46,10 @@ async def compose(ctx: Context) -> None:
 
 async def on_text(ctx: Context) -> bool:
     """Typed text that continues an announcement being composed; False if there is none."""
-    if not await ctx.authorize(Action.ANNOUNCE):
+    state = await conversation.step(ctx, FLOW, Action.ANNOUNCE)
+    if state is None:
         return False
     async with ctx.db.session() as session:
-        state = await conversation.current(session, ctx.person_id, FLOW)
-        await session.commit()
-        if state is None:
-            return False
         text = ctx.event.text or ""
         if state.get("step") == "text":
             await _new_draft(ctx, text)

@@ -8,6 +8,8 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.dispatch import Context
+from bot.services.permissions import Action
 from bot.storage.models import Conversation, utcnow
 
 TTL = timedelta(minutes=30)
@@ -42,3 +44,15 @@ async def end(session: AsyncSession, person_id: int) -> bool:
     await session.delete(talk)
     await session.commit()
     return utcnow() - talk.updated_at <= TTL
+
+
+async def step(ctx: Context, flow: str, action: Action | None = None) -> dict[str, Any] | None:
+    """What a flow's next typed step needs first: the person writing, still allowed `action`
+    (`ctx.person`, `ctx.scope`), and the state of `flow` they are in, that step now ended (a
+    next step begins again). None when they are not in it, or may no longer do it."""
+    if not await ctx.authorize(action):
+        return None
+    async with ctx.db.session() as session:
+        state = await current(session, ctx.person_id, flow)
+        await session.commit()
+    return state

@@ -35,13 +35,10 @@ async def on_text(ctx: Context) -> bool:
 
 
 async def _proposal(ctx: Context) -> bool:
-    if not await ctx.authorize(Action.REPORT_ACTIVITY):
+    state = await conversation.step(ctx, FLOW, Action.REPORT_ACTIVITY)
+    if state is None:
         return False
     async with ctx.db.session() as session:
-        state = await conversation.current(session, ctx.person_id, FLOW)
-        await session.commit()
-        if state is None:
-            return False
         text = " ".join((ctx.event.text or "").split())
         if state.get("step") == "title":
             if not text or len(text) > service.MAX_TITLE:
@@ -176,11 +173,8 @@ async def _decide(
 
 async def _reason(ctx: Context) -> bool:
     """The reason an official gives after tapping «Không duyệt»: the model is rejected."""
-    if not await ctx.authorize(Action.APPROVE_MODEL):
-        return False
+    state = await conversation.step(ctx, REASON_FLOW, Action.APPROVE_MODEL)
     async with ctx.db.session() as session:
-        state = await conversation.current(session, ctx.person_id, REASON_FLOW)
-        await session.commit()
         model = None if state is None else await session.get(ExemplaryModel, state.get("model", -1))
         if model is None or model.id is None:
             return False

@@ -44,11 +44,11 @@ async def answered(ctx: Context) -> None:
 
 async def on_text(ctx: Context) -> bool:
     """The details after a status tap; False if the person owes none."""
-    if not await ctx.authorize():
+    state = await conversation.step(ctx, FLOW)
+    if state is None:
         return False
     async with ctx.db.session() as session:
-        state = await conversation.current(session, ctx.person_id, FLOW)
-        answer = None if state is None else await session.get(TaskAnswer, state.get("answer", -1))
+        answer = await session.get(TaskAnswer, state.get("answer", -1))
         task = None if answer is None else await session.get(Task, answer.task_id)
         if answer is None or task is None:
             await session.commit()

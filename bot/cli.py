@@ -303,9 +303,11 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
     from bot.reports.docx import Letterhead, letterhead, write_docx
     from bot.reports.period import PeriodError, parse_period
     from bot.reports.report import ReportError, build_report, load_content
+    from bot.reports.wording import report_wording
     from bot.reports.xlsx import write_xlsx
     from bot.storage.db import Database
     from bot.storage.migrate import upgrade
+    from content.templates import TemplateError
 
     if args.format != "json" and args.out is None:
         print(f"loa: report --format {args.format} needs -o FILE", file=sys.stderr)
@@ -327,15 +329,17 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
 
     try:
         report, head, titles = run(go())
-    except (StartupError, PeriodError, ReportError) as e:
+        if args.format != "json":
+            words = report_wording(settings.content_dir, settings.tz)
+        if args.format == "docx":
+            write_docx(report, args.out, head, titles, datetime.now(settings.tz).date(), words)
+            return 0
+        if args.format == "xlsx":
+            write_xlsx(report, args.out, words)
+            return 0
+    except (StartupError, PeriodError, ReportError, TemplateError) as e:
         print(f"loa: {e}", file=sys.stderr)
         return 1
-    if args.format == "docx":
-        write_docx(report, args.out, head, titles, datetime.now(settings.tz).date())
-        return 0
-    if args.format == "xlsx":
-        write_xlsx(report, args.out)
-        return 0
     text = json.dumps(report, ensure_ascii=False, indent=2) + "\n"
     if args.out is None:
         sys.stdout.write(text)

@@ -20,15 +20,11 @@ from docx.shared import Cm, Mm, Pt
 from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 
-from bot.reports import wording as w
+from bot.reports.wording import Wording
 from bot.services.reach import unit_tree
 from bot.storage.db import Database
-from content.templates import vn_date
 
 FONT = "Times New Roman"
-FILL_IN = "[Cán bộ điền nội dung]"
-NUMBER_PLACEHOLDER = "Số:      /BC-UBND"
-DEFAULT_PARENT = "UBND TỈNH/THÀNH PHỐ …"
 SHORT_RULE = "──────────"
 LONG_RULE = "────────────────────────"
 BAR_WIDTH = 20  # characters of the widest bar in the reach chart
@@ -36,11 +32,10 @@ BAR_WIDTH = 20  # characters of the widest bar in the reach chart
 
 @dataclass(frozen=True)
 class Letterhead:
-    """Who issues the report and where: the header's left column and the date line's place."""
+    """Who issues the report: the header's left column and the date line's place."""
 
-    parent: str  # the body above, e.g. "UBND TỈNH BẮC GIANG"
-    issuer: str  # e.g. "ỦY BAN NHÂN DÂN PHƯỜNG HÒA BÌNH"
-    place: str  # e.g. "Hòa Bình"
+    parent: str | None  # the body above, e.g. "UBND TỈNH BẮC GIANG"; None: a placeholder
+    ward: str | None  # its unit name, e.g. "Phường Hòa Bình (cũ)"; None: not known
 
 
 async def letterhead(db: Database, unit: str | None, parent: str | None) -> Letterhead:
@@ -51,10 +46,7 @@ async def letterhead(db: Database, unit: str | None, parent: str | None) -> Lett
     start = next((u.id for u in rows if u.code == unit), None) if unit else None
     above = tree.chain(int(start)) if start is not None else [int(u.id) for u in rows]
     wards = [tree.units[u] for u in above if tree.units[u].kind == "ward"]
-    name = wards[0].name if len(wards) == 1 else "Phường …"
-    bare = re.sub(r"\s*\(.*?\)", "", name).strip()
-    place = re.sub(r"^(phường|xã|thị trấn)\s+", "", bare, flags=re.IGNORECASE)
-    return Letterhead(parent or DEFAULT_PARENT, f"ỦY BAN NHÂN DÂN {bare}".upper(), place)
+    return Letterhead(parent, wards[0].name if len(wards) == 1 else None)
 
 
 def write_docx(
@@ -63,16 +55,17 @@ def write_docx(
     head: Letterhead,
     plan_titles: Sequence[str],
     today: date,
+    w: Wording,
 ) -> None:
     doc = Document()
     _page(doc)
-    _header(doc, head, today)
-    _title(doc, report, plan_titles)
-    _contents(doc, report)
-    _reach(doc, report)
-    _awareness(doc, report)
-    _left_for_official(doc, report)
-    _footer(doc)
+    _header(doc, w, head, today)
+    _title(doc, w, report, plan_titles)
+    _contents(doc, w, report)
+    _reach(doc, w, report)
+    _awareness(doc, w, report)
+    _left_for_official(doc, w, report)
+    _footer(doc, w)
     doc.save(str(path))
 
 
@@ -128,16 +121,18 @@ def _line(
     return p
 
 
-def _header(doc: Any, head: Letterhead, today: date) -> None:
+def _header(doc: Any, w: Wording, head: Letterhead, today: date) -> None:
+    ward = re.sub(r"\s*\(.*?\)", "", head.ward or w.docx("unknown_ward")).strip()
+    place = re.sub(r"^(phường|xã|thị trấn)\s+", "", ward, flags=re.IGNORECASE)
     left, right = _two_columns(doc, (Cm(6.5), Cm(10)))
-    _line(left, head.parent.upper(), size=12, first=True)
-    _line(left, head.issuer.upper(), bold=True, size=12)
+    _line(left, (head.parent or w.docx("parent")).upper(), size=12, first=True)
+    _line(left, w.docx("issuer", ward).upper(), bold=True, size=12)
     _line(left, SHORT_RULE, size=8)
-    _line(left, NUMBER_PLACEHOLDER, size=13)
-    _line(right, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold=True, size=12, first=True)
-    _line(right, "Độc lập - Tự do - Hạnh phúc", bold=True)
+    _line(left, w.docx("number"), size=13)
+    _line(right, w.docx("nation"), bold=True, size=12, first=True)
+    _line(right, w.docx("motto"), bold=True)
     _line(right, LONG_RULE, size=8)
-    _line(right, f"{head.place}, {vn_date(today, nd30=True)}", italic=True)
+    _line(right, w.docx("place_and_date", place, today), italic=True)
 
 
 def _two_columns(doc: Any, widths: tuple[Any, Any]) -> tuple[_Cell, _Cell]:
@@ -150,22 +145,12 @@ def _two_columns(doc: Any, widths: tuple[Any, Any]) -> tuple[_Cell, _Cell]:
     return cells[0], cells[1]
 
 
-def _title(doc: Any, report: Mapping[str, Any], plan_titles: Sequence[str]) -> None:
+def _title(doc: Any, w: Wording, report: Mapping[str, Any], plan_titles: Sequence[str]) -> None:
     doc.add_paragraph()
-    _line(doc, "BÁO CÁO", bold=True)
-    plans = "; ".join(plan_titles) or "kế hoạch tuyên truyền"
-    _line(doc, summary_line(report, plans), bold=True)
+    _line(doc, w.docx("title"), bold=True)
+    _line(doc, w.docx("summary", list(plan_titles), report["period"]), bold=True)
     _line(doc, SHORT_RULE, size=8)
-    unit = report["unit"]
-    scope = f" ({unit['name']})" if unit else ""
-    _body(
-        doc, f"Số liệu lấy từ hệ thống loa{scope}, kỳ báo cáo {w.period_words(report['period'])}."
-    )
-
-
-def summary_line(report: Mapping[str, Any], plans: str) -> str:
-    """The trích yếu under BÁO CÁO."""
-    return f"Kết quả công tác truyền thông thực hiện {plans} {w.period_words(report['period'])}"
+    _body(doc, w.docx("source", report["unit"], report["period"]))
 
 
 def _heading(doc: Any, text: str) -> None:
@@ -192,24 +177,14 @@ def _table(doc: Any, header: Sequence[str], rows: Sequence[Sequence[str]]) -> No
     doc.add_paragraph()
 
 
-def _contents(doc: Any, report: Mapping[str, Any]) -> None:
-    _heading(doc, "1. Nội dung, hình thức truyền thông đã triển khai")
-    posts = report["posts"]
-    totals = report["totals"]
-    if not posts:
-        _body(doc, f"Trong kỳ chưa có bài nào được gửi ({w.NO_DATA}).")
+def _contents(doc: Any, w: Wording, report: Mapping[str, Any]) -> None:
+    _heading(doc, w.docx("part", 1))
+    if not report["posts"]:
+        _body(doc, w.docx("no_posts"))
         return
-    _body(
-        doc,
-        f"Đã gửi {w.figure(totals['posts'])} bài tới các nhóm Telegram/Zalo của phụ huynh, "
-        f"giáo viên, cán bộ; {w.figure(totals['sent_chats'])} lượt gửi tới nhóm.",
-    )
-    for post in posts:
-        _body(
-            doc,
-            f"- {post['title']}: {w.figure(post['sent_chats'])} nhóm, "
-            f"{w.figure(post['audience'])} lượt người nhận.",
-        )
+    _body(doc, w.docx("posts_sent", report["totals"]))
+    for post in report["posts"]:
+        _body(doc, w.docx("post", post))
 
 
 FIGURE_ROWS = (
@@ -222,120 +197,93 @@ REACH_COLUMNS = (
 )
 
 
-def _reach(doc: Any, report: Mapping[str, Any]) -> None:
-    _heading(doc, "2. Mức độ tiếp cận, lan tỏa")
+def _reach(doc: Any, w: Wording, report: Mapping[str, Any]) -> None:
+    _heading(doc, w.docx("part", 2))
     totals = report["totals"]
-    _body(doc, "a) Kết quả đầu ra và mức độ tiếp nhận:")
-    rows = [[w.POSTS, w.figure(totals["posts"])]]
-    rows += [[w.FIGURES[k], w.figure(totals[k])] for k in FIGURE_ROWS]
-    _table(doc, ["Chỉ số", "Kết quả"], rows)
+    _body(doc, w.docx("table", "totals"))
+    rows = [[w.words("label", k), w.words("value", totals[k])] for k in ("posts", *FIGURE_ROWS)]
+    _table(doc, [w.words("column", "figure"), w.words("column", "result")], rows)
     if report["notes"]:
-        _body(doc, f"Ghi chú: trong kỳ chưa có bài nào được gửi tới các nhóm ({w.NO_DATA}).")
-    _body(doc, "b) Kết quả thực hiện chỉ tiêu của kế hoạch:")
-    header = ["Chỉ tiêu", "Mục tiêu", "Đạt được", "Đánh giá"]
+        _body(doc, w.docx("nothing_sent"))
+    _body(doc, w.docx("table", "kpis"))
+    header = [w.words("column", c) for c in ("kpi", "target", "achieved", "status")]
     kpis = [
-        [k["description"], w.target(k), _achieved(k), w.STATUS[k["status"]]] for k in report["kpis"]
-    ]
-    _table(doc, header, kpis or [_none(header)])
-    header = ["Đơn vị", *(w.FIGURES[k] for k in REACH_COLUMNS)]
-    _body(doc, "c) Mức độ tiếp cận theo trường:")
-    _table(doc, header, [_reach_row(r["name"], r) for r in report["by_school"]] or [_none(header)])
-    _body(doc, "d) Mức độ tiếp cận theo đối tượng:")
-    header[0] = "Đối tượng"
-    rows = [_reach_row(w.audience(r["name"]), r) for r in report["by_audience"]]
-    _table(doc, header, rows or [_none(header)])
-    _chart(doc, report["by_school"])
+        [k["description"], w.words("target", k["target"]), w.docx("achieved", k),
+         w.words("status", k["status"])]
+        for k in report["kpis"]
+    ]  # fmt: skip
+    _table(doc, header, kpis or [_none(w, header)])
+    header = [w.words("column", "unit"), *(w.words("label", k) for k in REACH_COLUMNS)]
+    _body(doc, w.docx("table", "schools"))
+    rows = [_reach_row(w, r["name"], r) for r in report["by_school"]]
+    _table(doc, header, rows or [_none(w, header)])
+    _body(doc, w.docx("table", "audiences"))
+    header[0] = w.words("column", "audience")
+    rows = [_reach_row(w, w.words("audience", r["name"]), r) for r in report["by_audience"]]
+    _table(doc, header, rows or [_none(w, header)])
+    _chart(doc, w, report["by_school"])
 
 
-def _achieved(kpi: Mapping[str, Any]) -> str:
-    if kpi["achieved"] is None:
-        return w.NO_DATA
-    unit = "%" if kpi["target"]["unit"] == "percent" else ""
-    return f"{w.figure(kpi['achieved'])}{unit}"
+def _reach_row(w: Wording, name: str, row: Mapping[str, Any]) -> list[str]:
+    return [name, *(w.words("value", row[k]) for k in REACH_COLUMNS)]
 
 
-def _reach_row(name: str, row: Mapping[str, Any]) -> list[str]:
-    return [name, *(w.figure(row[k]) for k in REACH_COLUMNS)]
+def _none(w: Wording, header: Sequence[str]) -> list[str]:
+    return [w.words("no_data"), *("" for _ in header[1:])]
 
 
-def _none(header: Sequence[str]) -> list[str]:
-    return [w.NO_DATA, *("" for _ in header[1:])]
-
-
-def _chart(doc: Any, schools: Sequence[Mapping[str, Any]]) -> None:
+def _chart(doc: Any, w: Wording, schools: Sequence[Mapping[str, Any]]) -> None:
     """The reach chart as a table of text bars (no image library is installed for one chart)."""
-    _body(doc, "đ) Biểu đồ lượt người nhận theo trường:")
+    _body(doc, w.docx("table", "chart"))
     if not schools:
-        _body(doc, w.NO_DATA)
+        _body(doc, w.words("no_data"))
         return
     widest = max(s["audience"] for s in schools) or 1
     bars = [
-        [s["name"], "█" * round(BAR_WIDTH * s["audience"] / widest), w.figure(s["audience"])]
+        [
+            s["name"],
+            "█" * round(BAR_WIDTH * s["audience"] / widest),
+            w.words("value", s["audience"]),
+        ]
         for s in schools
     ]
-    _table(doc, ["Trường", "Lượt người nhận", "Số lượt"], bars)
+    header = [w.words("column", c) for c in ("school", "people", "count")]
+    _table(doc, header, bars)
 
 
-def _awareness(doc: Any, report: Mapping[str, Any]) -> None:
-    _heading(doc, "3. Sự chuyển biến về nhận thức, hành động của cán bộ, giáo viên, học sinh")
-    _body(doc, FILL_IN, italic=True)
-    _body(doc, "Minh chứng:")
+def _awareness(doc: Any, w: Wording, report: Mapping[str, Any]) -> None:
     totals = report["totals"]
-    _body(
-        doc,
-        f"- Tỷ lệ trả lời đúng câu hỏi: {_rate(totals['understood_rate'])} "
-        f"({w.figure(totals['understood'])}/{w.figure(totals['answered'])} lượt trả lời).",
-    )
-    _body(doc, f"- Tỷ lệ “Đã hiểu”: {_rate(totals['acknowledged_rate'])}.")
-    for row in report["by_audience"]:
-        if row["answered"]:
-            _body(
-                doc, f"- {w.audience(row['name'])}: {_rate(row['understood_rate'])} trả lời đúng."
-            )
+    evidence = [w.docx("understood", totals), w.docx("acknowledged", totals)]
+    evidence += [w.docx("audience_understood", r) for r in report["by_audience"] if r["answered"]]
+    _part(doc, w, 3, evidence)
 
 
-def _rate(value: float | None) -> str:
-    return w.NO_DATA if value is None else f"{w.figure(value)}%"
-
-
-def _left_for_official(doc: Any, report: Mapping[str, Any]) -> None:
+def _left_for_official(doc: Any, w: Wording, report: Mapping[str, Any]) -> None:
     kpis = report["kpis"]
-    models = [k for k in kpis if k["metric"] == "exemplar_models"]
-    _part(doc, "4. Những mô hình hiệu quả", [_kpi_evidence(k) for k in models])
-    totals = report["totals"]
-    unmeasured = [_kpi_evidence(k) for k in kpis if k["status"] == "not_measurable"]
-    troubles = [
-        f"{w.FIGURES['failed']}: {w.figure(totals['failed'])}; "
-        f"{w.FIGURES['uncertain'].lower()}: {w.figure(totals['uncertain'])}.",
-        *unmeasured,
-    ]
-    _part(doc, "5. Những khó khăn, vướng mắc", troubles)
-    behind = [_kpi_evidence(k) for k in kpis if k["status"] == "behind"]
-    _part(doc, "6. Đề xuất, kiến nghị", behind)
+    _part(doc, w, 4, [w.docx("kpi", k) for k in kpis if k["metric"] == "exemplar_models"])
+    unmeasured = [w.docx("kpi", k) for k in kpis if k["status"] == "not_measurable"]
+    _part(doc, w, 5, [w.docx("failed_sends", report["totals"]), *unmeasured])
+    _part(doc, w, 6, [w.docx("kpi", k) for k in kpis if k["status"] == "behind"])
 
 
-def _kpi_evidence(kpi: Mapping[str, Any]) -> str:
-    return f"{kpi['description']}: {w.STATUS[kpi['status']].lower()} ({_achieved(kpi)})."
-
-
-def _part(doc: Any, heading: str, evidence: Sequence[str]) -> None:
-    _heading(doc, heading)
-    _body(doc, FILL_IN, italic=True)
-    _body(doc, "Minh chứng:")
-    for line in evidence or [w.NO_DATA]:
+def _part(doc: Any, w: Wording, number: int, evidence: Sequence[str]) -> None:
+    """A part the official writes, with its evidence listed under it."""
+    _heading(doc, w.docx("part", number))
+    _body(doc, w.docx("fill_in"), italic=True)
+    _body(doc, w.docx("evidence"))
+    for line in evidence or [w.words("no_data")]:
         _body(doc, f"- {line}")
 
 
-def _footer(doc: Any) -> None:
+def _footer(doc: Any, w: Wording) -> None:
     doc.add_paragraph()
     left, right = _two_columns(doc, (Cm(8), Cm(8)))
-    _line(left, "Nơi nhận:", bold=True, italic=True, size=12,
+    _line(left, w.docx("recipients_title"), bold=True, italic=True, size=12,
           align=WD_ALIGN_PARAGRAPH.LEFT, first=True)  # fmt: skip
-    for recipient in ("- UBND tỉnh/thành phố (để b/c);", "- Thường trực Đảng ủy (để b/c);",
-                      "- Các trường trên địa bàn;", "- Lưu: VT, VHXH."):  # fmt: skip
+    for recipient in w.docx("recipients").splitlines():
         _line(left, recipient, size=11, align=WD_ALIGN_PARAGRAPH.LEFT)
-    _line(right, "TM. ỦY BAN NHÂN DÂN", bold=True, first=True)
-    _line(right, "CHỦ TỊCH", bold=True)
+    for i, line in enumerate(w.docx("signs_for").splitlines()):
+        _line(right, line, bold=True, first=i == 0)
     for _ in range(4):
         _line(right, "")
-    _line(right, "[Họ và tên]", bold=True)
+    _line(right, w.docx("signer"), bold=True)

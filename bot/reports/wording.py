@@ -1,82 +1,59 @@
-"""The Vietnamese words of the filed report (DOCX and XLSX): figure names, KPI statuses, the
-period in words. One place, so both files name a figure the same way."""
+"""The filed report's Vietnamese words (DOCX and XLSX), from the templates in
+content/templates/report/: `_words.j2` (shared by both files), `_docx.j2`, `_xlsx.j2`. A ward
+adjusts them in its own content folder; without a report/ folder there, the packaged ones."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
-from datetime import date
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from content.templates import vn_number
+from bot.config import DEFAULT_CONTENT_DIR
+from content.templates import DEFAULT_TIMEZONE, TemplateError, Templates
 
-NO_DATA = "chưa có dữ liệu"
-
-FIGURES = {
-    "sent_chats": "Lượt gửi tới nhóm",
-    "audience": "Lượt người nhận",
-    "ack_audience": "Lượt người được đề nghị xác nhận",
-    "acknowledged": "Đã bấm “Đã hiểu”",
-    "acknowledged_rate": "Tỷ lệ “Đã hiểu” (%)",
-    "answered": "Trả lời câu hỏi",
-    "understood": "Trả lời đúng",
-    "understood_rate": "Tỷ lệ trả lời đúng (%)",
-    "engaged": "Lượt người tương tác",
-    "engaged_rate": "Tỷ lệ tương tác (%)",
-    "failed": "Lượt gửi không thành công",
-    "uncertain": "Lượt gửi chưa rõ kết quả",
-    "expired": "Lượt gửi quá hạn",
-    "waiting": "Lượt gửi đang chờ",
-}
+FOLDER = "report"
+FILES = ("say.j2", "_words.j2", "_docx.j2", "_xlsx.j2")
 RATES = frozenset({"acknowledged_rate", "understood_rate", "engaged_rate"})
-POSTS = "Số bài đã gửi"
-
-STATUS = {
-    "met": "Đạt",
-    "on_track": "Đúng tiến độ",
-    "behind": "Chưa đạt",
-    "not_measurable": "Chưa đo được",
-}
-AUDIENCES = {
-    "parents": "Phụ huynh",
-    "students": "Học sinh",
-    "teachers": "Giáo viên",
-    "staff": "Cán bộ",
-    "managers": "Cán bộ quản lý",
-    "officials": "Cán bộ phường/xã",
-    "community": "Người dân",
-    "businesses": "Doanh nghiệp",
-    "": "Không phân loại",
-}
-ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
+# Every figure a reach row carries, in the order the report lists them.
+FIGURES = (
+    *("sent_chats", "audience", "ack_audience", "acknowledged", "acknowledged_rate", "answered"),
+    *("understood", "understood_rate", "engaged", "engaged_rate", "failed", "uncertain"),
+    *("expired", "waiting"),
+)
 
 
-def figure(value: Any) -> str:
-    """A figure as the report prints it: 1.234, 66,7; a rate without a base has no data."""
-    return NO_DATA if value is None else vn_number(value)
+class Wording:
+    """`words("label", "audience")`: one macro of report/_words.j2 (`docx`, `xlsx`: the others)."""
+
+    def __init__(self, templates: Templates) -> None:
+        self.templates = templates
+        folder = templates.directory / FOLDER
+        for name in FILES:
+            if not (folder / name).is_file():
+                raise TemplateError(f"{folder / name}: no such report template")
+        if problems := [p for p in templates.check() if Path(p).is_relative_to(folder)]:
+            raise TemplateError(problems[0])
+
+    def _say(self, file: str, name: str, args: tuple[Any, ...]) -> str:
+        try:
+            return self.templates.render_plain(f"{FOLDER}/say", file=file, name=name, args=args)
+        except TemplateError as e:  # name the macro's file, not the bridge's
+            reason = str(e).removeprefix(f"{FOLDER}/say.j2: ")
+            raise TemplateError(f"{FOLDER}/_{file}.j2, macro {name}: {reason}") from None
+
+    def words(self, name: str, *args: Any) -> str:
+        return self._say("words", name, args)
+
+    def docx(self, name: str, *args: Any) -> str:
+        return self._say("docx", name, args)
+
+    def xlsx(self, name: str, *args: Any) -> str:
+        return self._say("xlsx", name, args)
 
 
-def audience(name: str) -> str:
-    return AUDIENCES.get(name, name)
-
-
-def target(kpi: Mapping[str, Any]) -> str:
-    """ "= 100%", "≥ 2 (mỗi năm)"."""
-    t = kpi["target"]
-    comparator = {">=": "≥", "<=": "≤"}.get(t["comparator"], t["comparator"])
-    unit = "%" if t["unit"] == "percent" else ""
-    per = {"year": " mỗi năm", "quarter": " mỗi quý", "month": " mỗi tháng"}.get(t["per"] or "", "")
-    return f"{comparator} {vn_number(t['value'])}{unit}{per}"
-
-
-def period_words(period: Mapping[str, str]) -> str:
-    """quý IV năm 2026, 6 tháng đầu năm 2026, năm 2026, từ ngày 01/03/2026 đến ngày 31/05/2026."""
-    label = period["label"]
-    if m := re.fullmatch(r"(\d{4})-Q([1-4])", label):
-        return f"quý {ROMAN[int(m[2])]} năm {m[1]}"
-    if m := re.fullmatch(r"(\d{4})-H([12])", label):
-        return f"6 tháng {'đầu' if m[2] == '1' else 'cuối'} năm {m[1]}"
-    if re.fullmatch(r"\d{4}", label):
-        return f"năm {label}"
-    first, last = date.fromisoformat(period["from"]), date.fromisoformat(period["to"])
-    return f"từ ngày {first:%d/%m/%Y} đến ngày {last:%d/%m/%Y}"
+def report_wording(content_dir: Path, timezone: ZoneInfo | str = DEFAULT_TIMEZONE) -> Wording:
+    """The report templates of `content_dir`, or the packaged ones when it has none."""
+    folder = content_dir / "templates"
+    if not (folder / FOLDER).is_dir():
+        folder = DEFAULT_CONTENT_DIR / "templates"
+    return Wording(Templates(folder, timezone=timezone))

@@ -12,68 +12,77 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from bot.reports import wording as w
+from bot.reports.wording import FIGURES, RATES, Wording
 
 PERCENT = "0.0%"
-ROW_FIGURES = tuple(w.FIGURES)  # every figure a reach row carries
 
 
-def write_xlsx(report: Mapping[str, Any], path: Path) -> None:
+def write_xlsx(report: Mapping[str, Any], path: Path, w: Wording) -> None:
     book = Workbook()
-    _totals(book.active, report)
-    _kpis(book.create_sheet(), report["kpis"])
+    _totals(book.active, w, report)
+    _kpis(book.create_sheet(), w, report["kpis"])
     rows = report["by_school"]
-    _reach(book.create_sheet("Theo trường"), "Trường", [(r["name"], r) for r in rows])
-    audiences = [(w.audience(r["name"]), r) for r in report["by_audience"]]
-    _reach(book.create_sheet("Theo đối tượng"), "Đối tượng", audiences)
-    _reach(book.create_sheet("Theo bài"), "Bài", [(r["title"], r) for r in report["posts"]])
+    _reach(book.create_sheet(), w, "schools", "school", [(r["name"], r) for r in rows])
+    audiences = [(w.words("audience", r["name"]), r) for r in report["by_audience"]]
+    _reach(book.create_sheet(), w, "audiences", "audience", audiences)
+    posts = [(r["title"], r) for r in report["posts"]]
+    _reach(book.create_sheet(), w, "posts", "post", posts)
     book.save(str(path))
 
 
-def _totals(sheet: Any, report: Mapping[str, Any]) -> None:
-    sheet.title = "Tổng hợp"
+def _totals(sheet: Any, w: Wording, report: Mapping[str, Any]) -> None:
+    sheet.title = w.xlsx("sheet", "totals")
     totals = report["totals"]
-    _header(sheet, ["Chỉ số", "Kết quả"])
-    sheet.append([w.POSTS, totals["posts"]])
-    for key in ROW_FIGURES:
-        sheet.append([w.FIGURES[key], _value(key, totals[key])])
+    _header(sheet, [w.words("column", "figure"), w.words("column", "result")])
+    sheet.append([w.words("label", "posts"), totals["posts"]])
+    for key in FIGURES:
+        sheet.append([w.words("label", key), _value(key, totals[key])])
         _percent(sheet, key, sheet.max_row, 2)
     if report["notes"]:
-        sheet.append([f"Ghi chú: trong kỳ chưa có bài nào được gửi ({w.NO_DATA})."])
+        sheet.append([w.xlsx("nothing_sent")])
     _widths(sheet, [42, 14])
 
 
-def _kpis(sheet: Worksheet, kpis: Sequence[Mapping[str, Any]]) -> None:
-    sheet.title = "Chỉ tiêu"
-    _header(sheet, ["Kế hoạch", "Chỉ tiêu", "Mục tiêu", "Đạt được", "Đánh giá", "Ghi chú"])
+def _kpis(sheet: Worksheet, w: Wording, kpis: Sequence[Mapping[str, Any]]) -> None:
+    sheet.title = w.xlsx("sheet", "kpis")
+    columns = ("plan", "kpi", "target", "achieved", "status", "note")
+    _header(sheet, [w.words("column", c) for c in columns])
     for k in kpis:
         percent = k["target"]["unit"] == "percent"
         achieved = k["achieved"]
         value = round(achieved / 100, 6) if percent and achieved is not None else achieved
-        note = w.NO_DATA if k["status"] == "not_measurable" else ""
-        row = [k["plan"], k["description"], w.target(k), value, w.STATUS[k["status"]], note]
-        sheet.append(row)
+        note = w.words("no_data") if k["status"] == "not_measurable" else ""
+        target, status = w.words("target", k["target"]), w.words("status", k["status"])
+        sheet.append([k["plan"], k["description"], target, value, status, note])
         if percent:
             sheet.cell(sheet.max_row, 4).number_format = PERCENT
     _widths(sheet, [16, 60, 16, 12, 16, 18])
 
 
-def _reach(sheet: Worksheet, first: str, rows: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
-    _header(sheet, [first, *(w.FIGURES[k] for k in ROW_FIGURES)])
-    for name, row in rows:
-        sheet.append([name, *(_value(k, row[k]) for k in ROW_FIGURES)])
-        for column, key in enumerate(ROW_FIGURES, start=2):
+def _reach(
+    sheet: Worksheet,
+    w: Wording,
+    name: str,
+    first: str,
+    rows: Sequence[tuple[str, Mapping[str, Any]]],
+) -> None:
+    """Sheet `name` of reach rows, its first column (`first`) naming each row."""
+    sheet.title = w.xlsx("sheet", name)
+    _header(sheet, [w.words("column", first), *(w.words("label", k) for k in FIGURES)])
+    for label, row in rows:
+        sheet.append([label, *(_value(k, row[k]) for k in FIGURES)])
+        for column, key in enumerate(FIGURES, start=2):
             _percent(sheet, key, sheet.max_row, column)
-    _widths(sheet, [40, *(16 for _ in ROW_FIGURES)])
+    _widths(sheet, [40, *(16 for _ in FIGURES)])
 
 
 def _value(key: str, value: Any) -> Any:
     """Rates are JSON percents (66.7); a cell holds the fraction and shows it as 66.7%."""
-    return round(value / 100, 6) if key in w.RATES and value is not None else value
+    return round(value / 100, 6) if key in RATES and value is not None else value
 
 
 def _percent(sheet: Worksheet, key: str, row: int, column: int) -> None:
-    if key in w.RATES:
+    if key in RATES:
         sheet.cell(row, column).number_format = PERCENT
 
 

@@ -15,10 +15,12 @@ import pytest
 from docx import Document
 
 from bot.cli import main
+from bot.config import DEFAULT_CONTENT_DIR
 from bot.reports.docx import letterhead, write_docx
 from bot.reports.period import quarter_of
 from bot.reports.report import build_report
-from bot.reports.wording import FIGURES
+from bot.reports.wording import FIGURES as KEYS
+from bot.reports.wording import report_wording
 from bot.storage.db import Database
 from bot.storage.models import utcnow
 from tests.chatworld import World, chat_world
@@ -26,6 +28,8 @@ from tests.reports.test_reach_end_to_end import CONTENT, play
 from tests.reports.test_report_cli import loa  # noqa: F401  (the fixture)
 
 FILED_ON = date(2027, 1, 5)
+WORDS = report_wording(DEFAULT_CONTENT_DIR)
+FIGURES = {k: WORDS.words("label", k) for k in KEYS}
 
 
 @pytest.fixture
@@ -54,7 +58,7 @@ async def _filed(world: World, tmp_path: Path) -> tuple[dict[str, Any], Any]:
     report = await build_report(world.db, period, CONTENT, now=period.end)
     path = tmp_path / "bao-cao.docx"
     head = await letterhead(world.db, None, None)
-    write_docx(report, path, head, [CONTENT.plans["bench"].title], FILED_ON)
+    write_docx(report, path, head, [CONTENT.plans["bench"].title], FILED_ON, WORDS)
     return report, Document(str(path))
 
 

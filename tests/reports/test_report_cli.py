@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 
 from bot.cli import main
 from bot.config import DEFAULT_CONTENT_DIR
@@ -67,3 +69,38 @@ def test_bench_report_prints_the_contract(capsys: pytest.CaptureFixture[str]) ->
     assert {"bench", "n", "seconds", "per_second", "peak_rss_mb", "errors", "events"} <= set(result)
     assert result["errors"] == 0 and result["bench"] == "report"
     assert 2500 <= result["events"] <= 3500 and result["engaged"] > 0
+
+
+def _report_templates(content: Path) -> Path:
+    """The ward's own copy of the packaged report templates."""
+    folder = content / "templates" / "report"
+    shutil.copytree(DEFAULT_CONTENT_DIR / "templates" / "report", folder)
+    return folder
+
+
+def test_a_ward_words_the_report_in_its_own_templates(loa: Path) -> None:
+    words = _report_templates(loa / "content") / "_words.j2"
+    text = words.read_text(encoding="utf-8").replace('"result": "Kết quả"', '"result": "Số liệu"')
+    words.write_text(text, encoding="utf-8")
+    out = loa / "q4.xlsx"
+    assert main(["report", "--period", "2026-Q4", "--format", "xlsx", "-o", str(out)]) == 0
+    assert load_workbook(out)["Tổng hợp"]["B1"].value == "Số liệu"
+
+
+@pytest.mark.parametrize(
+    ("damage", "says"),
+    [
+        (lambda f: (f / "_docx.j2").unlink(), "_docx.j2: no such report template"),
+        (lambda f: (f / "_docx.j2").write_text("{% macro x() %}"), "_docx.j2:1: "),
+        (lambda f: (f / "_docx.j2").write_text(""), "_docx.j2, macro unknown_ward: "),
+    ],
+)
+def test_a_broken_report_template_is_one_line_naming_it(
+    loa: Path, capsys: pytest.CaptureFixture[str], damage: Callable[[Path], object], says: str
+) -> None:
+    damage(_report_templates(loa / "content"))
+    out = loa / "q4.docx"
+    assert main(["report", "--period", "2026-Q4", "--format", "docx", "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert says in err and err.startswith("loa: ") and err.count("\n") == 1
+    assert not out.exists(), "no half-written report"

@@ -10,8 +10,10 @@ from typing import Any
 from openpyxl import load_workbook
 
 from bot.cli import main
+from bot.config import DEFAULT_CONTENT_DIR
 from bot.reports.period import quarter_of
 from bot.reports.report import build_report
+from bot.reports.wording import report_wording
 from bot.reports.xlsx import write_xlsx
 from bot.storage.models import utcnow
 from tests.chatworld import World
@@ -46,7 +48,7 @@ async def test_the_workbook_carries_the_json_numbers(any_world: World, tmp_path:
     await play(any_world)
     period = quarter_of((utcnow() + timedelta(hours=7)).date())
     report = await build_report(any_world.db, period, CONTENT, now=period.end)
-    write_xlsx(report, tmp_path / "bao-cao.xlsx")
+    write_xlsx(report, tmp_path / "bao-cao.xlsx", report_wording(DEFAULT_CONTENT_DIR))
     book = load_workbook(tmp_path / "bao-cao.xlsx")
 
     assert book.sheetnames == ["Tổng hợp", "Chỉ tiêu", "Theo trường", "Theo đối tượng", "Theo bài"]

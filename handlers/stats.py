@@ -1,23 +1,29 @@
 """/thongke: the current quarter in a few lines for the person's units (an official's ward, a
 school's staff their school): posts sent, groups and people reached, acknowledged, understood,
-and the groups that acknowledged least."""
+the groups that acknowledged least, and per staff group who has not acknowledged its latest
+briefing. `/thongke <số thông báo>`: one announcement's figures, for its author or an official
+over all its units."""
 
 from __future__ import annotations
 
 from bot.dispatch import Context, Router
 from bot.reports.period import VIETNAM, quarter_of
-from bot.services.permissions import Action
-from bot.services.reach import Filter, reach, unit_tree
-from bot.storage.models import utcnow
+from bot.services.permissions import OFFICIAL, Action, roles_of
+from bot.services.reach import Figures, Filter, latest_briefings, reach, unit_tree
+from bot.storage.models import Announcement, Occurrence, utcnow
 
 LOWEST = 3  # groups named as acknowledging least
 
 
 async def stats(ctx: Context) -> None:
+    if ctx.args.strip():
+        await announcement_stats(ctx, ctx.args.strip().lstrip("#"))
+        return
     period = quarter_of(utcnow().astimezone(VIETNAM).date())
     async with ctx.db.reading() as conn:
         found = await reach(conn, Filter(period, units=ctx.scope))
         tree = await unit_tree(conn)
+        briefings = await latest_briefings(conn, period, ctx.scope, tree)
     total = found.total()
     places = [
         (tree.units[p.unit].name, p.audience, f.acknowledged_share())
@@ -33,6 +39,40 @@ async def stats(ctx: Context) -> None:
         figures=total,
         rate=total.as_dict(),
         lowest=lowest,
+        briefings=[(tree.units[b.unit].name, b) for b in briefings],
+    )
+
+
+async def announcement_stats(ctx: Context, number: str) -> None:
+    """Reach, Đã hiểu and right answers of one announcement, for its author or an official
+    whose scope holds every unit it went to."""
+    async with ctx.db.session() as session:
+        a = await session.get(Announcement, int(number)) if number.isdigit() else None
+        official = any(r.role == OFFICIAL for r in await roles_of(session, ctx.person_id))
+        allowed = a is not None and (
+            a.author_id == ctx.person_id
+            or (official and bool(a.unit_ids) and set(a.unit_ids) <= ctx.scope)
+        )
+        if a is None or not allowed:
+            ctx.reply("stats_announcement", number=number, found=False)
+            return
+        post = await session.get(Occurrence, a.occurrence_id) if a.occurrence_id else None
+    figures = Figures()
+    if post is not None and post.id is not None:
+        period = quarter_of(post.due_at.astimezone(VIETNAM).date())
+        async with ctx.db.reading() as conn:
+            found = await reach(conn, Filter(period))
+        figures = sum(
+            (f for (occurrence, _), f in found.post_audiences.items() if occurrence == post.id),
+            Figures(),
+        )
+    ctx.reply(
+        "stats_announcement",
+        number=number,
+        found=True,
+        sent=post is not None,
+        figures=figures,
+        rate=figures.as_dict(),
     )
 
 

@@ -22,11 +22,21 @@ from sqlalchemy import Select, String, and_, case, cast, func, literal, or_, sel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.reports.period import VIETNAM, Period
-from bot.storage.models import Chat, Delivery, Feedback, Occurrence, Unit, table_of
+from bot.storage.models import (
+    Chat,
+    Delivery,
+    Feedback,
+    Occurrence,
+    Person,
+    Role,
+    Unit,
+    table_of,
+)
 from bot.storage.models import DeliveryStatus as S
 
 _delivery, _chat, _occurrence = table_of(Delivery), table_of(Chat), table_of(Occurrence)
 _feedback, _unit = table_of(Feedback), table_of(Unit)
+_role, _person = table_of(Role), table_of(Person)
 ACK, QUIZ = "ack", "quiz"
 CAMPAIGN = "campaign:"  # an occurrence's source: "campaign:{id}/{post}" or "announcement:{id}"
 
@@ -322,3 +332,100 @@ def per_unit_to(tree: UnitTree, counts: Mapping[int | None, int], kind: str) -> 
         if top is not None:
             out[top] += n
     return dict(out)
+
+
+STAFF_AUDIENCES = ("staff", "teachers")
+STAFF_ROLES = ("school_admin", "teacher")
+
+
+@dataclass(frozen=True)
+class Briefing:
+    """A staff group's latest post asking for Đã hiểu in a period: who was sent it (the member
+    count at send time), how many acknowledged, and the staff loa knows in the group's unit
+    (roles there or below) who have not."""
+
+    chat: int
+    title: str  # the group's
+    unit: int
+    post: str
+    audience: int
+    acknowledged: int
+    not_acknowledged_names: list[str]
+
+    @property
+    def not_acknowledged(self) -> int:
+        return max(self.audience - self.acknowledged, 0)
+
+
+async def latest_briefings(
+    conn: AsyncConnection, period: Period, units: Collection[int], tree: UnitTree
+) -> list[Briefing]:
+    """Per active staff group of `units`, its latest briefing sent in the period."""
+    o, d, c = _occurrence.c, _delivery.c, _chat.c
+    asks_ack = cast(o.buttons, String).like(f'%"{ACK}:%')
+    rows = await conn.execute(
+        select(
+            c.id,
+            c.title.label("chat_title"),
+            c.unit_id,
+            o.id.label("occurrence"),
+            o.title,
+            d.audience_size,
+        )
+        .join(_delivery, d.chat_id == c.id)
+        .join(_occurrence, o.id == d.occurrence_id)
+        .where(
+            c.active,
+            c.unit_id.in_(list(units)),
+            c.audience.in_(STAFF_AUDIENCES),
+            d.status == S.SENT,
+            o.due_at >= period.start,
+            o.due_at < period.end,
+            asks_ack,
+        )
+        .order_by(c.id, o.due_at.desc(), o.id.desc())
+    )
+    latest: dict[int, Any] = {}
+    for row in rows:
+        latest.setdefault(row.id, row)
+    if not latest:
+        return []
+    fb = _feedback.c
+    acked: dict[tuple[int, int], set[int | None]] = defaultdict(set)
+    taps = await conn.execute(
+        select(fb.occurrence_id, fb.chat_id, fb.person_id, fb.id).where(
+            fb.kind == ACK,
+            fb.chat_id.in_(list(latest)),
+            fb.occurrence_id.in_({row.occurrence for row in latest.values()}),
+        )
+    )
+    for occurrence, chat, person, tap in taps:
+        acked[occurrence, chat].add(person if person is not None else -tap)
+    staff = await _staff_by_unit(conn, {row.unit_id for row in latest.values()}, tree)
+    out = []
+    for chat, row in latest.items():
+        done = acked[row.occurrence, chat]
+        names = sorted(name for person, name in staff[row.unit_id].items() if person not in done)
+        audience = row.audience_size or 0
+        out.append(
+            Briefing(chat, row.chat_title, row.unit_id, row.title, audience, len(done), names)
+        )
+    return sorted(out, key=lambda b: (tree.units[b.unit].name, b.chat))
+
+
+async def _staff_by_unit(
+    conn: AsyncConnection, units: Collection[int], tree: UnitTree
+) -> dict[int, dict[int, str]]:
+    """Per unit of `units`, the people with a staff role in it or below it → display name."""
+    r, p = _role.c, _person.c
+    rows = await conn.execute(
+        select(r.unit_id, p.id, p.display_name)
+        .join(_person, p.id == r.person_id)
+        .where(r.role.in_(STAFF_ROLES))
+    )
+    out: dict[int, dict[int, str]] = {unit: {} for unit in units}
+    for unit, person, name in rows:
+        for above in tree.chain(unit):
+            if above in out:
+                out[above][person] = name
+    return out

@@ -62,6 +62,7 @@ CHAT_TEMPLATES: dict[str, dict[str, object]] = {
     "bind_not_allowed": {"title": "Phụ huynh 1A"},
     "units_list": {"lines": [(0, "th-a", "Trường A")], "more": 0, "may_add": False},
     "stats": {"quarter": 4, "year": 2026, "posts": 0, "figures": None, "rate": {}, "lowest": []},
+    "stats_announcement": {"number": 12, "found": False},
     "unit_added": {"outcome": "done", "code": "th-a-3a", "name": "Lớp 3A", "parent_name": "A"},
     "quiz_right": {"name": "Lan", "right": "Bộ Chính trị"},
     "quiz_wrong": {"name": "Lan", "right": "Bộ Chính trị"},

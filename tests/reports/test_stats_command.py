@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from bot.domain import Button
+from bot.services.broadcasts import Broadcast
+from bot.storage.models import Announcement
+from content.units import class_code
 from tests.chatworld import World
-from tests.reports.test_reach_end_to_end import play
+from tests.reports.test_reach_end_to_end import _send, play
 
 
 async def test_an_official_sees_the_ward_and_a_teacher_their_school(any_world: World) -> None:
@@ -19,7 +23,7 @@ async def test_an_official_sees_the_ward_and_a_teacher_their_school(any_world: W
     assert "• Lượt người nhận: 10" in ward
     assert '• Đã bấm "Đã hiểu": 4 (66,7%)' in ward
     assert "• Trả lời câu hỏi: 4, trả lời đúng: 2 (50%)" in ward
-    lowest = ward.split('Nhóm có tỷ lệ "Đã hiểu" thấp nhất:\n')[1].splitlines()
+    lowest = ward.split('Nhóm có tỷ lệ "Đã hiểu" thấp nhất:\n')[1].split("\n\n")[0].splitlines()
     assert lowest == [
         "• Trường Tiểu học A – cán bộ: 50%",
         "• Lớp 1A – phụ huynh: 66,7%",  # a and b of 3
@@ -31,3 +35,69 @@ async def test_an_official_sees_the_ward_and_a_teacher_their_school(any_world: W
 
     refused = await w.say(parent, "/thongke")
     assert refused and refused[0].startswith("Xin lỗi, vai trò của bạn chưa được phép")
+
+
+async def _briefed_staff(w: World) -> tuple[int, int, int, int]:
+    """School A's staff group (two known teachers, one stranger) and school B's sent a
+    briefing; one teacher of A acknowledged. Returns the official, a teacher of A and of B,
+    and the briefing's occurrence."""
+    official = await w.person("Lan")
+    await w.grant(official, "official", "phuong-a")
+    minh, tam, nam = [await w.person(n) for n in ("Minh", "Tâm", "Nam")]
+    await w.grant(minh, "teacher", "th-a")
+    await w.grant(tam, "teacher", class_code("th-a", "Lớp 1A"))
+    await w.grant(nam, "teacher", "th-b")
+    stranger = await w.sandbox.create_user("Người lạ")
+    staff_a = await w.bound_group("Cán bộ A", "th-a", "staff", [minh, tam, stranger])
+    staff_b = await w.bound_group("Giáo viên B", "th-b", "teachers", [nam])
+    brief = await _send(
+        w,
+        Broadcast(key="c:x:brief:1", title="Quán triệt NQ71", text="Nội dung",
+                  buttons=(Button("Đã hiểu", "ack:{occurrence}"),), source="campaign:x/brief"),
+        [staff_a, staff_b],
+    )  # fmt: skip
+    await w.press(staff_a, minh, f"ack:{brief}")
+    return official, minh, nam, brief
+
+
+async def test_staff_groups_show_who_has_not_acknowledged(any_world: World) -> None:
+    w = any_world
+    official, minh, nam, _ = await _briefed_staff(w)
+    ward = "\n".join(await w.say(official, "/thongke"))
+    assert (
+        '• Cán bộ A (Trường Tiểu học A): «Quán triệt NQ71» – 2/3 người chưa bấm "Đã hiểu": Tâm'
+        in ward
+    )
+    assert (
+        '• Giáo viên B (Trường Tiểu học B): «Quán triệt NQ71» – 1/1 người chưa bấm "Đã hiểu": Nam'
+        in ward
+    )
+    assert "Người lạ" not in ward and "không được nêu tên" in ward
+
+    school_a = "\n".join(await w.say(minh, "/thongke"))
+    assert "Tâm" in school_a and "Giáo viên B" not in school_a and "Nam" not in school_a
+    school_b = "\n".join(await w.say(nam, "/thongke"))
+    assert "Tâm" not in school_b and "Cán bộ A" not in school_b
+
+
+async def test_an_announcements_author_sees_its_figures(any_world: World) -> None:
+    w = any_world
+    official, minh, _, brief = await _briefed_staff(w)
+    author = await w.person_id(official)
+    async with w.db.session() as session:
+        a = Announcement(author_id=author, text="x", audiences=["staff"], status="sent",
+                         unit_ids=[await w.unit("th-a"), await w.unit("th-b")],
+                         occurrence_id=brief)  # fmt: skip
+        session.add(a)
+        await session.commit()
+        number = a.id
+    [figures] = await w.say(official, f"/thongke {number}")
+    assert figures.startswith(f"Thống kê thông báo số {number}")
+    assert "• Lượt gửi tới nhóm thành công: 2" in figures
+    assert "• Lượt người nhận: 4" in figures
+    assert '• Đã bấm "Đã hiểu": 1 (25%)' in figures
+    [refused] = await w.say(minh, f"/thongke {number}")
+    assert refused.startswith(f"Không tìm thấy thông báo số {number}")
+    parent = await w.person("Hoa")
+    [refused] = await w.say(parent, f"/thongke {number}")
+    assert refused.startswith("Xin lỗi, vai trò của bạn chưa được phép")

@@ -1,0 +1,179 @@
+"""The evidence end to end: a plan's targets, a campaign sent through the sandbox and tapped,
+activity reports (/baocao) and a model (/mohinh) approved — then the report's JSON, DOCX and
+XLSX give exactly the figures the scenario implies."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from docx import Document
+from openpyxl import load_workbook
+
+from bot.domain import Button
+from bot.reports.docx import letterhead, write_docx
+from bot.reports.period import Period, quarter_of
+from bot.reports.report import Content, build_report
+from bot.reports.xlsx import write_xlsx
+from bot.services.broadcasts import Broadcast
+from bot.storage.models import utcnow
+from content.campaign.check import load_plans
+from content.units import class_code
+from tests.activities.conftest import staff
+from tests.chatworld import BOT_ID, World
+from tests.reports.test_reach_end_to_end import _send
+
+PLAN_YAML = """\
+id: evidence
+title: Kế hoạch tuyên truyền thử nghiệm
+issuing_unit: UBND phường A
+period: {start: 2026, end: 2030}
+targets:
+- {metric: briefed, description: 100% cán bộ được quán triệt, comparator: '=', value: 100,
+   unit: percent, audience: staff}
+- {metric: understood, description: Ít nhất 90% hiểu rõ, comparator: '>=', value: 90,
+   unit: percent}
+- {metric: thematic_sessions, description: Tối thiểu 02 chuyên đề, comparator: '>=', value: 2,
+   unit: count, per: year}
+- {metric: plans_built, description: 100% trường xây dựng kế hoạch, comparator: '=', value: 100,
+   unit: percent, per: year}
+- {metric: exemplar_models, description: Mỗi trường ít nhất 01 mô hình, comparator: '>=',
+   value: 1, unit: count, per: year}
+"""
+
+
+def _content(tmp_path: Path) -> Content:
+    (tmp_path / "plans").mkdir()
+    (tmp_path / "plans" / "evidence.yaml").write_text(PLAN_YAML, encoding="utf-8")
+    return Content(load_plans(tmp_path), {"ev_2026": "evidence"})
+
+
+async def _activity(w: World, teacher: int, kind: str, day: str) -> None:
+    """/baocao of `kind` held on `day`, no plan, every count typed, no notes, sent."""
+    await w.say(teacher, "/baocao")
+    [number, *_] = [d.split(":")[1] for _, d in await w.last_buttons(teacher)]
+    await w.press(teacher, teacher, f"act:{number}:k:{kind}")
+    await w.press(teacher, teacher, f"act:{number}:p:-")
+    for typed in (day, "20", "300", "0", "Hội trường"):
+        await w.say(teacher, typed)
+    await w.press(teacher, teacher, f"act:{number}:send")
+
+
+async def play(w: World) -> None:
+    lan, minh, tu = [await staff(w, n, "teacher", "th-a") for n in ("Lan", "Minh", "Tú")]
+    nam = await staff(w, "Nam", "teacher", "th-b")
+    official = await staff(w, "Hùng", "official", "phuong-a")
+    hoa = await w.sandbox.create_user("Hoa")
+    p1, p2, p3, p4, p5 = [await w.sandbox.create_user(f"PH{i}") for i in range(1, 6)]
+    staff_a = await w.bound_group("Cán bộ A", "th-a", "staff", [lan, minh, tu])
+    parents_a = await w.bound_group("1A", class_code("th-a", "Lớp 1A"), "parents", [p1, p2, p3, p4])
+    staff_b = await w.bound_group("Cán bộ B", "th-b", "staff", [nam, hoa])
+    gone = await w.bound_group("Phụ huynh B", "th-b", "parents", [p5])
+    await w.sandbox.remove_member(gone, BOT_ID)
+
+    brief = await _send(
+        w,
+        Broadcast(key="c:ev_2026:brief:1", title="Tóm tắt", text="Nghị quyết",
+                  buttons=(Button("Đã hiểu", "ack:{occurrence}"),),
+                  source="campaign:ev_2026/brief", kind="resolution_summary"),
+        [staff_a, parents_a, staff_b, gone],
+    )  # fmt: skip
+    taps = ((staff_a, lan), (staff_a, lan), (staff_a, minh), (parents_a, p1), (parents_a, p2),
+            (staff_b, nam))  # fmt: skip
+    for chat, user in taps:
+        await w.press(chat, user, f"ack:{brief}")
+    options = ["Đúng", "Sai"]
+    quiz = await _send(
+        w,
+        Broadcast(key="c:ev_2026:quiz:1", title="Câu hỏi", text="Ai ban hành?",
+                  buttons=tuple(Button(o, f"quiz:{{occurrence}}:{i}") for i, o in
+                                enumerate(options)),
+                  source="campaign:ev_2026/quiz", kind="quiz",
+                  meta={"answer": 0, "options": options}),
+        [parents_a, staff_a, gone],
+    )  # fmt: skip
+    answers = ((parents_a, p1, 0), (parents_a, p2, 1), (parents_a, p3, 0), (staff_a, lan, 0),
+               (staff_a, minh, 1))  # fmt: skip
+    for chat, user, choice in answers:
+        await w.press(chat, user, f"quiz:{quiz}:{choice}")
+
+    today = utcnow() + timedelta(hours=7)
+    day = f"{today.day}/{today.month}/{today.year}"
+    await _activity(w, lan, "thematic_session", day)
+    await _activity(w, minh, "plan", day)
+    await _activity(w, nam, "thematic_session", day)
+    await w.say(tu, "/mohinh")
+    await w.say(tu, "Góc đọc sách")
+    await w.say(tu, "Mỗi lớp một góc sách")
+    [(_, approve), _] = await w.last_buttons(official)
+    await w.press(official, official, approve)
+
+
+TOTALS = {
+    "posts": 2, "sent_chats": 5, "audience": 3 + 4 + 2 + 4 + 3, "ack_audience": 9,
+    "acknowledged": 5, "answered": 5, "understood": 3, "engaged": 10, "failed": 1,
+    "uncertain": 0, "expired": 0, "waiting": 0, "acknowledged_rate": 55.6,
+    "understood_rate": 60.0, "engaged_rate": 62.5,
+}  # fmt: skip
+KPIS = {
+    "briefed": (60.0, "behind", {"audience": "staff", "acknowledged": 3, "registered": 5}),
+    "understood": (60.0, "behind", {"parents": {"answered": 3, "understood": 2},
+                                    "staff": {"answered": 2, "understood": 1}}),
+    "thematic_sessions": (2.0, "met", {"sessions": 2, "by_unit": {"th-a": 1, "th-b": 1}}),
+    "plans_built": (50.0, "behind", {"schools": 2, "with": 1, "by_school": {"th-a": 1, "th-b": 0},
+                                     "missing": ["th-b"]}),
+    "exemplar_models": (0.0, "behind", {"schools": 2, "with": 1,
+                                        "by_school": {"th-a": 1, "th-b": 0}, "missing": ["th-b"]}),
+}  # fmt: skip
+BY_SCHOOL = {  # sent_chats, audience, acknowledged, answered, understood, failed
+    "th-a": (4, 14, 4, 5, 3, 0),
+    "th-b": (1, 2, 1, 0, 0, 1),
+}
+
+
+async def _report(w: World, tmp_path: Path) -> tuple[Period, dict[str, Any], Content]:
+    content = _content(tmp_path)
+    period = quarter_of((utcnow() + timedelta(hours=7)).date())
+    return period, await build_report(w.db, period, content, now=period.end), content
+
+
+async def test_the_report_gives_the_scenarios_figures(any_world: World, tmp_path: Path) -> None:
+    await play(any_world)
+    _, report, _ = await _report(any_world, tmp_path)
+
+    assert report["totals"] == TOTALS, "a second tap is one person; the chat without the bot failed"
+    kpis = {k["metric"]: (k["achieved"], k["status"], k["figures"]) for k in report["kpis"]}
+    assert kpis == KPIS
+    keys = ("sent_chats", "audience", "acknowledged", "answered", "understood", "failed")
+    schools = {row["code"]: tuple(row[k] for k in keys) for row in report["by_school"]}
+    assert schools == BY_SCHOOL
+
+
+def _number(text: str) -> float | None:
+    """ "1.234" → 1234, "66,7%" → 66.7, "chưa có dữ liệu" → None."""
+    if text == "chưa có dữ liệu":
+        return None
+    return float(text.rstrip("%").replace(".", "").replace(",", "."))
+
+
+async def test_the_docx_and_xlsx_carry_the_same_numbers(any_world: World, tmp_path: Path) -> None:
+    await play(any_world)
+    _, report, content = await _report(any_world, tmp_path)
+    docx_path, xlsx_path = tmp_path / "bao-cao.docx", tmp_path / "bao-cao.xlsx"
+    head = await letterhead(any_world.db, None, None)
+    write_docx(report, docx_path, head, [content.plans["evidence"].title], utcnow().date())
+    write_xlsx(report, xlsx_path)
+
+    doc = Document(str(docx_path))
+    table = next(t for t in doc.tables if t.rows[0].cells[0].text == "Chỉ số")
+    totals = [_number(row.cells[1].text) for row in table.rows[1:]]
+    assert totals == [2, 5, 16, 5, 55.6, 5, 3, 60.0, 10, 62.5, 1, 0], "posts, then each figure"
+    table = next(t for t in doc.tables if t.rows[0].cells[0].text == "Chỉ tiêu")
+    assert [_number(row.cells[2].text) for row in table.rows[1:]] == [60.0, 60.0, 2, 50.0, 0]
+
+    book = load_workbook(xlsx_path)
+    cells = [row[1].value for row in book["Tổng hợp"].iter_rows(min_row=2)]
+    assert cells[:15] == [2, 5, 16, 9, 5, 0.556, 5, 3, 0.6, 10, 0.625, 1, 0, 0, 0]
+    kpis = [row[3] for row in book["Chỉ tiêu"].iter_rows(min_row=2, values_only=True)]
+    assert kpis == [0.6, 0.6, 2, 0.5, 0]

@@ -11,10 +11,12 @@ from typing import Any
 from docx import Document
 from openpyxl import load_workbook
 
+from bot.config import DEFAULT_CONTENT_DIR
 from bot.domain import Button
 from bot.reports.docx import letterhead, write_docx
 from bot.reports.period import Period, quarter_of
 from bot.reports.report import Content, build_report
+from bot.reports.wording import report_wording
 from bot.reports.xlsx import write_xlsx
 from bot.services.broadcasts import Broadcast
 from bot.storage.models import utcnow
@@ -162,8 +164,9 @@ async def test_the_docx_and_xlsx_carry_the_same_numbers(any_world: World, tmp_pa
     _, report, content = await _report(any_world, tmp_path)
     docx_path, xlsx_path = tmp_path / "bao-cao.docx", tmp_path / "bao-cao.xlsx"
     head = await letterhead(any_world.db, None, None)
-    write_docx(report, docx_path, head, [content.plans["evidence"].title], utcnow().date())
-    write_xlsx(report, xlsx_path)
+    words = report_wording(DEFAULT_CONTENT_DIR)
+    write_docx(report, docx_path, head, [content.plans["evidence"].title], utcnow().date(), words)
+    write_xlsx(report, xlsx_path, words)
 
     doc = Document(str(docx_path))
     table = next(t for t in doc.tables if t.rows[0].cells[0].text == "Chỉ số")

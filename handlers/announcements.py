@@ -185,7 +185,7 @@ async def _submit(ctx: Context, session: AsyncSession, a: Announcement) -> None:
     if not await service.submit(ctx.db, a.id, ctx.person_id, shown_at):
         ctx.answer_button("announce_refused", reason="stale")
         return
-    approvers = [p for p in await service.approvers(session, a) if p.platform == ctx.event.platform]
+    approvers = await service.approvers(session, a, ctx.event.platform)
     names = await _unit_names(session, a)
     author = ctx.person.display_name if ctx.person else ""
     for approver in approvers:

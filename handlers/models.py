@@ -123,9 +123,7 @@ async def _submit(ctx: Context, session: AsyncSession, model: ExemplaryModel) ->
     session.add(model)
     await session.commit()
     school = await session.get(Unit, model.unit_id or -1)
-    approvers = [
-        p for p in await service.approvers(session, model) if p.platform == ctx.event.platform
-    ]
+    approvers = await service.approvers(session, model, ctx.event.platform)
     author = ctx.person.display_name if ctx.person else ""
     for approver in approvers:
         ctx.send_to(

@@ -92,11 +92,11 @@ async def schools_in(session: AsyncSession, units: Collection[int]) -> list[Unit
     return sorted((await session.exec(query)).all(), key=lambda u: u.name)
 
 
-async def approvers(session: AsyncSession, model: ExemplaryModel) -> list[Person]:
-    """Officials other than its author whose scope covers the model's school."""
+async def approvers(session: AsyncSession, model: ExemplaryModel, platform: str) -> list[Person]:
+    """Officials on `platform` other than its author whose scope covers the model's school."""
     if model.unit_id is None:  # its school is gone: nobody can decide for it
         return []
-    return await deciders(session, Action.APPROVE_MODEL, [model.unit_id], model.person_id)
+    return await deciders(session, Action.APPROVE_MODEL, [model.unit_id], model.person_id, platform)
 
 
 async def decide(session: AsyncSession, model_id: int, person_id: int, *, approve: bool) -> bool:

@@ -52,10 +52,17 @@ def as_html(typed: str) -> str:
     return html.escape(typed.strip(), quote=False)
 
 
-async def approvers(session: AsyncSession, announcement: Announcement) -> list[Person]:
-    """Officials other than the author whose scope covers every unit of the announcement."""
+async def approvers(
+    session: AsyncSession, announcement: Announcement, platform: str
+) -> list[Person]:
+    """Officials on `platform` other than the author whose scope covers every unit of the
+    announcement."""
     return await deciders(
-        session, Action.APPROVE_ANNOUNCEMENT, announcement.unit_ids, announcement.author_id
+        session,
+        Action.APPROVE_ANNOUNCEMENT,
+        announcement.unit_ids,
+        announcement.author_id,
+        platform,
     )
 
 

@@ -35,7 +35,6 @@ WARD_FILE = Path(__file__).resolve().parents[2] / "content" / "demo" / "ward.yam
 
 @dataclass(frozen=True)
 class DemoWard:
-    parent_chat_ids: list[int]  # loa's Chat ids
     items: list[tuple[Broadcast, list[int] | Targets]]  # what to schedule, and for whom
     officials: list[tuple[str, str]]  # (sandbox name, invite code): to try the staff commands
     staff: list[tuple[str, RoleName]]  # sandbox names with a role from the start
@@ -108,7 +107,7 @@ async def seed(
     if task_spec["owner_unit"] in units:
         unit = units[task_spec["owner_unit"]]
         items.append(await _task_reminder(db, task_spec, unit, templates, start))
-    return DemoWard(parent_chats, items, officials, [(name, role) for name, role, *_ in staff])
+    return DemoWard(items, officials, [(name, role) for name, role, *_ in staff])
 
 
 def _post(raw: dict[str, Any], ward_name: str, templates: Templates, start: datetime) -> Broadcast:

@@ -8,7 +8,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain import Platform, PlatformUser
 from bot.storage.db import Database
-from bot.storage.models import Chat, Person, utcnow
+from bot.storage.models import Person, utcnow
 
 
 async def upsert_person(
@@ -39,17 +39,5 @@ async def find_person(
         return None
     query = select(Person).where(
         Person.platform == platform.value, Person.platform_user_id == user.id
-    )
-    return (await session.exec(query)).first()
-
-
-async def chat_pk(
-    session: AsyncSession, platform: Platform, platform_chat_id: str | None
-) -> int | None:
-    """Our id of a platform chat loa knows (registered groups), else None."""
-    if platform_chat_id is None:
-        return None
-    query = select(Chat.id).where(
-        Chat.platform == platform.value, Chat.platform_chat_id == platform_chat_id
     )
     return (await session.exec(query)).first()

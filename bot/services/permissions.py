@@ -92,19 +92,23 @@ async def may(
     return bool(units) if unit_id is None else unit_id in units
 
 
-async def is_staff(session: AsyncSession, person_id: int | None) -> bool:
-    return any(role.role in STAFF for role in await roles_of(session, person_id))
-
-
 async def deciders(
-    session: AsyncSession, action: Action, units: Collection[int], author_id: int | None
+    session: AsyncSession,
+    action: Action,
+    units: Collection[int],
+    author_id: int | None,
+    platform: str,
 ) -> list[Person]:
-    """The people other than `author_id` who may do `action` for every one of `units`: who is
-    asked to approve an announcement or a model (never its author)."""
+    """The people on `platform`, other than `author_id`, who may do `action` for every one of
+    `units`: who is asked to approve an announcement or a model (never its author)."""
     query = (
         select(Person)
         .join(Role, col(Role.person_id) == Person.id)
-        .where(col(Role.role).in_(list(PERMISSIONS[action])), Person.id != author_id)
+        .where(
+            col(Role.role).in_(list(PERMISSIONS[action])),
+            Person.id != author_id,
+            Person.platform == platform,
+        )
         .distinct()
     )
     found = [

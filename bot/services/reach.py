@@ -324,16 +324,6 @@ async def members(conn: AsyncConnection, f: Filter) -> dict[int | None, int]:
     return {unit: int(n) for unit, n in await conn.execute(query)}
 
 
-def per_unit_to(tree: UnitTree, counts: Mapping[int | None, int], kind: str) -> dict[int, int]:
-    """Counts per unit summed up to the units of `kind` above them (classes into schools)."""
-    out: dict[int, int] = defaultdict(int)
-    for unit, n in counts.items():
-        top = tree.of_kind(unit, kind)
-        if top is not None:
-            out[top] += n
-    return dict(out)
-
-
 STAFF_AUDIENCES = ("staff", "teachers")
 STAFF_ROLES = ("school_admin", "teacher")
 

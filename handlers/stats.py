@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bot.dispatch import Context, Router
 from bot.reports.period import VIETNAM, quarter_of
-from bot.services.permissions import OFFICIAL, Action, roles_of
+from bot.services.permissions import Action, scope
 from bot.services.reach import Figures, Filter, latest_briefings, reach, unit_tree
 from bot.storage.models import Announcement, Occurrence, utcnow
 
@@ -48,10 +48,12 @@ async def announcement_stats(ctx: Context, number: str) -> None:
     whose scope holds every unit it went to."""
     async with ctx.db.session() as session:
         a = await session.get(Announcement, int(number)) if number.isdigit() else None
-        official = any(r.role == OFFICIAL for r in await roles_of(session, ctx.person_id))
         allowed = a is not None and (
             a.author_id == ctx.person_id
-            or (official and bool(a.unit_ids) and set(a.unit_ids) <= ctx.scope)
+            or (
+                bool(a.unit_ids)
+                and set(a.unit_ids) <= await scope(session, ctx.person_id, Action.ANNOUNCE)
+            )
         )
         if a is None or not allowed:
             ctx.reply("stats_announcement", number=number, found=False)
@@ -61,11 +63,7 @@ async def announcement_stats(ctx: Context, number: str) -> None:
     if post is not None and post.id is not None:
         period = quarter_of(post.due_at.astimezone(VIETNAM).date())
         async with ctx.db.reading() as conn:
-            found = await reach(conn, Filter(period))
-        figures = sum(
-            (f for (occurrence, _), f in found.post_audiences.items() if occurrence == post.id),
-            Figures(),
-        )
+            figures = (await reach(conn, Filter(period, occurrences=[post.id]))).total()
     ctx.reply(
         "stats_announcement",
         number=number,

@@ -61,7 +61,7 @@ async def build_report(
         root = _unit_named(tree, unit)
         scope = _subtree(tree, root) if root is not None else None
         campaigns = content.campaigns(plan) if plan else None
-        f = Filter(period, campaigns, scope)
+        f = Filter(period, campaigns, units=scope)
         found = await reach(conn, f)
         kpis = await _kpis(conn, plans, content, found, f, now or utcnow())
     total = found.total()

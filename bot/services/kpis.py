@@ -99,7 +99,7 @@ async def _briefed(conn: AsyncConnection, plan: Plan, target: Target, scope: Sco
     """People of the audience (staff by default) who acknowledged any of the plan's posts in
     the period / people in the audience's groups of the unit."""
     audience = (target.audience or Audience.staff).value
-    f = Filter(scope.filter.period, scope.campaigns, scope.filter.units, audience)
+    f = Filter(scope.filter.period, scope.campaigns, units=scope.filter.units, audience=audience)
     acknowledged = sum((await distinct_people(conn, f, ACK)).values())
     registered = sum((await members(conn, f)).values())
     figures = {"audience": audience, "acknowledged": acknowledged, "registered": registered}

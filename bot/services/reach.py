@@ -105,10 +105,12 @@ class Place:
 @dataclass(frozen=True, slots=True)
 class Filter:
     """Which occurrences and chats count: the period's, those of some campaigns (None: all,
-    announcements included), chats of some units (None: every chat) and of one audience."""
+    announcements included) or some occurrences, chats of some units (None: every chat) and
+    of one audience."""
 
     period: Period
     campaigns: Collection[str] | None = None
+    occurrences: Collection[int] | None = None
     units: Collection[int] | None = None
     audience: str | None = None
 
@@ -205,6 +207,8 @@ def _occurrences(f: Filter) -> Select[Any]:
                 *(o.source.startswith(f"{CAMPAIGN}{c}/", autoescape=True) for c in f.campaigns),
             )
         )
+    if f.occurrences is not None:
+        query = query.where(o.id.in_(list(f.occurrences)))
     return query
 
 

@@ -101,3 +101,33 @@ async def test_an_announcements_author_sees_its_figures(any_world: World) -> Non
     parent = await w.person("Hoa")
     [refused] = await w.say(parent, f"/thongke {number}")
     assert refused.startswith("Xin lỗi, vai trò của bạn chưa được phép")
+
+
+async def test_an_official_elsewhere_who_teaches_here_does_not_see_its_figures(
+    any_world: World,
+) -> None:
+    """Another official sees an announcement's figures only where they are an official: an
+    official of the department who also teaches at school A does not see one sent to A."""
+    w = any_world
+    official, _, _, brief = await _briefed_staff(w)
+    async with w.db.session() as session:
+        a = Announcement(
+            author_id=await w.person_id(official),
+            text="x",
+            audiences=["staff"],
+            status="sent",
+            unit_ids=[await w.unit("th-a")],
+            occurrence_id=brief,
+        )
+        session.add(a)
+        await session.commit()
+        number = a.id
+    both = await w.person("Cán bộ phòng, giáo viên trường A")
+    await w.grant(both, "official", "phong-vhxh")
+    await w.grant(both, "teacher", "th-a")
+    [refused] = await w.say(both, f"/thongke {number}")
+    assert refused.startswith(f"Không tìm thấy thông báo số {number}")
+    ward = await w.person("Cán bộ phường")
+    await w.grant(ward, "official", "phuong-a")
+    [figures] = await w.say(ward, f"/thongke {number}")
+    assert figures.startswith(f"Thống kê thông báo số {number}")

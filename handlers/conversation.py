@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.dispatch import Context
 from bot.services.permissions import Action
-from bot.storage.models import Conversation, utcnow
+from bot.storage.models import Conversation, Person, utcnow
 
 TTL = timedelta(minutes=30)
 
@@ -56,3 +57,19 @@ async def step(ctx: Context, flow: str, action: Action | None = None) -> dict[st
         state = await current(session, ctx.person_id, flow)
         await session.commit()
     return state
+
+
+async def flow_of(ctx: Context) -> str | None:
+    """The flow the person writing is in, if any (its step is left for the flow to take)."""
+    if ctx.event.user is None:
+        return None
+    async with ctx.db.reading() as conn:
+        query = (
+            select(Conversation.flow)
+            .join(Person, col(Person.id) == Conversation.person_id)
+            .where(
+                Person.platform == ctx.event.platform.value,
+                Person.platform_user_id == ctx.event.user.id,
+            )
+        )
+        return (await conn.execute(query)).scalar_one_or_none()

@@ -319,11 +319,9 @@ class Inbox:
             await session.commit()
 
     async def forget_handled(self, now: datetime | None = None) -> int:
-        """Delete handled rows received more than DEDUPE_WINDOW ago; returns how many."""
+        """Delete rows handled more than DEDUPE_WINDOW ago (indexed); returns how many."""
         cutoff = (now or utcnow()) - DEDUPE_WINDOW
-        stmt = delete(InboxUpdate).where(
-            col(InboxUpdate.handled_at).is_not(None), col(InboxUpdate.received_at) < cutoff
-        )
+        stmt = delete(InboxUpdate).where(col(InboxUpdate.handled_at) < cutoff)
         async with self.db.session() as session:
             result = await session.exec(stmt)
             await session.commit()

@@ -37,10 +37,13 @@ TG = Platform.TELEGRAM
 _update_ids = count(1000)
 
 
-def message(text: str, *, chat: int = 7, update_id: int | None = None) -> dict[str, Any]:
+def message(
+    text: str, *, chat: int = 7, update_id: int | None = None, name: str = "Người thử"
+) -> dict[str, Any]:
     """A Telegram-shaped group message update (what FakePlatform reads)."""
     uid = next(_update_ids) if update_id is None else update_id
-    return {"update_id": uid, "message": {"chat": {"id": chat}, "from": {"id": 3}, "text": text}}
+    sender = {"id": 3, "first_name": name}
+    return {"update_id": uid, "message": {"chat": {"id": chat}, "from": sender, "text": text}}
 
 
 class FakePlatform(fakes.FakePlatform):
@@ -59,7 +62,7 @@ class FakePlatform(fakes.FakePlatform):
             EventKind.MESSAGE,
             chat_id=str(m["chat"]["id"]),
             chat_type=ChatType.GROUP,
-            user=PlatformUser(str(m["from"]["id"]), "Người thử"),
+            user=PlatformUser(str(m["from"]["id"]), m["from"]["first_name"]),
             text=m["text"],
         )
 
@@ -72,10 +75,12 @@ class Recorder:
         self.fail = set(fail)
         self.seen: list[str | None] = []
         self.given_up: list[str | None] = []
+        self.names: list[str] = []
         self.arrived = asyncio.Event()
 
     async def dispatch(self, event: InboundEvent, adapter: PlatformAdapter) -> Sequence[Reply]:
         self.seen.append(event.text)
+        self.names += [event.user.name] if event.user else []
         self.arrived.set()
         if event.text in self.fail:
             raise RuntimeError(f"cannot handle {event.text}")
@@ -235,11 +240,9 @@ async def test_old_handled_keys_are_forgotten_and_unhandled_rows_kept(any_db: Da
     await inbox.accept(TG, message("chưa xử lý", update_id=4))
     long_ago = utcnow() - DEDUPE_WINDOW - timedelta(minutes=1)
     async with any_db.session() as session:
-        await session.exec(
-            update(InboxUpdate)
-            .where(col(InboxUpdate.key).in_(["1", "4"]))
-            .values(received_at=long_ago)
-        )
+        old = update(InboxUpdate).values(received_at=long_ago)
+        await session.exec(old.where(col(InboxUpdate.key) == "4"))  # old, and not handled
+        await session.exec(old.values(handled_at=long_ago).where(col(InboxUpdate.key) == "1"))
         await session.commit()
 
     assert await inbox.forget_handled() == 1
@@ -278,12 +281,13 @@ async def test_logs_never_carry_message_text_or_names(
     caplog.set_level(logging.DEBUG)
     failing = Recorder(marker)
     inbox, platform = _inbox(db, failing)
-    await inbox.accept(TG, message(marker))
-    await inbox.accept(TG, message(f"trợ giúp {marker}"))
+    await inbox.accept(TG, message(marker, name=f"Lan {marker}"))
+    await inbox.accept(TG, message(f"trợ giúp {marker}", name=f"Lan {marker}"))
     await inbox.accept(TG, {"update_id": 1, "message": {"text": marker}})  # malformed
     await inbox.process_pending()
 
     assert failing.given_up == [marker]
+    assert set(failing.names) == {f"Lan {marker}"}, "the name reached the handler"
     assert [m.text for m in platform.sent] == [f"đã nhận: trợ giúp {marker}"]
     assert caplog.records, "expected the inbox to log"
     assert marker not in caplog.text

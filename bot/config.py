@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.domain import Audience
+
 DEFAULT_CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 _DURATION = re.compile(r"^(\d+)([smh]?)$")
@@ -19,6 +21,9 @@ _SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600}
 
 class ConfigError(Exception):
     """A setting is missing or wrong. The message is one line naming the variable."""
+
+
+QUIET_AUDIENCES: tuple[str, ...] = (Audience.parents,)  # nothing but urgent items in quiet hours
 
 
 class QuietHours:
@@ -35,6 +40,10 @@ class QuietHours:
             raise ValueError("expected HH:MM-HH:MM, for example 21:00-06:30")
         start, end = (time(int(m.group(1)), int(m.group(2))) for m in matches if m)
         return cls(start, end)
+
+    def held_now(self, local: time) -> tuple[str, ...]:
+        """The audiences that get nothing but urgent items at `local` time."""
+        return QUIET_AUDIENCES if self.contains(local) else ()
 
     def contains(self, t: time) -> bool:
         if self.start <= self.end:

@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import QuietHours
 from bot.delivery.limits import ChatLimiter, Pacer
-from bot.domain import Audience, Button, ChatType, OutboundMessage, Platform
+from bot.domain import Button, ChatType, OutboundMessage, Platform
 from bot.platforms.base import (
     Ambiguous,
     BadRequest,
@@ -40,7 +40,6 @@ from bot.storage.models import Occurrence, table_of, utcnow
 
 log = logging.getLogger(__name__)
 
-QUIET_AUDIENCES = (Audience.parents,)  # who gets nothing during quiet hours, unless urgent
 MAX_ATTEMPTS = 5
 BACKOFF_BASE_S = 2.0
 BACKOFF_CAP_S = 300.0
@@ -207,7 +206,7 @@ class ChannelSender:
     def _quiet_audiences(self) -> tuple[str, ...]:
         if self._quiet is None or self._local is None:
             return ()
-        return QUIET_AUDIENCES if self._quiet.contains(self._local(self._clock()).time()) else ()
+        return self._quiet.held_now(self._local(self._clock()).time())
 
     async def _with_messages(self, claimed: list[Claimed]) -> list[Claimed]:
         """The claimed rows whose message is known; if the database fails here, the rows go

@@ -276,8 +276,8 @@ class ProgressReporter:
         """Whether its parents' groups are waiting for the end of quiet hours now."""
         if self.quiet is None or a.urgent or not state.waiting:
             return False
-        now = utcnow().astimezone(self.templates.timezone).time()
-        return Audience.parents in a.audiences and self.quiet.contains(now)
+        held = self.quiet.held_now(utcnow().astimezone(self.templates.timezone).time())
+        return any(audience in held for audience in a.audiences)
 
     async def _show(
         self, a: Announcement, author: Person | None, state: Progress

@@ -8,9 +8,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.dispatch import Context, Router
 from bot.services import invites, tasks
-from bot.services.people import find_person, upsert_person
+from bot.services.people import upsert_person
 from bot.services.permissions import INVITE_ACTION, STAFF, Action, may, scope
-from bot.storage.models import Invite, RoleName, Unit
+from bot.storage.models import Invite, Person, RoleName, Unit
 
 
 def _role(args: list[str]) -> tuple[RoleName | None, list[str]]:
@@ -121,11 +121,14 @@ async def join(ctx: Context, code: str) -> None:
     async with ctx.db.session() as session:
         person_id = await upsert_person(session, ctx.db, ctx.event.platform, user)
         await session.commit()
-        person = await find_person(session, ctx.event.platform, user)
-        assert person is not None and person.id == person_id
+        person = await session.get(Person, person_id)
+        assert person is not None
         result = await invites.redeem(session, person, code)
     if result.outcome is invites.Outcome.JOINED and result.role in STAFF:
-        await tasks.catch_up(ctx.db, ctx.templates)  # reminders that waited for staff here
+        # reminders that waited for someone in the units this person now answers for
+        async with ctx.db.session() as session:
+            units = await scope(session, person_id, Action.REPORT_TASK)
+        await tasks.catch_up(ctx.db, ctx.templates, units)
     ctx.reply(
         "code_result",
         outcome=result.outcome.value,

@@ -7,7 +7,7 @@ from bot.dispatch import Context, Router
 from bot.domain import Button, EventKind
 from bot.services import privacy
 from bot.services.people import find_person, upsert_person
-from bot.storage.models import utcnow
+from bot.storage.models import Person, utcnow
 
 PREFIX = "erase"
 
@@ -23,8 +23,9 @@ async def first_contact(ctx: Context) -> None:
         person = await find_person(session, event.platform, user)
         if person is not None and person.notice_at is not None and person.display_name == name:
             return  # met before, shown the notice, same name: nothing to write
-        await upsert_person(session, ctx.db, event.platform, user)
-        person = await find_person(session, event.platform, user)
+        person = await session.get(
+            Person, await upsert_person(session, ctx.db, event.platform, user)
+        )
         assert person is not None
         if person.notice_at is not None:
             await session.commit()

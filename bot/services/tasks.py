@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -205,27 +206,30 @@ async def record_answer(
     return answer, replaced
 
 
-async def catch_up(db: Database, templates: Templates, now: datetime | None = None) -> int:
-    """Send reminders that already went out to the staff who can receive them now and did not
-    get them (a unit with no staff yet, or staff who joined since): a reminder waits for
-    someone to receive it until its deadline, unanswered. Returns the reminders topped up."""
+async def catch_up(
+    db: Database, templates: Templates, units: Collection[int], now: datetime | None = None
+) -> int:
+    """Send the reminders of `units`' tasks that already went out to the staff who can receive
+    them now and did not get them (a unit with no staff yet, or staff who joined since): a
+    reminder waits for someone to receive it until its deadline, unanswered. Returns the
+    reminders topped up."""
     now = now or utcnow()
     async with db.session() as session:
-        fired = select(Occurrence.key).where(col(Occurrence.key).startswith("task:"))
-        keys = set((await session.exec(fired)).all())
-        answered = select(TaskAnswer.task_id)
         open_tasks = (
             await session.exec(
                 select(Task).where(
                     col(Task.deadline) > now,
-                    col(Task.owner_unit_id).is_not(None),
-                    col(Task.id).not_in(answered),
+                    col(Task.owner_unit_id).in_(list(units)),
+                    col(Task.id).not_in(select(TaskAnswer.task_id)),
                 )
             )
         ).all()
+        keys = [reminder_key(task) for task in open_tasks]
+        fired = select(Occurrence.key).where(col(Occurrence.key).in_(keys))
+        sent = set((await session.exec(fired)).all())
     topped = 0
     for task in open_tasks:
-        if reminder_key(task) not in keys or task.id is None:
+        if reminder_key(task) not in sent or task.id is None:
             continue
         chats = await recipients(db, task.id)()
         await enqueue(db, replace(reminder(task, 0, templates), due_at=now), chats)

@@ -13,6 +13,8 @@ carry no files yet.
 
 from __future__ import annotations
 
+import functools
+from pathlib import Path
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -82,7 +84,7 @@ async def tapped(ctx: Context) -> None:
         await conversation.begin(
             session, ctx.person_id, FLOW, step="buttons" if buttons else step, report=report.id
         )
-        values = await _values(ctx, report, plans)
+        values = _values(report, plans)
     ctx.answer_button()
     if step == "summary":
         ctx.edit("activity_ask", step="notes_none")
@@ -93,7 +95,7 @@ async def tapped(ctx: Context) -> None:
 
 async def _finish(ctx: Context, session: AsyncSession, report: ActivityReport, op: str) -> None:
     assert report.id is not None
-    values = await _values(ctx, report, _plans(ctx))
+    values = _values(report, _plans(ctx))
     if op == "edit":
         await conversation.begin(session, ctx.person_id, FLOW, step="buttons", report=report.id)
         ctx.answer_button()
@@ -162,7 +164,7 @@ async def on_text(ctx: Context) -> bool:
         session.add(report)
         await session.commit()
         await conversation.begin(session, ctx.person_id, FLOW, report=report.id, **state)
-        values = await _values(ctx, report, _plans(ctx))
+        values = _values(report, _plans(ctx))
     assert report.id is not None
     if state["step"] == "count":
         audience = service.PARTICIPANTS[state["index"]]
@@ -200,7 +202,13 @@ def _complete(report: ActivityReport) -> bool:
 
 def _plans(ctx: Context) -> dict[str, Plan]:
     """The plans of the content folder loa runs with (its templates sit in it)."""
-    return load_plans(ctx.templates.directory.parent)
+    return _plans_in(ctx.templates.directory.parent)
+
+
+@functools.cache
+def _plans_in(folder: Path) -> dict[str, Plan]:
+    """Read once per process, as at start-up: a tap must not parse every plan file again."""
+    return load_plans(folder)
 
 
 def _theme(plan: Plan, arg: str) -> str | None:
@@ -210,7 +218,7 @@ def _theme(plan: Plan, arg: str) -> str | None:
     return plan.themes[int(arg)] if arg.isdigit() and int(arg) < len(plan.themes) else None
 
 
-async def _values(ctx: Context, report: ActivityReport, plans: dict[str, Plan]) -> dict[str, Any]:
+def _values(report: ActivityReport, plans: dict[str, Plan]) -> dict[str, Any]:
     plan = plans.get(report.plan or "")
     return {
         "report": report,

@@ -27,7 +27,7 @@ TEMPLATES = DEFAULT_CONTENT_DIR / "templates"
 @pytest.fixture(autouse=True)
 def example_plans(monkeypatch: pytest.MonkeyPatch) -> None:
     """loa runs with the example plans (the default content folder has none)."""
-    monkeypatch.setattr(activities, "load_plans", lambda _folder: load_plans(EXAMPLES))
+    monkeypatch.setattr(activities, "_plans_in", lambda _folder: load_plans(EXAMPLES))
 
 
 async def reports(world: World) -> list[ActivityReport]:

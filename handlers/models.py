@@ -15,7 +15,7 @@ from bot.dispatch import Context, Router
 from bot.domain import Button
 from bot.services import activities as service
 from bot.services.permissions import Action
-from bot.storage.models import ExemplaryModel, Person, Unit, utcnow
+from bot.storage.models import ExemplaryModel, Person, Unit
 from handlers import conversation
 
 PREFIX = "mh"
@@ -181,12 +181,9 @@ async def _reason(ctx: Context) -> bool:
             await conversation.begin(session, ctx.person_id, REASON_FLOW, model=model.id)
             ctx.reply("model_decided", outcome="reason_asked", title=model.title)
             return True
-        if not await service.decide(session, model.id, ctx.person_id, approve=False):
+        if not await service.decide(session, model.id, ctx.person_id, approve=False, reason=reason):
             ctx.reply("model_decided", outcome="closed", title=model.title)
             return True
-        model.reason, model.decided_at = reason, model.decided_at or utcnow()
-        session.add(model)
-        await session.commit()
         ctx.reply("model_decided", outcome="rejected", title=model.title)
         await _tell_author(ctx, session, model, "rejected_author", reason=reason)
     return True

@@ -99,12 +99,25 @@ async def approvers(session: AsyncSession, model: ExemplaryModel, platform: str)
     return await deciders(session, Action.APPROVE_MODEL, [model.unit_id], model.person_id, platform)
 
 
-async def decide(session: AsyncSession, model_id: int, person_id: int, *, approve: bool) -> bool:
-    """Approve or reject a pending model, once: False if it was decided already. Commits."""
+async def decide(
+    session: AsyncSession,
+    model_id: int,
+    person_id: int,
+    *,
+    approve: bool,
+    reason: str | None = None,
+) -> bool:
+    """Approve or reject (with `reason`) a pending model, once: False if it was decided
+    already. One conditional UPDATE; commits."""
     done = await session.exec(
         update(ExemplaryModel)
         .where(col(ExemplaryModel.id) == model_id, col(ExemplaryModel.status) == PENDING)
-        .values(status=APPROVED if approve else REJECTED, decided_by=person_id, decided_at=utcnow())
+        .values(
+            status=APPROVED if approve else REJECTED,
+            decided_by=person_id,
+            decided_at=utcnow(),
+            reason=reason,
+        )
     )
     await session.commit()
     return bool(done.rowcount)

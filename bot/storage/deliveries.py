@@ -359,12 +359,7 @@ async def _migrate(
         await conn.execute(_MIGRATED, [row])
         await conn.execute(_MOVE_CHAT, [row])
         return
-    theirs = _delivery.alias("theirs")
-    has_own = (
-        select(theirs.c.id)
-        .where(theirs.c.chat_id == known, theirs.c.occurrence_id == _delivery.c.occurrence_id)
-        .exists()
-    )
+    has_own = _has_own_copy(known)
     in_flight = and_(_delivery.c.id == delivery_id, _delivery.c.status == S.IN_FLIGHT)
     moved = await conn.execute(
         update(_delivery)
@@ -381,6 +376,16 @@ async def _migrate(
     await conn.execute(_DEACTIVATE_CHAT, [row])
 
 
+def _has_own_copy(chat_id: int) -> Any:
+    """Whether `chat_id` already holds a delivery of the same occurrence as the row updated."""
+    theirs = _delivery.alias("theirs")
+    return (
+        select(theirs.c.id)
+        .where(theirs.c.chat_id == chat_id, theirs.c.occurrence_id == _delivery.c.occurrence_id)
+        .exists()
+    )
+
+
 async def move_waiting(db: Database, from_chat: int, to_chat: int) -> None:
     """A group's old row is retired for `to_chat` (a migration seen by the inbox first): the
     deliveries still waiting for it go there, one copy per group and occurrence."""
@@ -389,12 +394,7 @@ async def move_waiting(db: Database, from_chat: int, to_chat: int) -> None:
 
 
 async def _move_waiting(conn: AsyncConnection, from_chat: int, to_chat: int) -> None:
-    theirs = _delivery.alias("theirs")
-    has_own = (
-        select(theirs.c.id)
-        .where(theirs.c.chat_id == to_chat, theirs.c.occurrence_id == _delivery.c.occurrence_id)
-        .exists()
-    )
+    has_own = _has_own_copy(to_chat)
     await conn.execute(
         update(_delivery)
         .where(_delivery.c.chat_id == from_chat, _delivery.c.status.in_(_DUE), ~has_own)

@@ -34,18 +34,17 @@ def health_handler(
         except Exception as e:
             log.warning("healthz: database unavailable: %s", type(e).__name__)
             body.update(status="error", db="unavailable")
-        stalls = dict(sender_stalls()) if sender_stalls is not None else {}
+        checks: dict[str, Callable[[], object]] = {}
         if sender_stalls is not None:
-            body["sender"] = stalls or "ok"
-        if stalls:
-            log.warning("healthz: sender stalled: %s", stalls)
-            body["status"] = "error"
-        stuck = inbox_stalled() if inbox_stalled is not None else None
+            checks["sender"] = lambda: dict(sender_stalls())
         if inbox_stalled is not None:
-            body["inbox"] = stuck or "ok"
-        if stuck:
-            log.warning("healthz: inbox stalled: %s", stuck)
-            body["status"] = "error"
+            checks["inbox"] = inbox_stalled
+        for part, stalled in checks.items():  # each part: "ok", or why it is stuck
+            why = stalled()
+            body[part] = why or "ok"
+            if why:
+                log.warning("healthz: %s stalled: %s", part, why)
+                body["status"] = "error"
         return web.json_response(body, status=200 if body["status"] == "ok" else 503)
 
     return healthz

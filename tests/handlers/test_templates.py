@@ -13,6 +13,7 @@ import pytest
 
 from bot.config import DEFAULT_CONTENT_DIR
 from bot.services.announcements import Progress
+from bot.services.reach import Figures
 from bot.storage.models import Announcement, Task
 from bot.text import fold, fold_phrase
 from content.check import check_content
@@ -318,3 +319,29 @@ def test_a_draft_to_parents_says_when_quiet_hours_hold_it() -> None:
     urgent = {**values, "a": Announcement(text="Bão", audiences=["parents"], urgent=True)}
     assert "06:30" not in quiet.render("announce_draft", **urgent)
     assert "06:30" not in Templates(TEMPLATES_DIR).render("announce_draft", **values)
+
+
+SENT = Figures(sent_chats=10, audience=60, ack_audience=60, acknowledged=1, failed=1)
+FILLED = {
+    "stats": {
+        **CHAT_TEMPLATES["stats"], "posts": 3, "figures": SENT, "rate": SENT.as_dict(),
+        "briefings": [],
+    },
+    "stats_announcement": {
+        "number": 3, "found": True, "sent": True, "figures": SENT, "rate": SENT.as_dict()
+    },
+    "announce_request": {
+        **CHAT_TEMPLATES["announce_request"],
+        "a": Announcement(text="Họp", audiences=["parents"], urgent=True),
+    },
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", list(FILLED))
+def test_each_figure_and_field_stands_on_its_own_line(name: str) -> None:
+    """A line ending in a block tag loses its newline (trim_blocks): the next «•» or «Sẽ đến»
+    would run on in the same line."""
+    text = Templates(TEMPLATES_DIR).render(name, **FILLED[name])
+    assert text.count("• ") >= 1 or "Sẽ đến" in text
+    for line in text.splitlines():
+        assert line.count("• ") <= 1 and line.count(":</b>") <= 1, line

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from docx.shared import Cm, Mm, Pt
 from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 
+from bot.reports.chart import MAX_BARS, SERIES, reach_png
 from bot.reports.wording import Wording
 from bot.services.reach import unit_tree
 from bot.storage.db import Database
@@ -27,7 +29,6 @@ from bot.storage.db import Database
 FONT = "Times New Roman"
 SHORT_RULE = "──────────"
 LONG_RULE = "────────────────────────"
-BAR_WIDTH = 20  # characters of the widest bar in the reach chart
 
 
 @dataclass(frozen=True)
@@ -181,10 +182,21 @@ def _contents(doc: Any, w: Wording, report: Mapping[str, Any]) -> None:
     _heading(doc, w.docx("part", 1))
     if not report["posts"]:
         _body(doc, w.docx("no_posts"))
-        return
-    _body(doc, w.docx("posts_sent", report["totals"]))
+    else:
+        _body(doc, w.docx("posts_sent", report["totals"]))
     for post in report["posts"]:
         _body(doc, w.docx("post", post))
+    _body(doc, w.docx("activities_lead"))
+    if not report["activities"]:
+        _body(doc, w.docx("no_activities"))
+        return
+    header = [w.words("column", c) for c in ("day", "unit", "activity", "theme", "participants")]
+    rows = [
+        [w.words("day", a["held_on"]), a["unit"]["name"], w.words("kind", a["kind"]),
+         a["theme"] or "—", w.docx("participants", a["participants"])]
+        for a in report["activities"]
+    ]  # fmt: skip
+    _table(doc, header, rows)
 
 
 FIGURE_ROWS = (
@@ -213,6 +225,9 @@ def _reach(doc: Any, w: Wording, report: Mapping[str, Any]) -> None:
         for k in report["kpis"]
     ]  # fmt: skip
     _table(doc, header, kpis or [_none(w, header)])
+    for kpi in report["kpis"]:
+        if kpi["estimate"]:
+            _body(doc, w.docx("estimate", kpi), italic=True)
     header = [w.words("column", "unit"), *(w.words("label", k) for k in REACH_COLUMNS)]
     _body(doc, w.docx("table", "schools"))
     rows = [_reach_row(w, r["name"], r) for r in report["by_school"]]
@@ -221,7 +236,7 @@ def _reach(doc: Any, w: Wording, report: Mapping[str, Any]) -> None:
     header[0] = w.words("column", "audience")
     rows = [_reach_row(w, w.words("audience", r["name"]), r) for r in report["by_audience"]]
     _table(doc, header, rows or [_none(w, header)])
-    _chart(doc, w, report["by_school"])
+    _chart(doc, w, report)
 
 
 def _reach_row(w: Wording, name: str, row: Mapping[str, Any]) -> list[str]:
@@ -232,37 +247,47 @@ def _none(w: Wording, header: Sequence[str]) -> list[str]:
     return [w.words("no_data"), *("" for _ in header[1:])]
 
 
-def _chart(doc: Any, w: Wording, schools: Sequence[Mapping[str, Any]]) -> None:
-    """The reach chart as a table of text bars (no image library is installed for one chart)."""
-    _body(doc, w.docx("table", "chart"))
-    if not schools:
+def _chart(doc: Any, w: Wording, report: Mapping[str, Any]) -> None:
+    """The reach chart as a picture, by school when a page can show them, else by audience;
+    the table of its figures under it, for screen readers and for copying."""
+    by = "school" if 0 < len(report["by_school"]) <= MAX_BARS else "audience"
+    if by == "school":
+        rows = [(r["name"], r) for r in report["by_school"]]
+    else:
+        rows = [(w.words("audience", r["name"]), r) for r in report["by_audience"]]
+    _body(doc, w.docx("table", f"chart_{by}"))
+    if not rows:
         _body(doc, w.words("no_data"))
         return
-    widest = max(s["audience"] for s in schools) or 1
-    bars = [
-        [
-            s["name"],
-            "█" * round(BAR_WIDTH * s["audience"] / widest),
-            w.words("value", s["audience"]),
-        ]
-        for s in schools
-    ]
-    header = [w.words("column", c) for c in ("school", "people", "count")]
-    _table(doc, header, bars)
+    labels = {k: w.words("label", k) for k in SERIES}
+    png = reach_png(rows, labels, w.docx("chart_axis"), lambda n: w.words("value", n))
+    doc.add_picture(io.BytesIO(png), width=Mm(160))
+    picture = doc.paragraphs[-1]
+    picture.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    doc.inline_shapes[-1]._inline.docPr.set("descr", w.docx("chart_alt", by))
+    header = [w.words("column", by), *labels.values()]
+    _table(doc, header, [[name, *(w.words("value", r[k]) for k in SERIES)] for name, r in rows])
 
 
 def _awareness(doc: Any, w: Wording, report: Mapping[str, Any]) -> None:
     totals = report["totals"]
     evidence = [w.docx("understood", totals), w.docx("acknowledged", totals)]
     evidence += [w.docx("audience_understood", r) for r in report["by_audience"] if r["answered"]]
+    feedback = report["feedback"]
+    evidence += [w.docx("feedback", feedback), *(w.docx("theme", t) for t in feedback["themes"])]
     _part(doc, w, 3, evidence)
 
 
 def _left_for_official(doc: Any, w: Wording, report: Mapping[str, Any]) -> None:
     kpis = report["kpis"]
-    _part(doc, w, 4, [w.docx("kpi", k) for k in kpis if k["metric"] == "exemplar_models"])
+    models = [w.docx("model", m) for m in report["models"]]
+    _part(
+        doc, w, 4, [*models, *(w.docx("kpi", k) for k in kpis if k["metric"] == "exemplar_models")]
+    )
     unmeasured = [w.docx("kpi", k) for k in kpis if k["status"] == "not_measurable"]
-    _part(doc, w, 5, [w.docx("failed_sends", report["totals"]), *unmeasured])
+    asked = report["open_questions"]
+    questions = [w.docx("questions", asked), *(w.docx("question", q) for q in asked["questions"])]
+    _part(doc, w, 5, [w.docx("failed_sends", report["totals"]), *unmeasured, *questions])
     _part(doc, w, 6, [w.docx("kpi", k) for k in kpis if k["status"] == "behind"])
 
 

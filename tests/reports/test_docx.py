@@ -86,8 +86,14 @@ async def test_the_docx_carries_the_json_figures(any_world: World, tmp_path: Pat
     }
     audiences = {r[0]: _number(r[2]) for r in _rows(doc, "Đối tượng")}
     assert audiences == {"Cán bộ": 2, "Phụ huynh": 8}
-    chart = {r[0]: _number(r[2]) for r in _rows(doc, "Trường")}
-    assert chart == {row["name"]: row["audience"] for row in report["by_school"]}
+    chart = {r[0]: [_number(v) for v in r[1:]] for r in _rows(doc, "Trường")}
+    series = ("audience", "acknowledged", "engaged")
+    assert chart == {row["name"]: [row[k] for k in series] for row in report["by_school"]}
+    [picture] = doc.inline_shapes
+    assert "theo trường" in picture._inline.docPr.get("descr"), "screen readers say what it is"
+    assert 150 <= picture.width.mm <= 165, "the chart spans the text width (165 mm)"
+    blip = picture._inline.graphic.graphicData.pic.blipFill.blip.embed
+    assert doc.part.related_parts[blip].blob.startswith(b"\x89PNG")
 
     text = "\n".join(p.text for p in doc.paragraphs)
     for post in report["posts"]:

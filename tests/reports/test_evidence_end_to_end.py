@@ -26,6 +26,7 @@ from content.units import class_code
 from handlers import activities as activity_handlers
 from tests.activities.conftest import staff
 from tests.chatworld import BOT_ID, World
+from tests.reports.test_docx import _rows
 from tests.reports.test_reach_end_to_end import _send
 
 PLAN_YAML = """\
@@ -223,3 +224,30 @@ async def test_the_docx_and_xlsx_carry_the_same_numbers(any_world: World, tmp_pa
     assert cells[:15] == [2, 5, 16, 9, 5, 0.556, 5, 3, 0.6, 10, 0.625, 1, 0, 0, 0]
     kpis = [row[3] for row in book["Chỉ tiêu"].iter_rows(min_row=2, values_only=True)]
     assert kpis == [0.6, 0.6, 2, 0.5, 0]
+    notes = [row[5] for row in book["Chỉ tiêu"].iter_rows(min_row=2, values_only=True)]
+    assert "ước tính" in notes[0] and not any(notes[1:]), "staff registered is an estimate"
+
+    today = (utcnow() + timedelta(hours=7)).date()
+    rows = list(book["Hoạt động"].iter_rows(min_row=2, values_only=True))
+    assert [(r[0].date(), r[1], r[2], r[3], *r[5:]) for r in rows] == [
+        (today, "Trường Tiểu học A", "Sinh hoạt chuyên đề", "evidence", 20, 300, 0),
+        (today, "Trường Tiểu học A", "Xây dựng kế hoạch", "evidence", 20, 300, 0),
+        (today, "Trường Tiểu học B", "Sinh hoạt chuyên đề", "evidence", 20, 300, 0),
+        (today, "Trường Tiểu học B", "Sinh hoạt chuyên đề", None, 20, 300, 0),
+    ], "every activity a row, its day a date and its people numbers"
+    [model] = book["Mô hình"].iter_rows(min_row=2, values_only=True)
+    assert (model[0], model[1], model[2].date()) == ("Góc đọc sách", "Trường Tiểu học A", today)
+
+    activities = _rows(doc, "Ngày")
+    day = today.strftime("%d/%m/%Y")
+    assert activities[0] == [day, "Trường Tiểu học A", "Sinh hoạt chuyên đề",
+                             "Nội dung cốt lõi của Nghị quyết",
+                             "cán bộ, giáo viên: 20; học sinh: 300"]  # fmt: skip
+    assert len(activities) == 4 and activities[3][3] == "—"
+    text = "\n".join(p.text for p in doc.paragraphs)
+    part_4 = text[text.index("4. Những mô hình") : text.index("5. Những khó khăn")]
+    assert f"Mô hình “Góc đọc sách” — Trường Tiểu học A (duyệt ngày {day})" in part_4
+    assert "ước tính" in text, "the staff briefed KPI says its base is an estimate"
+    assert "Ý kiến phản hồi theo chủ đề: chưa được ghi nhận" in text
+    assert "Câu hỏi chưa được trả lời: chưa được ghi nhận" in text
+

@@ -125,7 +125,7 @@ def _line(
 def _header(doc: Any, w: Wording, head: Letterhead, today: date) -> None:
     ward = re.sub(r"\s*\(.*?\)", "", head.ward or w.docx("unknown_ward")).strip()
     place = re.sub(r"^(phường|xã|thị trấn)\s+", "", ward, flags=re.IGNORECASE)
-    left, right = _two_columns(doc, (Cm(6.5), Cm(10)))
+    left, right = _two_columns(doc, (Cm(7), Cm(9.5)))
     _line(left, (head.parent or w.docx("parent")).upper(), size=12, first=True)
     _line(left, w.docx("issuer", ward).upper(), bold=True, size=12)
     _line(left, SHORT_RULE, size=8)

@@ -4,12 +4,14 @@ the JSON report's figures (the scenario of the JSON end-to-end test)."""
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 import subprocess
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 from docx import Document
@@ -153,26 +155,71 @@ def test_a_period_without_data_files_a_report_of_zeros(loa: Path) -> None:  # no
 
 
 @pytest.mark.slow
-async def test_the_docx_renders_as_a4_pages(world: World, tmp_path: Path) -> None:
-    soffice, pdftoppm = shutil.which("soffice"), shutil.which("pdftoppm")
-    if soffice is None or pdftoppm is None:
-        pytest.skip("needs soffice (libreoffice-writer) and pdftoppm (poppler-utils)")
+async def test_the_docx_renders_on_a4_with_decree_30_margins(world: World, tmp_path: Path) -> None:
+    tools = {t: shutil.which(t) for t in ("soffice", "pdftotext", "pdfinfo", "pdfimages")}
+    if not all(tools.values()):
+        pytest.skip("needs soffice (libreoffice-writer) and poppler-utils")
     await _filed(world, tmp_path)
-    pages = await asyncio.to_thread(_pages, soffice, pdftoppm, tmp_path)
-    assert 2 <= len(pages) <= 6, "the report runs over a few pages"
-    width, height = _png_size(pages[0])
-    assert abs(height / width - 297 / 210) < 0.02, "page 1 is A4 portrait"
+    pdf = await asyncio.to_thread(_pdf, str(tools["soffice"]), tmp_path / "bao-cao.docx")
+    pages = _words(pdf)
+
+    info = _run("pdfinfo", "-f", "1", "-l", str(len(pages)), str(pdf))
+    sizes = re.findall(r"Page\s+\d+ size:\s+([\d.]+) x ([\d.]+) pts", info)
+    assert len(sizes) == len(pages) >= 2, "the report runs over a few pages"
+    assert {(round(_mm(w)), round(_mm(h))) for w, h in sizes} == {(210, 297)}, "A4 portrait"
+
+    # Where the ink is: the body's line boxes start at the margins (the page number of pages
+    # 2+ sits in the top margin, so the top is measured on page 1, which has none).
+    body = [word for page in pages for word in page]
+    left, right = min(w[0] for w in body), 210 - max(w[2] for w in body)
+    top, bottom = min(w[1] for w in pages[0]), 297 - max(w[3] for w in body)
+    assert 29.5 <= left <= 35, f"left margin 30–35 mm, ink from {left:.1f} mm"
+    assert 15 <= right <= 20, f"right margin 15–20 mm, ink to {right:.1f} mm from the edge"
+    assert 19.5 <= top <= 25, f"top margin 20–25 mm, first line at {top:.1f} mm"
+    assert bottom >= 20, f"bottom margin ≥ 20 mm, last line {bottom:.1f} mm from the edge"
+
+    first = " ".join(_run("pdftotext", "-f", "1", "-l", "1", str(pdf), "-").split())
+    for line in (
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Độc lập - Tự do - Hạnh phúc",
+        "ỦY BAN NHÂN DÂN PHƯỜNG A",
+        "/BC-UBND",
+        "ngày 05 tháng 01 năm 2027",
+        "BÁO CÁO",
+    ):
+        assert line in first, f"page 1 carries the header line {line!r}"  # fmt: skip
+    number = [w for w in pages[1] if w[3] < 20]
+    assert [w[4] for w in number] == ["2"], "page 2 is numbered in the top margin, page 1 not"
+    assert not [w for w in pages[0] if w[3] < 19.5]
+    images = _run("pdfimages", "-list", str(pdf)).splitlines()[2:]
+    assert any(" image " in row for row in images), "the reach chart is drawn as an image"
 
 
-def _pages(soffice: str, pdftoppm: str, folder: Path) -> list[Path]:
-    """bao-cao.docx → PDF (LibreOffice) → one PNG per page (poppler)."""
-    convert = [soffice, "--headless", "--convert-to", "pdf", "--outdir", str(folder)]
-    subprocess.run([*convert, str(folder / "bao-cao.docx")], check=True, timeout=180)
-    subprocess.run([pdftoppm, "-png", "-r", "30", str(folder / "bao-cao.pdf"),
-                    str(folder / "page")], check=True, timeout=60)  # fmt: skip
-    return sorted(folder.glob("page-*.png"))
+def _pdf(soffice: str, docx: Path) -> Path:
+    """The DOCX → PDF as LibreOffice lays it out (what `make report-preview` draws)."""
+    convert = [soffice, "--headless", "--convert-to", "pdf", "--outdir", str(docx.parent)]
+    subprocess.run([*convert, str(docx)], check=True, timeout=180, capture_output=True)
+    return docx.with_suffix(".pdf")
 
 
-def _png_size(path: Path) -> tuple[int, int]:
-    header = path.read_bytes()[16:24]
-    return int.from_bytes(header[:4], "big"), int.from_bytes(header[4:], "big")
+def _run(*command: str) -> str:
+    return subprocess.run(command, check=True, timeout=60, capture_output=True, text=True).stdout
+
+
+def _mm(points: str | float) -> float:
+    return float(points) * 25.4 / 72
+
+
+def _words(pdf: Path) -> list[list[tuple[float, float, float, float, str]]]:
+    """Per page, each word's box in mm from the top-left corner, and its text."""
+    xhtml = _run("pdftotext", "-bbox", str(pdf), "-")
+    namespace = {"x": "http://www.w3.org/1999/xhtml"}
+    root = ElementTree.fromstring(xhtml)
+    return [
+        [
+            (_mm(w.attrib["xMin"]), _mm(w.attrib["yMin"]), _mm(w.attrib["xMax"]),
+             _mm(w.attrib["yMax"]), w.text or "")
+            for w in page.iterfind("x:word", namespace)
+        ]
+        for page in root.iterfind(".//x:page", namespace)
+    ]  # fmt: skip

@@ -29,6 +29,7 @@ from bot.storage.db import Database
 FONT = "Times New Roman"
 SHORT_RULE = "──────────"
 LONG_RULE = "────────────────────────"
+TEXT_WIDTH_CM = 16.5  # A4 less the 30 mm and 15 mm margins
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,7 @@ def _heading(doc: Any, text: str) -> None:
     p = _line(doc, text, bold=True, align=WD_ALIGN_PARAGRAPH.JUSTIFY)
     p.paragraph_format.first_line_indent = Cm(1)
     p.paragraph_format.space_before = Pt(6)
+    p.paragraph_format.keep_with_next = True
 
 
 def _body(doc: Any, text: str, *, italic: bool = False) -> None:
@@ -166,7 +168,11 @@ def _body(doc: Any, text: str, *, italic: bool = False) -> None:
     p.paragraph_format.space_after = Pt(6)
 
 
-def _table(doc: Any, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+def _table(
+    doc: Any, header: Sequence[str], rows: Sequence[Sequence[str]], first: float = 4.5
+) -> None:
+    """A grid over the text width: the first column (names) `first` cm wide, the others
+    sharing the rest."""
     table = doc.add_table(rows=1, cols=len(header))
     table.style = "Table Grid"
     for cell, text in zip(table.rows[0].cells, header, strict=True):
@@ -175,6 +181,12 @@ def _table(doc: Any, header: Sequence[str], rows: Sequence[Sequence[str]]) -> No
         for i, (cell, text) in enumerate(zip(table.add_row().cells, row, strict=True)):
             align = WD_ALIGN_PARAGRAPH.LEFT if i == 0 else WD_ALIGN_PARAGRAPH.CENTER
             _line(cell, text, size=12, align=align, first=True)
+    table.autofit = False
+    rest = (TEXT_WIDTH_CM - first) / (len(header) - 1)
+    for i, column in enumerate(table.columns):
+        column.width = Cm(first if i == 0 else rest)  # LibreOffice reads the grid, Word cells
+        for cell in column.cells:
+            cell.width = column.width
     doc.add_paragraph()
 
 
@@ -196,7 +208,7 @@ def _contents(doc: Any, w: Wording, report: Mapping[str, Any]) -> None:
          a["theme"] or "—", w.docx("participants", a["participants"])]
         for a in report["activities"]
     ]  # fmt: skip
-    _table(doc, header, rows)
+    _table(doc, header, rows, first=2.7)
 
 
 FIGURE_ROWS = (
@@ -214,7 +226,7 @@ def _reach(doc: Any, w: Wording, report: Mapping[str, Any]) -> None:
     totals = report["totals"]
     _body(doc, w.docx("table", "totals"))
     rows = [[w.words("label", k), w.words("value", totals[k])] for k in ("posts", *FIGURE_ROWS)]
-    _table(doc, [w.words("column", "figure"), w.words("column", "result")], rows)
+    _table(doc, [w.words("column", "figure"), w.words("column", "result")], rows, first=11)
     if report["notes"]:
         _body(doc, w.docx("nothing_sent"))
     _body(doc, w.docx("table", "kpis"))
@@ -224,7 +236,7 @@ def _reach(doc: Any, w: Wording, report: Mapping[str, Any]) -> None:
          w.words("status", k["status"])]
         for k in report["kpis"]
     ]  # fmt: skip
-    _table(doc, header, kpis or [_none(w, header)])
+    _table(doc, header, kpis or [_none(w, header)], first=7)
     for kpi in report["kpis"]:
         if kpi["estimate"]:
             _body(doc, w.docx("estimate", kpi), italic=True)
@@ -256,6 +268,7 @@ def _chart(doc: Any, w: Wording, report: Mapping[str, Any]) -> None:
     else:
         rows = [(w.words("audience", r["name"]), r) for r in report["by_audience"]]
     _body(doc, w.docx("table", f"chart_{by}"))
+    doc.paragraphs[-1].paragraph_format.keep_with_next = True  # the lead-in stays with its chart
     if not rows:
         _body(doc, w.words("no_data"))
         return
@@ -296,6 +309,7 @@ def _part(doc: Any, w: Wording, number: int, evidence: Sequence[str]) -> None:
     _heading(doc, w.docx("part", number))
     _body(doc, w.docx("fill_in"), italic=True)
     _body(doc, w.docx("evidence"))
+    doc.paragraphs[-1].paragraph_format.keep_with_next = True  # never alone at a page's foot
     for line in evidence or [w.words("no_data")]:
         _body(doc, f"- {line}")
 

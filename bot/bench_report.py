@@ -16,11 +16,8 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.bench import _database
-from bot.config import DEFAULT_CONTENT_DIR
-from bot.reports.docx import letterhead, write_docx
 from bot.reports.period import parse_period
 from bot.reports.report import Content, build_report
-from bot.reports.wording import report_wording
 from bot.storage.db import Database
 from bot.storage.models import (
     ActivityReport,
@@ -219,6 +216,11 @@ async def _activities(conn: AsyncConnection, schools: int, start: datetime) -> N
 
 
 async def _file(db: Database, result: dict[str, Any], path: Path) -> None:
+    # Imported here: matplotlib would weigh on the peak RSS the benchmark reports.
+    from bot.config import DEFAULT_CONTENT_DIR
+    from bot.reports.docx import letterhead, write_docx
+    from bot.reports.wording import report_wording
+
     head = await letterhead(db, None, None)
     words = report_wording(DEFAULT_CONTENT_DIR)
     write_docx(result, path, head, [PLAN.title], date(2027, 1, 5), words)

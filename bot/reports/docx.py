@@ -144,6 +144,8 @@ def _two_columns(doc: Any, widths: tuple[Any, Any]) -> tuple[_Cell, _Cell]:
     cells = table.rows[0].cells
     for column, cell, width in zip(table.columns, cells, widths, strict=True):
         column.width = cell.width = width  # Word reads the cells', LibreOffice the grid
+    # One block on one page: "Nơi nhận" and the signature never part at a page break.
+    table.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
     return cells[0], cells[1]
 
 

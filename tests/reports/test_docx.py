@@ -18,6 +18,7 @@ from docx import Document
 
 from bot.cli import main
 from bot.config import DEFAULT_CONTENT_DIR
+from bot.reports.chart import MAX_BARS
 from bot.reports.docx import letterhead, write_docx
 from bot.reports.period import quarter_of
 from bot.reports.report import build_report
@@ -152,6 +153,28 @@ def test_a_period_without_data_files_a_report_of_zeros(loa: Path) -> None:  # no
     assert "Ghi chú: trong kỳ chưa có bài nào được gửi" in text
     assert "quý IV năm 2026" in text
     assert doc.tables[0].rows[0].cells[0].paragraphs[0].text == "UBND TỈNH BẮC GIANG"
+    assert not doc.inline_shapes, "no chart of nothing"
+    assert "Trong kỳ chưa có hoạt động nào được báo cáo" in text
+    assert "Ý kiến phản hồi theo chủ đề: chưa được ghi nhận" in text
+
+
+async def test_more_schools_than_a_page_shows_are_charted_by_audience(
+    world: World, tmp_path: Path
+) -> None:
+    report, _ = await _filed(world, tmp_path)
+    [school, *_] = report["by_school"]
+    report["by_school"] = [{**school, "name": f"Trường {i:02}"} for i in range(MAX_BARS + 1)]
+    write_docx(report, tmp_path / "tinh.docx", await letterhead(world.db, None, None), [],
+               FILED_ON, WORDS)  # fmt: skip
+    doc = Document(str(tmp_path / "tinh.docx"))
+    [picture] = doc.inline_shapes
+    assert "theo đối tượng" in picture._inline.docPr.get("descr")
+    *_, table = (t for t in doc.tables if t.rows[0].cells[0].text == "Đối tượng")
+    header = [c.text for c in table.rows[0].cells]
+    assert header == ["Đối tượng", FIGURES["audience"], FIGURES["acknowledged"], FIGURES["engaged"]]
+    chart = {row.cells[0].text: _number(row.cells[1].text) for row in table.rows[1:]}
+    assert chart == {"Cán bộ": 2, "Phụ huynh": 8}, "the chart's table gives it by audience"
+    assert len(_rows(doc, "Đơn vị")) == MAX_BARS + 1, "the reach table still lists every school"
 
 
 @pytest.mark.slow

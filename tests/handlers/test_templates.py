@@ -27,6 +27,8 @@ CHAT_TEMPLATES: dict[str, dict[str, object]] = {
     "help": {"roles": ["teacher", "official"]},
     "privacy_notice": {},
     "unknown_text": {},
+    "numbered_out_of_range": {"typed": 7, "count": 3},
+    "unsupported_message": {},
     "private_only": {"command": "moi"},
     "not_allowed": {},
     "name_of": {"kind": "audience", "value": "teachers"},

@@ -1,0 +1,152 @@
+"""What people send loa on Zalo Bot: by webhook (secret checked first) or polling, each event
+handled once, numbers typed for the numbered replies (remembered across a restart, refused
+kindly out of range), and messages Zalo hands over without content answered kindly."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import replace
+
+import aiohttp
+import pytest
+from aiohttp import web
+from sqlmodel import func, select
+
+from bot.config import DEFAULT_CONTENT_DIR
+from bot.dispatch import Dispatcher
+from bot.domain import Button, Platform
+from bot.inbox import Inbox
+from bot.services.broadcasts import Broadcast
+from bot.storage.db import Database
+from bot.storage.models import Feedback, InboxUpdate
+from bot.web import create_web_app
+from content.templates import Templates
+from handlers import build_router
+from tests.channels import Loa, ZaloBotTalk, loa_on_every_platform
+from tests.test_platforms_end_to_end import broadcast
+
+SECRET = "zalo-webhook-secret"
+HEADER = "X-Bot-Api-Secret-Token"
+
+
+@pytest.fixture
+async def loa(any_db: Database) -> AsyncIterator[Loa]:
+    async with loa_on_every_platform(any_db) as running:
+        yield running
+
+
+async def count(loa: Loa, model: type) -> int:
+    async with loa.db.session() as session:
+        return int((await session.exec(select(func.count()).select_from(model))).one())
+
+
+async def test_webhook_checks_the_secret_first_and_handles_an_event_once(loa: Loa) -> None:
+    talk = ZaloBotTalk(loa)
+    user, chat = await talk.person("Trần Thị Bình")
+    app = create_web_app(inbox=loa.inbox, adapters=loa.adapters, webhook_secret=SECRET)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    hook = f"http://127.0.0.1:{runner.addresses[0][1]}/webhook/zalo-bot"
+    body = {
+        "ok": True,
+        "result": {
+            "event_name": "message.text.received",
+            "message": {
+                "from": {"id": str(user), "display_name": "Bình", "is_bot": False},
+                "chat": {"id": str(chat), "chat_type": "PRIVATE"},
+                "message_id": "abc123",
+                "date": 1,
+                "text": "trợ giúp",
+            },
+        },
+    }
+    before = await count(loa, InboxUpdate)
+    try:
+        async with aiohttp.ClientSession() as http:
+            for headers in ({HEADER: "wrong-secret"}, {}):
+                async with http.post(hook, json=body, headers=headers) as r:
+                    assert r.status == 403
+            assert await count(loa, InboxUpdate) == before, "refused: nothing stored"
+            for _ in range(2):  # Zalo sends it again: stored once
+                async with http.post(hook, json=body, headers={HEADER: SECRET}) as r:
+                    assert r.status == 200
+            async with http.post(hook, data=b"{not json", headers={HEADER: SECRET}) as r:
+                assert r.status == 400
+        assert await count(loa, InboxUpdate) == before + 1
+        await loa.inbox.process_pending()
+        [help_text] = await talk.news(chat)
+        assert help_text.startswith("Hướng dẫn sử dụng")
+    finally:
+        await runner.cleanup()
+
+
+async def test_the_sandbox_posts_to_loas_webhook(loa: Loa) -> None:
+    talk = ZaloBotTalk(loa)
+    user, chat = await talk.person("Trần Thị Bình")
+    zalo = loa.adapters[Platform.ZALO_BOT]
+    app = create_web_app(inbox=loa.inbox, adapters=loa.adapters, webhook_secret=SECRET)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        await zalo.set_webhook(
+            f"http://127.0.0.1:{runner.addresses[0][1]}/webhook/zalo-bot", SECRET
+        )
+        before = await count(loa, InboxUpdate)
+        await loa.sandbox.write(chat, user, "trợ giúp")
+        for _ in range(100):
+            if await count(loa, InboxUpdate) > before:
+                break
+            await asyncio.sleep(0.05)
+        await loa.inbox.process_pending()
+        assert (await talk.news(chat))[0].startswith("Hướng dẫn sử dụng")
+        await zalo.delete_webhook()
+    finally:
+        await runner.cleanup()
+
+
+async def test_a_message_without_content_is_answered_kindly_and_counts_as_nothing(
+    loa: Loa,
+) -> None:
+    talk = ZaloBotTalk(loa)
+    user, chat = await talk.person("Em Minh")
+    messages = f"chats/{chat}/messages"
+    await loa.sandbox.call("POST", messages, {"user_id": user, "kind": "unsupported"})
+    await loa.pump()
+    [answer] = await talk.news(chat)
+    assert "không đọc được tin nhắn này" in answer and "dưới 18 tuổi" in answer
+    assert await count(loa, Feedback) == 0
+    await loa.sandbox.call("POST", messages, {"user_id": user, "kind": "sticker"})
+    await loa.pump()
+    assert await talk.news(chat) == [], "a sticker is nothing loa reads, as on Telegram"
+
+
+async def test_numbers_out_of_range_and_after_a_restart(loa: Loa) -> None:
+    talk = ZaloBotTalk(loa)
+    lan, _ = await talk.person("Nguyễn Thị Lan")
+    group = await talk.bound_group("Phụ huynh lớp 1A", "th-a-1a", "parents", [lan])
+    options = ("Con sẽ tham gia", "Chưa tham gia được")
+    await broadcast(
+        loa,
+        Broadcast(key="rsvp", title="CLB", text="Câu lạc bộ tiếng Anh",
+                  buttons=tuple(Button(o, f"rsvp:{{occurrence}}:{i}") for i, o in
+                                enumerate(options)),
+                  kind="club_notice", meta={"options": list(options)}),
+        [group], Platform.ZALO_BOT,
+    )  # fmt: skip
+    await talk.news(group)
+    [refusal] = await talk.say(group, lan, "3")
+    assert refusal == "Không có lựa chọn số 3. Vui lòng trả lời bằng một số từ 1 đến 2."
+    assert await count(loa, Feedback) == 0
+    # loa restarts: the numbers shown are in the database, not in memory
+    dispatcher = Dispatcher(
+        build_router(), db=loa.db, templates=Templates(DEFAULT_CONTENT_DIR / "templates")
+    )
+    restarted = replace(loa, inbox=Inbox(loa.db, loa.adapters, dispatcher))
+    [thanks] = await ZaloBotTalk(restarted, _seen=dict(talk._seen)).say(group, lan, "2.")
+    assert thanks.startswith("Cảm ơn")
+    async with loa.db.session() as session:
+        [answer] = (await session.exec(select(Feedback))).all()
+    assert (answer.kind, answer.value) == ("rsvp", "1")

@@ -14,16 +14,19 @@ from aiohttp import web
 from sqlmodel import func, select
 
 from bot.config import DEFAULT_CONTENT_DIR
+from bot.delivery.sender import ChannelSender
 from bot.dispatch import Dispatcher
 from bot.domain import Button, Platform
 from bot.inbox import Inbox
+from bot.services import invites, privacy
 from bot.services.broadcasts import Broadcast
 from bot.storage.db import Database
-from bot.storage.models import Feedback, InboxUpdate
+from bot.storage.models import Chat, Delivery, Feedback, InboxUpdate, Person, RoleName
 from bot.web import create_web_app
 from content.templates import Templates
 from handlers import build_router
-from tests.channels import Loa, ZaloBotTalk, loa_on_every_platform
+from tests.channels import Loa, TelegramTalk, ZaloBotTalk, loa_on_every_platform
+from tests.delivery.conftest import send_all
 from tests.test_platforms_end_to_end import broadcast
 
 SECRET = "zalo-webhook-secret"
@@ -150,3 +153,60 @@ async def test_numbers_out_of_range_and_after_a_restart(loa: Loa) -> None:
     async with loa.db.session() as session:
         [answer] = (await session.exec(select(Feedback))).all()
     assert (answer.kind, answer.value) == ("rsvp", "1")
+
+
+async def test_a_personal_code_typed_on_zalo_links_the_same_person(loa: Loa) -> None:
+    telegram, zalo = TelegramTalk(loa), ZaloBotTalk(loa)
+    ward = await loa.unit("phuong-a")
+    async with loa.db.session() as session:
+        _, code = await invites.create(session, RoleName.OFFICIAL, ward, None)
+        _, other = await invites.create(session, RoleName.OFFICIAL, ward, None)
+        await session.commit()
+    lan_tg, _ = await telegram.person("Cô Lan")
+    [joined] = await telegram.say(lan_tg, lan_tg, code)
+    assert joined.startswith("Chào mừng bạn!")
+    lan_zalo, private = await zalo.person("Cô Lan")
+    [linked] = await zalo.say(private, lan_zalo, code.lower())
+    assert linked.startswith("Đã liên kết!") and "cán bộ phường/xã – Phường A" in linked
+    stranger, strangers_chat = await zalo.person("Người lạ")
+    [refused] = await zalo.say(strangers_chat, stranger, other)
+    assert refused.startswith("Chào mừng"), "an unused code is redeemed, not linked"
+
+    # One post in her Telegram group and her Zalo group: she is one person, answering once.
+    tg_group = await telegram.bound_group("Cán bộ phường", "phuong-a", "staff", [lan_tg])
+    zalo_group = await zalo.bound_group("Cán bộ phường (Zalo)", "phuong-a", "staff", [lan_zalo])
+    item = Broadcast(key="brief", title="Tóm tắt", text="Nghị quyết 71",
+                     buttons=(Button("Đã hiểu", "ack:{occurrence}"),))  # fmt: skip
+    occurrence = await broadcast(loa, item, [tg_group], Platform.TELEGRAM)
+    async with loa.db.session() as session:
+        [zalo_chat] = (
+            await session.exec(select(Chat.id).where(Chat.platform_chat_id == str(zalo_group)))
+        ).all()
+    assert zalo_chat is not None
+    await enqueue_more(loa, occurrence, zalo_chat)
+    await telegram.news(tg_group)
+    await zalo.news(zalo_group)
+    assert any(s.startswith("Cảm ơn") for s in await telegram.choose(tg_group, lan_tg, "Đã hiểu"))
+    again = await zalo.choose(zalo_group, lan_zalo, "Đã hiểu")
+    assert again and not any(s.startswith("Cảm ơn") for s in again), "already counted"
+    async with loa.db.session() as session:
+        people = {f.person_id for f in (await session.exec(select(Feedback))).all()}
+        zalo_person = (
+            await session.exec(select(Person).where(Person.platform == Platform.ZALO_BOT,
+                                                    Person.platform_user_id == str(lan_zalo)))
+        ).one()  # fmt: skip
+    assert people == {zalo_person.linked_to}
+    # Erasing her Telegram account leaves the Zalo one, on its own.
+    assert await privacy.erase(loa.db, Platform.TELEGRAM, str(lan_tg))
+    async with loa.db.session() as session:
+        left = await session.get(Person, zalo_person.id)
+    assert left is not None and left.linked_to is None
+
+
+async def enqueue_more(loa: Loa, occurrence: int, chat: int) -> None:
+    """The same post to one more chat (as a campaign reaching a new group), then sent."""
+    async with loa.db.session() as session:
+        session.add(Delivery(occurrence_id=occurrence, chat_id=chat, platform="zalo_bot"))
+        await session.commit()
+    sender = ChannelSender(loa.db, loa.adapters[Platform.ZALO_BOT], rate_per_s=0)
+    await send_all(sender, loa.db)

@@ -167,6 +167,9 @@ class Person(SQLModel, table=True):
     platform_user_id: str = Field(max_length=64)
     display_name: str = Field(default="", max_length=255)
     notice_at: datetime | None = None  # when the privacy notice was shown
+    # The same person on another platform, who linked this account by typing their personal
+    # invite code here: loa treats both accounts as that one person (bot.services.people).
+    linked_to: int | None = Field(default=None, foreign_key="people.id", index=True)
     created_at: datetime = Field(default_factory=utcnow)
 
 

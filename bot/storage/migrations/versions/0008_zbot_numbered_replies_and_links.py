@@ -1,4 +1,5 @@
-"""numbered replies: the buttons last shown as numbers in a chat without buttons (Zalo Bot)
+"""Zalo Bot: numbered replies (the buttons last shown as numbers in a chat without buttons)
+and people linked across platforms (people.linked_to)
 
 Revision ID: 0008_zbot
 Revises: 0007
@@ -28,7 +29,15 @@ def upgrade() -> None:
         sa.Column("shown_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("platform", "chat_id"),
     )
+    with op.batch_alter_table("people", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("linked_to", sa.Integer(), nullable=True))
+        batch_op.create_index(batch_op.f("ix_people_linked_to"), ["linked_to"], unique=False)
+        batch_op.create_foreign_key("fk_people_linked_to", "people", ["linked_to"], ["id"])
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("people", schema=None) as batch_op:
+        batch_op.drop_constraint("fk_people_linked_to", type_="foreignkey")
+        batch_op.drop_index(batch_op.f("ix_people_linked_to"))
+        batch_op.drop_column("linked_to")
     op.drop_table("numbered_replies")

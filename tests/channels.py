@@ -21,6 +21,7 @@ from bot.platforms.telegram import TelegramAdapter
 from bot.platforms.zalo_bot import ZaloBotAdapter
 from bot.sandbox import Sandbox
 from bot.sandbox.client import SandboxClient
+from bot.sandbox.zalo_bot_api import private_chat_id
 from bot.services.numbered import NumberedStore
 from bot.services.units import sync_units
 from bot.storage.db import Database
@@ -87,6 +88,10 @@ class Talk(Protocol):
 
     async def news(self, chat: int) -> list[str]:
         """loa's messages in `chat` since the last look."""
+        ...
+
+    def platform_id(self, user: int) -> str:
+        """The sandbox user's id on this platform (what loa's Person holds)."""
         ...
 
     async def options(self, chat: int) -> list[str]:
@@ -167,6 +172,9 @@ class TelegramTalk(_Base):
     async def say(self, chat: int, user: int, text: str) -> list[str]:
         return await self.write(chat, user, text)
 
+    def platform_id(self, user: int) -> str:
+        return str(user)
+
     async def _offer(self, chat: int) -> dict[str, Any]:
         for message in reversed(await self.bot_messages(chat)):
             if message.get("reply_markup"):
@@ -202,6 +210,9 @@ class ZaloBotTalk(_Base):
         )
         await self.say(chat, user, "/start")
         return user, chat
+
+    def platform_id(self, user: int) -> str:
+        return str(private_chat_id(user))
 
     async def say(self, chat: int, user: int, text: str) -> list[str]:
         """In a group, Zalo shows the bot only what mentions it."""
@@ -258,14 +269,15 @@ async def loa_on_every_platform(db: Database) -> AsyncIterator[Loa]:
             await sandbox.stop()
 
 
-async def grant(loa: Loa, platform: Platform, user: int, role: str, unit_code: str) -> None:
+async def grant(loa: Loa, talk: Talk, user: int, role: str, unit_code: str) -> None:
     """A role given directly (the invite flow has its own tests)."""
+    platform, platform_user_id = talk.platform, talk.platform_id(user)
     from sqlmodel import select
 
     unit = await loa.unit(unit_code)
     async with loa.db.session() as session:
         query = select(Person.id).where(
-            Person.platform == platform, Person.platform_user_id == str(user)
+            Person.platform == platform, Person.platform_user_id == platform_user_id
         )
         person = (await session.exec(query)).one()
         assert person is not None

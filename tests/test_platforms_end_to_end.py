@@ -107,7 +107,7 @@ async def test_a_ward_works_the_same_on_every_platform(loa: Loa, platform: Platf
 
     # A teacher reports an activity of the school with /baocao, step by step.
     teacher, private = await talk.person("Cô Hoa")
-    await grant(loa, platform, teacher, "teacher", class_code("th-a", "Lớp 1A"))
+    await grant(loa, talk, teacher, "teacher", class_code("th-a", "Lớp 1A"))
     [ask] = await talk.say(private, teacher, "/baocao")
     assert "Báo cáo hoạt động" in ask
     kinds_offered = await talk.options(private)

@@ -46,7 +46,7 @@ async def count(loa: Loa, model: type) -> int:
 
 async def test_webhook_checks_the_secret_first_and_handles_an_event_once(loa: Loa) -> None:
     talk = ZaloBotTalk(loa)
-    user, chat = await talk.person("Trần Thị Bình")
+    _, chat = await talk.person("Trần Thị Bình")
     app = create_web_app(inbox=loa.inbox, adapters=loa.adapters, webhook_secret=SECRET)
     runner = web.AppRunner(app)
     await runner.setup()
@@ -57,7 +57,7 @@ async def test_webhook_checks_the_secret_first_and_handles_an_event_once(loa: Lo
         "result": {
             "event_name": "message.text.received",
             "message": {
-                "from": {"id": str(user), "display_name": "Bình", "is_bot": False},
+                "from": {"id": str(chat), "display_name": "Bình", "is_bot": False},
                 "chat": {"id": str(chat), "chat_type": "PRIVATE"},
                 "message_id": "abc123",
                 "date": 1,
@@ -191,10 +191,8 @@ async def test_a_personal_code_typed_on_zalo_links_the_same_person(loa: Loa) -> 
     assert again and not any(s.startswith("Cảm ơn") for s in again), "already counted"
     async with loa.db.session() as session:
         people = {f.person_id for f in (await session.exec(select(Feedback))).all()}
-        zalo_person = (
-            await session.exec(select(Person).where(Person.platform == Platform.ZALO_BOT,
-                                                    Person.platform_user_id == str(lan_zalo)))
-        ).one()  # fmt: skip
+        mine = select(Person).where(Person.platform_user_id == zalo.platform_id(lan_zalo))
+        zalo_person = (await session.exec(mine)).one()
     assert people == {zalo_person.linked_to}
     # Erasing her Telegram account leaves the Zalo one, on its own.
     assert await privacy.erase(loa.db, Platform.TELEGRAM, str(lan_tg))

@@ -55,7 +55,8 @@ Method = Callable[[BotAccount, Params], Awaitable[Any]]
 
 
 def private_chat_id(user_id: int) -> int:
-    """A person's one-to-one chat with Zalo bots (apart from their Telegram chat)."""
+    """A person's one-to-one chat with Zalo bots, and their Zalo id (as a private chat's id is
+    its person's on Telegram): apart from their Telegram ids."""
     return PRIVATE_BASE + user_id
 
 
@@ -174,8 +175,9 @@ class ZaloBotHub:
 
 
 def user_json(user: User) -> JSON:
+    """A person as Zalo shows them to bots: their Zalo id is their private chat's id."""
     name = " ".join(p for p in (user.first_name, user.last_name) if p)
-    return {"id": str(user.id), "display_name": name, "is_bot": False}
+    return {"id": str(private_chat_id(user.id)), "display_name": name, "is_bot": False}
 
 
 def update_json(chat: Chat, msg: Message, user: User, kind: str) -> JSON:

@@ -82,7 +82,7 @@ async def test_get_updates_gives_one_update_then_408(ctl: Control) -> None:
     message = update["message"]
     assert message["text"] == "Xin chào"
     assert message["chat"] == {"id": str(chat), "chat_type": "PRIVATE"}
-    assert message["from"] == {"id": str(an), "display_name": "Nguyễn Văn An", "is_bot": False}
+    assert message["from"] == {"id": str(chat), "display_name": "Nguyễn Văn An", "is_bot": False}
     second = (await zcall(ctl, "getUpdates", timeout=1))[1]["result"]
     assert second["message"]["text"] == "1"
     assert second["message"]["message_id"] != message["message_id"]

@@ -25,7 +25,7 @@ from bot.storage.models import Chat, Delivery, Feedback, InboxUpdate, Person, Ro
 from bot.web import create_web_app
 from content.templates import Templates
 from handlers import build_router
-from tests.channels import Loa, TelegramTalk, ZaloBotTalk, loa_on_every_platform
+from tests.channels import BOTS, Loa, TelegramTalk, ZaloBotTalk, grant, loa_on_every_platform
 from tests.delivery.conftest import send_all
 from tests.test_platforms_end_to_end import broadcast
 
@@ -208,3 +208,27 @@ async def enqueue_more(loa: Loa, occurrence: int, chat: int) -> None:
         await session.commit()
     sender = ChannelSender(loa.db, loa.adapters[Platform.ZALO_BOT], rate_per_s=0)
     await send_all(sender, loa.db)
+
+
+async def test_a_teacher_binds_a_zalo_group_with_ganhom_and_numbers(loa: Loa) -> None:
+    zalo = ZaloBotTalk(loa)
+    teacher, _ = await zalo.person("Cô Hoa")
+    await grant(loa, zalo, teacher, "teacher", "th-a")
+    parent, _ = await zalo.person("Phụ huynh An")
+    group = await loa.sandbox.create_chat(
+        "Nhóm Zalo lớp 1A", platform="zalo_bot", members=[teacher, parent, BOTS[zalo.platform]]
+    )
+    assert await zalo.say(group, parent, "/ganhom") == [], "a parent may not bind: nothing said"
+    [prompt] = await zalo.say(group, teacher, "/ganhom")
+    assert "Nhóm này thuộc đơn vị nào?" in prompt
+    whole = next(o for o in await zalo.options(group) if o.startswith("Cả "))
+    [audience] = await zalo.choose(group, teacher, whole)
+    assert "1. Phụ huynh" in audience
+    [done] = await zalo.choose(group, teacher, "Phụ huynh")
+    assert done.startswith("Đã gắn nhóm với") and "thành viên" not in done, "no member count"
+    async with loa.db.session() as session:
+        chat = (await session.exec(select(Chat).where(Chat.platform_chat_id == str(group)))).one()
+    assert (chat.platform, chat.audience, chat.member_count) == ("zalo_bot", "parents", None)
+    assert chat.unit_id == await loa.unit("th-a")
+    [already] = await zalo.say(group, teacher, "/ganhom")
+    assert already.startswith("Nhóm này đã được gắn với")

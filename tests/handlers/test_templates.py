@@ -62,6 +62,7 @@ CHAT_TEMPLATES: dict[str, dict[str, object]] = {
     "bind_whole": {"unit_name": "Trường Tiểu học A"},
     "bind_refused": {"reason": "forbidden"},
     "bind_done": {"unit_name": "Lớp 1A", "audience": "parents", "members": 35},
+    "bind_already": {"unit_name": "Lớp 1A", "audience": "parents"},
     "bind_not_allowed": {"title": "Phụ huynh 1A"},
     "units_list": {"lines": [(0, "th-a", "Trường A")], "more": 0, "may_add": False},
     "stats": {"quarter": 4, "year": 2026, "posts": 0, "figures": None, "rate": {}, "lowest": []},

@@ -180,10 +180,14 @@ def user_json(user: User) -> JSON:
     return {"id": str(private_chat_id(user.id)), "display_name": name, "is_bot": False}
 
 
+def chat_json(chat: Chat) -> JSON:
+    return {"id": str(chat.id), "chat_type": "PRIVATE" if chat.type == "private" else "GROUP"}
+
+
 def update_json(chat: Chat, msg: Message, user: User, kind: str) -> JSON:
     message: JSON = {
         "from": user_json(user),
-        "chat": {"id": str(chat.id), "chat_type": "PRIVATE" if chat.type == "private" else "GROUP"},
+        "chat": chat_json(chat),
         "message_id": message_key(chat, msg.message_id),
         "date": msg.date * 1000,
     }
@@ -199,7 +203,7 @@ def update_json(chat: Chat, msg: Message, user: User, kind: str) -> JSON:
     return {"event_name": EVENTS[kind], "message": message}
 
 
-def sees(sb: Sandbox, bot: BotAccount, chat: Chat, msg: Message) -> bool:
+def sees(bot: BotAccount, chat: Chat, msg: Message) -> bool:
     """Zalo Bot groups are a trial: the bot sees only mentions of it and replies to it."""
     if chat.type == "private":
         return True
@@ -215,7 +219,7 @@ def sees(sb: Sandbox, bot: BotAccount, chat: Chat, msg: Message) -> bool:
 def person_writes(sb: Sandbox, chat: Chat, user: User, msg: Message, kind: str) -> None:
     """Hand a person's message to the Zalo bots in the chat that may see it."""
     for bot in sb.state.bot_members(chat):
-        if kind == "unsupported" or sees(sb, bot, chat, msg):
+        if sees(bot, chat, msg):
             update = update_json(chat, msg, user, kind)
             if kind == "unsupported":
                 update["message"].pop("text", None)
@@ -338,10 +342,9 @@ class ZaloBotApi:
         return {
             "message_id": message_key(chat, msg.message_id),
             "date": msg.date * 1000,
-            "chat": {"id": str(chat.id), "chat_type": "PRIVATE" if chat.type == "private" else
-                     "GROUP"},
+            "chat": chat_json(chat),
             "message_type": "CHAT_MESSAGE",
-        }  # fmt: skip
+        }
 
     async def get_me(self, bot: BotAccount, p: Params) -> JSON:
         return {

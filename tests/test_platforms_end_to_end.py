@@ -142,3 +142,30 @@ async def test_a_ward_works_the_same_on_every_platform(loa: Loa, platform: Platf
         assert totals["audience"] == 0 and totals["acknowledged_rate"] is None
         assert AUDIENCE_FROM_REPLIES in found["notes"]
     assert brief != quiz
+
+
+async def test_a_school_on_two_platforms_is_one_unit_in_every_count(loa: Loa) -> None:
+    """Staff on Telegram, parents on Zalo Bot: one school in the report, two platforms."""
+    telegram, zalo = TALKS[Platform.TELEGRAM](loa), TALKS[Platform.ZALO_BOT](loa)
+    teacher, _ = await telegram.person("Cô Hoa")
+    parent, _ = await zalo.person("Phụ huynh An")
+    staff = await telegram.bound_group("Cán bộ trường A", "th-a", "staff", [teacher])
+    parents = await zalo.bound_group(
+        "Nhóm Zalo lớp 1A", class_code("th-a", "Lớp 1A"), "parents", [parent]
+    )
+    item = Broadcast(key="c:nq71_2026:brief:1", title="Tóm tắt", text="Nghị quyết 71",
+                     buttons=(Button("Đã hiểu", "ack:{occurrence}"),),
+                     source="campaign:nq71_2026/brief")  # fmt: skip
+    await broadcast(loa, item, [staff], Platform.TELEGRAM)
+    await broadcast(loa, item, [parents], Platform.ZALO_BOT)  # the same item, its own delivery
+    for talk, chat, user in ((telegram, staff, teacher), (zalo, parents, parent)):
+        await talk.news(chat)
+        assert await talk.choose(chat, user, "Đã hiểu")
+    period = quarter_of((utcnow() + timedelta(hours=7)).date())
+    found = await build_report(loa.db, period, CONTENT, now=period.end)
+    [school] = found["by_school"]
+    assert (school["code"], school["sent_chats"], school["acknowledged"]) == ("th-a", 2, 2)
+    assert school["audience"] == 1, "the Telegram group's one member; Zalo's is unknown"
+    platforms = {row["name"]: row["acknowledged"] for row in found["by_platform"]}
+    assert platforms == {"telegram": 1, "zalo_bot": 1}
+    assert found["totals"]["posts"] == 1 and AUDIENCE_FROM_REPLIES in found["notes"]

@@ -151,7 +151,11 @@ async def serve(host: str = "127.0.0.1", port: int = 8081) -> None:
     """Run a sandbox until cancelled, after printing one line with its URL."""
     sb = Sandbox()
     url = await sb.start(host, port)
-    print(f"loa sandbox on {url} (UI {url}/sandbox, Bot API base_url {url}/bot)", flush=True)
+    print(
+        f"loa sandbox on {url} (UI {url}/sandbox, Bot API base_url {url}/bot,"
+        f" Zalo Bot base_url {url}/zalo)",
+        flush=True,
+    )
     try:
         await _freeze_long_lived()
     finally:

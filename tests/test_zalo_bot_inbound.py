@@ -232,3 +232,21 @@ async def test_a_teacher_binds_a_zalo_group_with_ganhom_and_numbers(loa: Loa) ->
     assert chat.unit_id == await loa.unit("th-a")
     [already] = await zalo.say(group, teacher, "/ganhom")
     assert already.startswith("Nhóm này đã được gắn với")
+
+
+async def test_a_long_post_is_one_delivery_in_parts_and_its_numbers_work(loa: Loa) -> None:
+    zalo = ZaloBotTalk(loa)
+    lan, _ = await zalo.person("Nguyễn Thị Lan")
+    group = await zalo.bound_group("Phụ huynh lớp 1A", "th-a-1a", "parents", [lan])
+    long_text = "\n\n".join(f"<b>Phần {n}</b>: " + "nội dung nghị quyết " * 40 for n in range(6))
+    item = Broadcast(key="long", title="Dài", text=long_text,
+                     buttons=(Button("Đã hiểu", "ack:{occurrence}"),))  # fmt: skip
+    await broadcast(loa, item, [group], Platform.ZALO_BOT)
+    parts = await zalo.news(group)
+    assert len(parts) >= 2 and all(len(p) <= 2000 for p in parts)
+    assert parts[-1].endswith("Trả lời 1 nếu đã hiểu.")
+    async with loa.db.session() as session:
+        [delivery] = (await session.exec(select(Delivery))).all()
+    assert delivery.status == "sent", "one delivery, whatever the parts"
+    [thanks] = await zalo.choose(group, lan, "Đã hiểu")
+    assert thanks.startswith("Cảm ơn Nguyễn Thị Lan")

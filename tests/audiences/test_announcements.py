@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlmodel import func, select
@@ -353,3 +354,33 @@ async def test_a_failed_edit_is_sent_again_and_a_tap_handled_twice_keeps_the_cho
     # The failed edit sent again, once; the second handling's edit changes nothing (Telegram
     # answers "message is not modified", which is no error).
     assert edits == [500, 200, 400]
+
+
+class _NoEdits:
+    """The author's platform as one that cannot edit messages (Zalo Bot)."""
+
+    def __init__(self, adapter: Any) -> None:
+        self._adapter = adapter
+        self.platform = adapter.platform
+        self.capabilities = replace(adapter.capabilities, edit=False)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._adapter, name)
+
+
+async def test_where_messages_cannot_be_edited_the_author_gets_the_summary_once(
+    world: World, ward: Ward
+) -> None:
+    await compose_for_parents_of_school_a(world, ward.author)
+    await world.press(ward.author, ward.author, "ann:1:submit")
+    await world.press(ward.approver, ward.approver, "ann:1:ok")
+    await world.news(ward.author)
+    reporter = ProgressReporter(world.db, {world.adapter.platform: _NoEdits(world.adapter)},
+                                templates())  # fmt: skip
+    await reporter.report_once()
+    assert await world.news(ward.author) == [], "no «0/1» message it could never update"
+    await send_all(ChannelSender(world.db, world.adapter, rate_per_s=0), world.db)
+    await reporter.report_once()
+    await reporter.report_once()
+    [summary] = await world.news(ward.author)
+    assert summary.startswith("Đã gửi xong thông báo số 1\nGửi được: 1/1")

@@ -86,6 +86,13 @@ async def compose_for_parents_of_school_a(world: World, author: int) -> None:
     assert "Sẽ đến 1 nhóm." in edited
 
 
+async def approved(world: World, ward: Ward) -> None:
+    """Announcement 1, to the parents of school A, submitted and approved."""
+    await compose_for_parents_of_school_a(world, ward.author)
+    await world.press(ward.author, ward.author, "ann:1:submit")
+    await world.press(ward.approver, ward.approver, "ann:1:ok")
+
+
 async def test_an_announcement_goes_out_only_after_a_second_official_approves(
     world: World, ward: Ward
 ) -> None:
@@ -231,9 +238,7 @@ async def test_a_flow_left_for_too_long_is_forgotten(world: World, ward: Ward) -
 async def test_an_author_who_erases_their_data_leaves_no_trace_in_announcements(
     world: World, ward: Ward
 ) -> None:
-    await compose_for_parents_of_school_a(world, ward.author)
-    await world.press(ward.author, ward.author, "ann:1:submit")
-    await world.press(ward.approver, ward.approver, "ann:1:ok")
+    await approved(world, ward)
     reporter = ProgressReporter(world.db, {world.adapter.platform: world.adapter}, templates())
     await reporter.report_once()  # the progress message is in the author's private chat
     await world.say(ward.author, "/xoadulieu")
@@ -321,9 +326,7 @@ async def test_progress_says_when_parents_held_by_quiet_hours_will_receive_it(
     now = utcnow().astimezone(templates().timezone)
     quiet = QuietHours((now - timedelta(hours=1)).time(), (now + timedelta(hours=1)).time())
     with_quiet = Templates(DEFAULT_CONTENT_DIR / "templates", quiet_hours=(quiet.start, quiet.end))
-    await compose_for_parents_of_school_a(world, ward.author)
-    await world.press(ward.author, ward.author, "ann:1:submit")
-    await world.press(ward.approver, ward.approver, "ann:1:ok")
+    await approved(world, ward)
 
     adapters = {world.adapter.platform: world.adapter}
     await ProgressReporter(world.db, adapters, with_quiet, quiet_hours=quiet).report_once()
@@ -371,9 +374,7 @@ class _NoEdits:
 async def test_where_messages_cannot_be_edited_the_author_gets_the_summary_once(
     world: World, ward: Ward
 ) -> None:
-    await compose_for_parents_of_school_a(world, ward.author)
-    await world.press(ward.author, ward.author, "ann:1:submit")
-    await world.press(ward.approver, ward.approver, "ann:1:ok")
+    await approved(world, ward)
     await world.news(ward.author)
     reporter = ProgressReporter(world.db, {world.adapter.platform: _NoEdits(world.adapter)},
                                 templates())  # fmt: skip

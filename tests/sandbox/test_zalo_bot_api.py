@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import aiohttp
 import pytest
 import zalo_bot
 import zalo_bot.error
@@ -50,6 +51,11 @@ async def test_get_me_and_send_in_json_form_and_query(ctl: Control) -> None:
         assert isinstance(sent["result"]["message_id"], str)
     texts = [m["text"] for m in await ctl.messages(chat)]
     assert texts == ["Chào (json)", "Chào (form)", "Chào (query)"]
+    upload = aiohttp.FormData({"chat_id": str(chat), "caption": "Ảnh (multipart)"})
+    upload.add_field("photo", b"\xff\xd8 not really a jpeg", filename="a.jpg")
+    status, sent = await zcall(ctl, "sendPhoto", form=upload)
+    assert status == 200 and sent["result"]["message_id"]
+    assert (await ctl.messages(chat))[-1]["caption"] == "Ảnh (multipart)"
 
 
 async def test_errors_use_zalos_envelope(ctl: Control) -> None:

@@ -13,9 +13,11 @@ What differs from Telegram, and where it is handled here (shared/platforms.md, "
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
+import time
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -55,6 +57,7 @@ CAPABILITIES: Final = ALL_CAPABILITIES[Platform.ZALO_BOT]
 # Telegram's, until Zalo says otherwise.
 LIMITS: Final = ChannelLimits(global_per_s=10, group_per_min=20, private_per_s=1)
 RATE_LIMITED_PAUSE_S: Final = 5.0  # Zalo's 429 carries no retry_after
+QUICK_408_S: Final = 1.0  # a long poll answered sooner than this waits out the rest
 _COMMAND: Final = re.compile(r"/(\w{1,32})(?:\s+(.*))?", re.DOTALL)
 _TEXT: Final = "message.text.received"
 _UNSUPPORTED: Final = "message.unsupported.received"
@@ -193,9 +196,14 @@ class ZaloBotAdapter:
     async def poll(self, timeout: float) -> list[dict[str, Any]]:
         """getUpdates: one update, handed out (so confirmed) by the answer; 408 when none came.
         An update lost between Zalo's answer and the database is lost: Zalo keeps no offset."""
+        asked = time.monotonic()
         try:
             update = await self._call("getUpdates", {"timeout": int(timeout)}, wait=timeout)
         except _NoUpdate:
+            # A server that answers 408 at once, ignoring the timeout, must not spin the loop.
+            early = min(timeout, QUICK_408_S) - (time.monotonic() - asked)
+            if early > 0:
+                await asyncio.sleep(early)
             return []
         if not isinstance(update, dict):
             return []

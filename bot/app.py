@@ -22,8 +22,9 @@ from bot.delivery.sender import Sender
 from bot.dispatch import Dispatcher
 from bot.domain import Platform
 from bot.inbox import Inbox
-from bot.platforms.base import PlatformAdapter
+from bot.platforms.base import PlatformAdapter, SendError
 from bot.platforms.telegram import TelegramAdapter
+from bot.platforms.zalo_bot import InvalidToken as ZaloInvalidToken
 from bot.platforms.zalo_bot import ZaloBotAdapter
 from bot.sandbox import Sandbox
 from bot.services import campaigns, demo, retention, tasks
@@ -168,7 +169,7 @@ class App:
         if problem is not None:
             raise StartupError(problem)
         for adapter in self.adapters.values():
-            await adapter.start()
+            await _start(adapter)
 
         sender = build_sender(s, self.db, self.adapters)
         dispatcher = Dispatcher(build_router(), db=self.db, templates=self.templates)
@@ -268,6 +269,21 @@ class App:
 
     def _spawn(self, coroutine: Any) -> None:
         self.running.tasks.append(asyncio.create_task(coroutine))
+
+
+async def _start(adapter: PlatformAdapter) -> None:
+    """Start an adapter (its getMe); a Zalo Bot that cannot is the operator's one line."""
+    try:
+        await adapter.start()
+    except ZaloInvalidToken as e:
+        raise StartupError(str(e)) from None
+    except SendError as e:
+        if adapter.platform is not Platform.ZALO_BOT:
+            raise
+        raise StartupError(
+            f"the Zalo Bot API did not answer getMe ({type(e).__name__}); "
+            "check LOA_ZALO_BOT_API_URL"
+        ) from None
 
 
 def _calm_the_collector() -> None:

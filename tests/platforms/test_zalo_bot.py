@@ -18,7 +18,7 @@ from bot.platforms.base import (
     RateLimited,
     Retryable,
 )
-from bot.platforms.zalo_bot import ZaloBotAdapter, split
+from bot.platforms.zalo_bot import InvalidToken, ZaloBotAdapter, split
 from bot.sandbox import Sandbox
 from bot.sandbox.client import SandboxClient
 from content.templates import Templates
@@ -167,3 +167,15 @@ def test_parsing_groups_unsupported_and_what_loa_ignores() -> None:
             adapter.update_key(broken)
     with pytest.raises(MalformedUpdate):
         adapter.parse_update(update(text=5))
+
+
+async def test_a_refused_token_names_the_setting_never_the_token(
+    zalo: tuple[ZaloBotAdapter, SandboxClient, int],
+) -> None:
+    _, client, _ = zalo
+    url = client.api.removesuffix("/sandbox/api")
+    other = ZaloBotAdapter("1000000008:another-secret-x", f"{url}/zalo", TEMPLATES)
+    with pytest.raises(InvalidToken) as refused:
+        await other.start()  # the bot id is taken by the adapter's own token
+    assert "LOA_ZALO_BOT_TOKEN" in str(refused.value)
+    assert "another-secret" not in str(refused.value)

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
 
 from bot.config import DEFAULT_CONTENT_DIR
 from bot.domain import Button, ChatType, EventKind, OutboundMessage, Platform
@@ -22,6 +23,7 @@ from bot.platforms.zalo_bot import InvalidToken, ZaloBotAdapter, split
 from bot.sandbox import Sandbox
 from bot.sandbox.client import SandboxClient
 from content.templates import Templates
+from tests.test_fuzz_inbound import UNCLEAN, any_json, hostile
 
 TOKEN = "1000000008:loa-zalo-adapter-test"
 BOT = 1000000008
@@ -179,3 +181,19 @@ async def test_a_refused_token_names_the_setting_never_the_token(
         await other.start()  # the bot id is taken by the adapter's own token
     assert "LOA_ZALO_BOT_TOKEN" in str(refused.value)
     assert "another-secret" not in str(refused.value)
+
+
+@settings(max_examples=200, deadline=None)
+@given(raw=any_json, text=hostile)
+def test_whatever_arrives_parses_or_is_malformed_and_text_is_clean(raw: Any, text: str) -> None:
+    adapter = ZaloBotAdapter(TOKEN, "http://unused", TEMPLATES)
+    for candidate in (raw, {"ok": True, "result": raw}, update(text=text)):
+        if not isinstance(candidate, dict):
+            continue
+        try:
+            adapter.update_key(candidate)
+            event = adapter.parse_update(candidate)
+        except MalformedUpdate:
+            continue
+        if event is not None and event.text is not None:
+            assert not UNCLEAN.search(event.text)

@@ -22,17 +22,21 @@ from bot.delivery.sender import Sender
 from bot.dispatch import Dispatcher
 from bot.domain import Platform
 from bot.inbox import Inbox
-from bot.platforms.base import PlatformAdapter
+from bot.platforms.base import PlatformAdapter, SendError
 from bot.platforms.telegram import TelegramAdapter
+from bot.platforms.zalo_bot import InvalidToken as ZaloInvalidToken
+from bot.platforms.zalo_bot import ZaloBotAdapter
 from bot.sandbox import Sandbox
 from bot.services import campaigns, demo, retention, tasks
 from bot.services.announcements import ProgressReporter
+from bot.services.numbered import NumberedStore
 from bot.services.units import sync_units
 from bot.storage import deliveries
 from bot.storage.db import Database
 from bot.storage.migrate import upgrade
 from bot.storage.models import RoleName, utcnow
 from bot.web import create_web_app
+from bot.web.app import WEBHOOK_PATHS
 from content.check import check_content
 from content.templates import Templates
 from content.units import UNITS_FILE, load_units
@@ -41,8 +45,9 @@ from scheduler.runner import Scheduler
 
 log = logging.getLogger(__name__)
 
-# Sandbox mode's bot. The sandbox accepts any well-formed token; this one is not a secret.
+# Sandbox mode's bots. The sandbox accepts any well-formed token; these are not secrets.
 SANDBOX_TOKEN = "1000000001:loa-sandbox-token"
+SANDBOX_ZALO_BOT_TOKEN = "1000000002:loa-zalo-sandbox-token"
 
 
 def telegram_adapter(settings: Settings, api_url: str | None = None) -> TelegramAdapter:
@@ -50,6 +55,18 @@ def telegram_adapter(settings: Settings, api_url: str | None = None) -> Telegram
     token = settings.telegram_token.get_secret_value() if settings.telegram_token else SANDBOX_TOKEN
     url = api_url or str(settings.telegram_api_url).rstrip("/")
     return TelegramAdapter(token, url, pool_size=settings.sender_concurrency * 2)
+
+
+def zalo_bot_adapter(
+    settings: Settings, templates: Templates, db: Database, sandbox_url: str | None = None
+) -> ZaloBotAdapter:
+    """The Zalo Bot adapter the settings describe (against the sandbox at `sandbox_url`)."""
+    token = settings.zalo_bot_token
+    secret = token.get_secret_value() if token else SANDBOX_ZALO_BOT_TOKEN
+    url = f"{sandbox_url}/zalo" if sandbox_url else str(settings.zalo_bot_api_url).rstrip("/")
+    return ZaloBotAdapter(
+        secret, url, templates, numbers=NumberedStore(db), pool_size=settings.sender_concurrency
+    )
 
 
 def build_sender(
@@ -144,9 +161,15 @@ class App:
             async with _listening(s.web_host, s.sandbox_port, "LOA_SANDBOX_PORT"):
                 api_url = await self.running.sandbox.start(host=s.web_host, port=s.sandbox_port)
             self.running.urls["sandbox"] = f"{api_url}/sandbox"
-        telegram = telegram_adapter(s, api_url)
-        await telegram.start()
-        self.adapters[Platform.TELEGRAM] = telegram
+        if s.sandbox_mode or s.telegram_token is not None:
+            self.adapters[Platform.TELEGRAM] = telegram_adapter(s, api_url)
+        if s.sandbox_mode or s.zalo_bot_token is not None:
+            self.adapters[Platform.ZALO_BOT] = zalo_bot_adapter(s, self.templates, self.db, api_url)
+        problem = s.zalo_webhook_secret_problem()
+        if problem is not None:
+            raise StartupError(problem)
+        for adapter in self.adapters.values():
+            await _start(adapter)
 
         sender = build_sender(s, self.db, self.adapters)
         dispatcher = Dispatcher(build_router(), db=self.db, templates=self.templates)
@@ -177,12 +200,13 @@ class App:
             active = await sync_units(self.db, load_units(units_file))
             log.info("units: %d active, from %s and from officials in chat", active, units_file)
 
-        if s.webhook_base_url and s.webhook_secret:
-            hook = str(s.webhook_base_url).rstrip("/") + "/webhook/telegram"
-            await telegram.set_webhook(hook, s.webhook_secret.get_secret_value())
-        else:
-            await telegram.delete_webhook()
-            self._spawn(inbox.poll_forever(Platform.TELEGRAM, self.stopping))
+        for platform, adapter in self.adapters.items():
+            if s.webhook_base_url and s.webhook_secret:
+                hook = str(s.webhook_base_url).rstrip("/") + WEBHOOK_PATHS[platform]
+                await adapter.set_webhook(hook, s.webhook_secret.get_secret_value())
+            else:
+                await adapter.delete_webhook()
+                self._spawn(inbox.poll_forever(platform, self.stopping))
         self._spawn(inbox.run(self.stopping))
         self._spawn(sender.run(self.stopping))
         progress = ProgressReporter(self.db, self.adapters, self.templates, quiet_hours=s.quiet)
@@ -195,7 +219,7 @@ class App:
         await tasks.schedule_all(self.db, scheduler, s.content_dir, self.templates, utcnow())
 
         if api_url is not None:  # sandbox mode: loa talks to its own sandbox
-            ward = await demo.seed(self.db, api_url, telegram, int(telegram.bot_id), self.templates)
+            ward = await demo.seed(self.db, api_url, self.adapters, self.templates)
             for item, chats in ward.items:
                 scheduler.broadcast_at(item, chats)
             self.running.next_steps = demo_steps(ward, s)
@@ -229,7 +253,11 @@ class App:
             await self.stop()
             raise
         _calm_the_collector()
-        mode = " (sandbox mode: no LOA_TELEGRAM_TOKEN set)" if self.settings.sandbox_mode else ""
+        mode = (
+            " (sandbox mode: neither LOA_TELEGRAM_TOKEN nor LOA_ZALO_BOT_TOKEN set)"
+            if self.settings.sandbox_mode
+            else ""
+        )
         print(f"loa is ready{mode}", flush=True)
         for name, url in running.urls.items():
             print(f"  {name:<16} {url}", flush=True)
@@ -241,6 +269,21 @@ class App:
 
     def _spawn(self, coroutine: Any) -> None:
         self.running.tasks.append(asyncio.create_task(coroutine))
+
+
+async def _start(adapter: PlatformAdapter) -> None:
+    """Start an adapter (its getMe); a Zalo Bot that cannot is the operator's one line."""
+    try:
+        await adapter.start()
+    except ZaloInvalidToken as e:
+        raise StartupError(str(e)) from None
+    except SendError as e:
+        if adapter.platform is not Platform.ZALO_BOT:
+            raise
+        raise StartupError(
+            f"the Zalo Bot API did not answer getMe ({type(e).__name__}); "
+            "check LOA_ZALO_BOT_API_URL"
+        ) from None
 
 
 def _calm_the_collector() -> None:
@@ -290,6 +333,17 @@ def demo_steps(ward: demo.DemoWard, s: Settings) -> list[str]:
                 f"  teacher          «Tạo nhóm» with «{name}» as its creator, «Thêm bot»,"
                 " then as that person choose the unit and audience in the bot's prompt"
             )
+    for title in ward.zalo_groups:
+        steps.append(
+            f"  Zalo parent      open «{title}» (Zalo Bot: no buttons), pick a member and type"
+            " «@Loa Sandbox 1» (a Zalo bot in a group sees only mentions and replies): it answers"
+            " the latest post that offered numbers, as a tap would on Telegram"
+        )
+    for name, code in ward.zalo_officials:
+        steps.append(
+            f"  Zalo official    open the Zalo chat of «{name}», type {code}; buttons come as"
+            " numbers there: answer «1», «2», …"
+        )
     steps.append(
         "The demo's items are urgent, so they arrive at any hour; a real item to parents'"
         f" groups waits until quiet hours ({s.quiet_hours}) are over."

@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///./loa.db"
     telegram_token: SecretStr | None = None
     telegram_api_url: AnyHttpUrl = AnyHttpUrl("https://api.telegram.org")
+    # Zalo Bot Platform (bot.zapps.vn): the token its bot manager gives, and where its API is.
+    zalo_bot_token: SecretStr | None = None
+    zalo_bot_api_url: AnyHttpUrl = AnyHttpUrl("https://bot-api.zaloplatforms.com")
     webhook_base_url: AnyHttpUrl | None = None
     webhook_secret: SecretStr | None = None
     web_host: str = "127.0.0.1"
@@ -108,6 +111,13 @@ class Settings(BaseSettings):
     def _token_shape(cls, v: SecretStr | None) -> SecretStr | None:
         if v is not None and not re.fullmatch(r"\d+:[A-Za-z0-9_-]{10,}", v.get_secret_value()):
             raise ValueError("expected a bot token like 123456789:AA… from @BotFather")
+        return v
+
+    @field_validator("zalo_bot_token")
+    @classmethod
+    def _zalo_token_shape(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and not re.fullmatch(r"\d+:[A-Za-z0-9_-]{10,}", v.get_secret_value()):
+            raise ValueError("expected a Zalo bot token like 1234567890:AbC… (Zalo Bot Manager)")
         return v
 
     @field_validator("webhook_secret")
@@ -166,8 +176,16 @@ class Settings(BaseSettings):
 
     @property
     def sandbox_mode(self) -> bool:
-        """No platform token set: loa runs against its own sandbox."""
-        return self.telegram_token is None
+        """No platform token set: loa runs every platform against its own sandbox."""
+        return self.telegram_token is None and self.zalo_bot_token is None
+
+    def zalo_webhook_secret_problem(self) -> str | None:
+        """Zalo Bot takes a webhook secret of 8-256 characters only (Telegram's may be shorter)."""
+        secret = self.webhook_secret.get_secret_value() if self.webhook_secret else None
+        uses = self.zalo_bot_token is not None and self.webhook_base_url is not None
+        if uses and secret is not None and len(secret) < 8:
+            return "LOA_WEBHOOK_SECRET: Zalo Bot needs 8-256 characters"
+        return None
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -92,6 +92,9 @@ class EventKind(StrEnum):
     BOT_ADDED = "bot_added"
     BOT_REMOVED = "bot_removed"
     CHAT_MIGRATED = "chat_migrated"
+    # A message the platform hands over without its content (Zalo: from minors and other
+    # protected senders): loa answers what it can read, and counts it as nothing.
+    UNSUPPORTED = "unsupported"
 
 
 @dataclass(frozen=True, slots=True)

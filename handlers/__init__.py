@@ -17,6 +17,7 @@ from handlers import (
     tasks,
     typed,
     units,
+    unsupported,
 )
 
 __all__ = ["build_router"]
@@ -38,6 +39,7 @@ def build_router() -> Router:
         ack,
         answers,
         typed,
+        unsupported,
     ):
         router.include(feature.router())
     return router

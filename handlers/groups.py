@@ -63,6 +63,21 @@ async def bot_added(ctx: Context) -> None:
             ctx.reply("bind_prompt", buttons=buttons, step="roots", unit_name="")
 
 
+async def bind_command(ctx: Context) -> None:
+    """/ganhom in a group: ask to bind it, as when loa is added. Zalo Bot tells loa nothing when
+    it joins a group, so there a staff member mentions loa with it ("@Loa /ganhom"); on
+    Telegram it brings back a prompt that was lost. A bound group says what it is bound to."""
+    if ctx.event.chat_type is not ChatType.GROUP or ctx.event.chat_id is None:
+        return
+    async with ctx.db.session() as session:
+        chat = await _find(session, ctx, ctx.event.chat_id)
+        unit = await session.get(Unit, chat.unit_id) if chat and chat.unit_id else None
+    if chat is not None and unit is not None:
+        ctx.reply("bind_already", unit_name=unit.name, audience=chat.audience or "")
+        return
+    await bot_added(ctx)
+
+
 async def tapped(ctx: Context) -> None:
     parts = ctx.args.split(":")
     if len(parts) < 3 or not parts[0].isdigit() or not parts[2].isdigit():
@@ -211,6 +226,7 @@ def _open_or_pick(chat_pk: int, unit: Unit, *, has_children: bool) -> Button:
 def router() -> Router:
     r = Router()
     r.event(EventKind.BOT_ADDED)(bot_added)
+    r.command("ganhom")(bind_command)
     r.event(EventKind.BOT_REMOVED)(bot_removed)
     r.event(EventKind.CHAT_MIGRATED)(migrated)
     r.button(PREFIX, action=Action.BIND_GROUP, refusal="bind_refused")(tapped)

@@ -79,6 +79,23 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     assert not settings.sandbox_mode
 
 
+def test_zalo_bot_alone_is_not_sandbox_mode_and_its_secret_is_long_enough(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LOA_ZALO_BOT_TOKEN", "1234567890:AbCdEfGhIjKl")
+    settings = load_settings()
+    assert not settings.sandbox_mode and settings.telegram_token is None
+    assert str(settings.zalo_bot_api_url) == "https://bot-api.zaloplatforms.com/"
+    assert settings.zalo_webhook_secret_problem() is None  # polling: no secret needed
+    monkeypatch.setenv("LOA_WEBHOOK_BASE_URL", "https://loa.example.vn")
+    monkeypatch.setenv("LOA_WEBHOOK_SECRET", "short")
+    assert load_settings().zalo_webhook_secret_problem() == (
+        "LOA_WEBHOOK_SECRET: Zalo Bot needs 8-256 characters"
+    )
+    monkeypatch.setenv("LOA_WEBHOOK_SECRET", "long-enough")
+    assert load_settings().zalo_webhook_secret_problem() is None
+
+
 @pytest.mark.parametrize(
     ("value", "grace"),
     [("3600", timedelta(hours=1)), ("90s", timedelta(seconds=90)), ("30m", timedelta(minutes=30)),
@@ -146,6 +163,7 @@ def test_a_wrong_value_raises_one_line_naming_the_variable(
     ("variable", "value"),
     [
         ("LOA_TELEGRAM_TOKEN", "12345:secret!part"),
+        ("LOA_ZALO_BOT_TOKEN", "12345:secret!part"),
         ("LOA_WEBHOOK_SECRET", "s3cret with spaces"),
         ("LOA_DATABASE_URL", "mysql://loa:hunter2-pw@db/loa"),
     ],

@@ -134,3 +134,27 @@ def test_content_check_checks_the_examples(
     broken.write_text("id: viet_yen_nq71\ntitle: [unclosed\n", encoding="utf-8")
     assert main(["content", "check", str(content)]) == 1
     assert str(broken) in capsys.readouterr().out
+
+
+async def test_the_demo_zalo_group_gets_numbered_replies_and_a_typed_one_counts(
+    sandbox_mode: App,
+) -> None:
+    api = sandbox_mode.running.urls["sandbox"].removesuffix("/sandbox")
+    title = "Nhóm Zalo phụ huynh lớp 5A"
+    async with SandboxClient(api) as sandbox:
+        summary, quiz, _club = await texts_in(sandbox, title, 3)
+        assert "Trả lời 1 nếu đã hiểu." in str(summary["text"])
+        assert "<" not in str(summary["text"]) and summary["reply_markup"] is None
+        assert "1. Bộ Chính trị" in str(quiz["text"])
+        chat = next(c for c in await sandbox.chats() if c["title"] == title)
+        member = next(m for m in (await sandbox.call("GET", f"chats/{chat['id']}"))["members"]
+                      if not m["is_bot"])  # fmt: skip
+        await sandbox.call(
+            "POST", f"chats/{chat['id']}/messages",
+            {"user_id": member["id"], "text": "@Loa Sandbox 1", "reply_to_message_id": None},
+        )  # fmt: skip
+        # the latest numbers in the group are the English club's: 1 = «Con sẽ tham gia»
+        thanks = (await texts_in(sandbox, title, 4))[3]
+        assert "Cảm ơn" in str(thanks["text"])
+    steps = "\n".join(sandbox_mode.running.next_steps)
+    assert title in steps and "@Loa Sandbox 1" in steps

@@ -95,6 +95,7 @@ def test_a_wrong_setting_is_one_line_naming_it(tmp_path: Path, variable: str, va
     [
         ("LOA_TELEGRAM_TOKEN", "not-a-token", "not-a-token"),
         ("LOA_TELEGRAM_TOKEN", "123456:tooShort", "tooShort"),
+        ("LOA_ZALO_BOT_TOKEN", "123456:tooShort", "tooShort"),
         ("LOA_WEBHOOK_SECRET", "has spaces and $ signs", "spaces and $"),
         ("LOA_DATABASE_URL", "mysql://loa:hunter2-pw@db.example/loa", "hunter2-pw"),
     ],
@@ -106,6 +107,20 @@ def test_a_wrong_secret_is_never_echoed(
     assert result.code == 2, result.output
     assert variable in result.stderr
     assert secret not in result.output
+
+
+def test_an_unreachable_zalo_bot_api_is_one_clear_line(tmp_path: Path) -> None:
+    env = {
+        "LOA_ZALO_BOT_TOKEN": "1234567890:zalo-secret-token",
+        "LOA_ZALO_BOT_API_URL": f"http://127.0.0.1:{free_port()}",
+        "LOA_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'loa.db'}",
+        "LOA_WEB_PORT": str(free_port()),
+    }
+    result = loa(tmp_path, "run", env=env)
+    assert result.code == 1, result.output
+    assert len(result.error_lines) == 1, result.stderr
+    assert "LOA_ZALO_BOT_API_URL" in result.error_lines[0]
+    assert "zalo-secret-token" not in result.output and "Traceback" not in result.output
 
 
 @pytest.mark.parametrize("command", [["db", "upgrade"], ["run"]])

@@ -7,6 +7,7 @@ from bot.dispatch.context import Context
 from bot.dispatch.router import Handler, Route, Router
 from bot.domain import EventKind, InboundEvent, Reply
 from bot.platforms.base import PlatformAdapter
+from bot.services import numbered
 from bot.storage.db import Database
 from content.templates import Templates
 
@@ -18,8 +19,16 @@ class Dispatcher:
         self.templates = templates
 
     async def dispatch(self, event: InboundEvent, adapter: PlatformAdapter) -> list[Reply]:
-        """Run the handlers for `event`; what they said, to send once this returns."""
+        """Run the handlers for `event`; what they said, to send once this returns. Where the
+        platform has no buttons, a typed number first becomes the numbered reply's tap."""
         replies: list[Reply] = []
+        if not adapter.capabilities.inline_buttons:
+            resolved = await numbered.resolve(self.db, event)
+            if isinstance(resolved, numbered.OutOfRange):
+                ctx = self._context(event, adapter)
+                ctx.reply("numbered_out_of_range", typed=resolved.typed, count=resolved.count)
+                return ctx.replies
+            event = resolved
         for first in self.router.firsts:
             replies += await self._run(first, self._context(event, adapter))
         match = self.router.match(event)

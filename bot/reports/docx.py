@@ -22,6 +22,7 @@ from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 
 from bot.reports.chart import MAX_BARS, SERIES, reach_png
+from bot.reports.report import AUDIENCE_FROM_REPLIES, NO_DATA
 from bot.reports.wording import Wording
 from bot.services.reach import unit_tree
 from bot.storage.db import Database
@@ -229,8 +230,10 @@ def _reach(doc: Any, w: Wording, report: Mapping[str, Any]) -> None:
     _body(doc, w.docx("table", "totals"))
     rows = [[w.words("label", k), w.words("value", totals[k])] for k in ("posts", *FIGURE_ROWS)]
     _table(doc, [w.words("column", "figure"), w.words("column", "result")], rows, first=11)
-    if report["notes"]:
+    if NO_DATA in report["notes"]:
         _body(doc, w.docx("nothing_sent"))
+    if AUDIENCE_FROM_REPLIES in report["notes"]:
+        _body(doc, w.docx("audience_from_replies"))
     _body(doc, w.docx("table", "kpis"))
     header = [w.words("column", c) for c in ("kpi", "target", "achieved", "status")]
     kpis = [

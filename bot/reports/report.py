@@ -12,7 +12,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.domain import UnitKind
+from bot.domain import Platform, UnitKind
+from bot.platforms.capabilities import CAPABILITIES
 from bot.reports.period import Period
 from bot.reports.voices import feedback_themes, open_questions
 from bot.services import activities
@@ -24,6 +25,10 @@ from content.campaign.check import load_campaigns, load_plans
 from content.plans import Plan
 
 NO_DATA = "no posts went to this unit's chats in this period: every figure is zero"
+AUDIENCE_FROM_REPLIES = (
+    "some chats are on a platform that does not tell how many people are in a chat (Zalo Bot):"
+    " their audience is not counted, and their reach is the people who replied"
+)
 
 
 class ReportError(ValueError):
@@ -97,8 +102,20 @@ async def build_report(
         "models": models,
         "feedback": feedback,
         "open_questions": questions,
-        "notes": [] if sent_posts else [NO_DATA],
+        "notes": _notes(sent_posts, found.by_place(lambda p: p.platform)),
     }
+
+
+def _notes(sent_posts: Any, by_platform: Mapping[str, Figures]) -> list[str]:
+    notes = [] if sent_posts else [NO_DATA]
+    uncounted = (
+        name
+        for name, figures in by_platform.items()
+        if figures.sent_chats and not CAPABILITIES[Platform(name)].member_count
+    )
+    if any(uncounted):
+        notes.append(AUDIENCE_FROM_REPLIES)
+    return notes
 
 
 async def _kpis(

@@ -14,6 +14,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from bot.reports.report import AUDIENCE_FROM_REPLIES, NO_DATA
 from bot.reports.wording import FIGURES, RATES, Wording
 from bot.services.activities import PARTICIPANTS
 
@@ -44,8 +45,10 @@ def _totals(sheet: Any, w: Wording, report: Mapping[str, Any]) -> None:
     for key in FIGURES:
         sheet.append([w.words("label", key), _value(key, totals[key])])
         _percent(sheet, key, sheet.max_row, 2)
-    if report["notes"]:
+    if NO_DATA in report["notes"]:
         sheet.append([w.xlsx("nothing_sent")])
+    if AUDIENCE_FROM_REPLIES in report["notes"]:
+        sheet.append([w.xlsx("audience_from_replies")])
     _widths(sheet, [42, 14])
 
 

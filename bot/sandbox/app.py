@@ -15,12 +15,13 @@ from .state import BotAccount, State, User
 from .telegram_api import TelegramApi
 from .ui import Ui
 from .updates import UpdateHub
+from .zalo_bot_api import ZaloBotApi, ZaloBotHub
 
 MAX_UPLOAD = 64 * 1024 * 1024  # Telegram accepts 50 MB uploads from bots
 
 
 class Sandbox:
-    """An in-memory Telegram Bot API peer with a control API and a browser UI.
+    """An in-memory Telegram Bot API and Zalo Bot API peer with a control API and a browser UI.
 
     timeout_hold: how long a `timeout` fault holds the (already performed) call's answer.
     seed: seeds the random source of probabilistic faults (reproducible runs).
@@ -47,6 +48,7 @@ class Sandbox:
             webhook_backoff_max=webhook_backoff_max,
             webhook_timeout=webhook_timeout,
         )
+        self.zalo_bot_hub = ZaloBotHub(webhook_timeout=webhook_timeout)
         self.limiter = RateLimiter()
         self.faults = FaultInjector(seed)
         self.url: str | None = None
@@ -75,6 +77,7 @@ class Sandbox:
     async def reset(self) -> None:
         """Forget everything: users, chats, bots, updates, log, faults and limits."""
         self.hub.forget()
+        self.zalo_bot_hub.forget()
         if self._release is not None:  # let stalled `timeout` faults answer now
             self._release.set()
             self._release = asyncio.Event()
@@ -113,6 +116,7 @@ class Sandbox:
         if self._release is not None:
             self._release.set()
         await self.hub.close()
+        await self.zalo_bot_hub.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -137,6 +141,7 @@ def create_app(sandbox: Sandbox | None = None) -> web.Application:
     app = web.Application(client_max_size=MAX_UPLOAD)
     control = ControlApi(sb)
     app.router.add_route("*", "/bot{token}/{method}", TelegramApi(sb).handle)
+    app.router.add_route("*", "/zalo/bot{token}/{method}", ZaloBotApi(sb).handle)
     app.add_subapp("/sandbox/api/", control.app())
     Ui(sb, control).setup(app)
     return app
@@ -146,7 +151,11 @@ async def serve(host: str = "127.0.0.1", port: int = 8081) -> None:
     """Run a sandbox until cancelled, after printing one line with its URL."""
     sb = Sandbox()
     url = await sb.start(host, port)
-    print(f"loa sandbox on {url} (UI {url}/sandbox, Bot API base_url {url}/bot)", flush=True)
+    print(
+        f"loa sandbox on {url} (UI {url}/sandbox, Bot API base_url {url}/bot,"
+        f" Zalo Bot base_url {url}/zalo)",
+        flush=True,
+    )
     try:
         await _freeze_long_lived()
     finally:

@@ -15,6 +15,7 @@ from .params import Upload
 from .state import JSON, PLATFORMS, Chat, LogEntry, Message, User
 from .telegram_api import TOKEN_RE
 from .tg_objects import poll_json
+from .zalo_bot_api import group_chat_id, private_chat_id
 
 if TYPE_CHECKING:
     from .app import Sandbox
@@ -184,7 +185,8 @@ class ControlApi:
         }
 
     def _private_title(self, chat: Chat) -> str:
-        user = self.sb.state.users.get(chat.id)
+        people = [m for m in chat.members if m in self.sb.state.users]
+        user = self.sb.state.users.get(people[0]) if people else None
         return chat.title or (user.first_name if user else str(chat.id))
 
     def _sender(self, sender_id: int) -> JSON:
@@ -339,16 +341,24 @@ class ControlApi:
         if kind == "private":
             user_id = _req_int(body, "user_id")
             self._user(user_id)
-            if user_id in state.chats:
-                raise WorldError(f"chat {user_id} already exists", 409)
             if any(m != user_id and m not in state.bots for m in member_ids):
                 raise WorldError("a private chat's other members can only be bots")
-            chat = Chat(id=user_id, platform=platform, type="private", title=title)
+            chat_id = private_chat_id(user_id) if platform == "zalo_bot" else user_id
+            if chat_id in state.chats:
+                raise WorldError(f"chat {chat_id} already exists", 409)
+            chat = Chat(id=chat_id, platform=platform, type="private", title=title)
             chat.members[user_id] = "member"
         else:
             if not title:
                 raise WorldError("title is required for groups")
-            new_id = state.new_supergroup_id() if kind == "supergroup" else state.new_group_id()
+            if platform == "zalo_bot" and kind == "supergroup":
+                raise WorldError("Zalo groups are of type group")
+            if platform == "zalo_bot":
+                new_id = group_chat_id(state.new_group_id())
+            elif kind == "supergroup":
+                new_id = state.new_supergroup_id()
+            else:
+                new_id = state.new_group_id()
             chat = Chat(id=new_id, platform=platform, type=kind, title=title)
         for m in member_ids:
             chat.members[m] = "member"  # bulk setup: no updates
@@ -390,11 +400,12 @@ class ControlApi:
         chat = self._chat(request)
         body = await _body(request)
         user = self._user(_req_int(body, "user_id"))
-        text = body.get("text")
+        kind = str(body.get("kind", "text"))
+        text = body.get("text", None if kind == "text" else "")
         if not isinstance(text, str):
             raise WorldError("text is required")
         reply_to = _int(body, "reply_to_message_id", required=False)
-        msg = events.user_writes(self.sb, chat, user, text, reply_to)
+        msg = events.user_writes(self.sb, chat, user, text, reply_to, kind)
         return web.json_response({"message_id": msg.message_id})
 
     async def press(self, request: web.Request) -> web.Response:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
+from . import zalo_bot_api
 from .formatting import bot_command_entities
 from .state import ACTIVE_STATUSES, JSON, BotAccount, CallbackQuery, Chat, Message, Poll, User
 from .tg_objects import chat_json, chat_member_json, message_json, poll_json, user_json
@@ -47,31 +48,46 @@ def _actor(sb: Sandbox, chat: Chat, by_user_id: int | None) -> User:
 
 
 def user_writes(
-    sb: Sandbox, chat: Chat, user: User, text: str, reply_to: int | None = None
+    sb: Sandbox,
+    chat: Chat,
+    user: User,
+    text: str,
+    reply_to: int | None = None,
+    kind: str = "text",
 ) -> Message:
+    """`kind`: on Zalo, a person may send an image, a sticker, or something the platform hands
+    bots without its content ("unsupported": a minor's or a protected sender's message)."""
     if chat.migrated_to is not None:
         raise WorldError(f"chat was migrated to {chat.migrated_to}", 409)
     if not chat.is_member(user.id):
         raise WorldError(f"user {user.id} is not a member of chat {chat.id}")
-    if not text.strip():
+    if kind != "text" and chat.platform != "zalo_bot":
+        raise WorldError("only Zalo Bot chats take kind image, sticker or unsupported")
+    if kind not in zalo_bot_api.EVENTS:
+        raise WorldError(f"kind must be one of {', '.join(zalo_bot_api.EVENTS)}")
+    if kind == "text" and not text.strip():
         raise WorldError("text is empty")
     if reply_to is not None:
         replied = chat.messages.get(reply_to)
         if replied is None or replied.deleted:
             raise WorldError(f"no message {reply_to} in chat {chat.id}", 404)
-    entities = bot_command_entities(text)
+    entities = bot_command_entities(text) if chat.platform == "telegram" else []
     msg = Message(
         message_id=chat.take_message_id(),
         chat_id=chat.id,
         date=int(time.time()),
         sender_id=user.id,
-        text=text,
+        text=text if kind == "text" else None,
+        caption=text or None if kind == "image" else None,
         entities=entities or None,
         reply_to=reply_to,
+        service={"zalo": kind} if kind != "text" else None,
     )
     chat.messages[msg.message_id] = msg
     if chat.platform == "telegram":
         _emit_to_members(sb, chat, "message", message_json(msg, chat, sb.state))
+    elif chat.platform == "zalo_bot":
+        zalo_bot_api.person_writes(sb, chat, user, msg, kind)
     return msg
 
 

@@ -299,8 +299,11 @@ class ProgressReporter:
         )
         if self._shown.get(a.id) == text:
             return None
+        can_edit = adapter.capabilities.edit
+        if not can_edit and not state.done:
+            return None  # a platform that cannot edit (Zalo) gets the summary alone, once
         try:
-            if a.progress_message is None or a.progress_chat is None:
+            if not can_edit or a.progress_message is None or a.progress_chat is None:
                 sent = await adapter.send(OutboundMessage(author.platform_user_id, text))
                 self._shown[a.id] = text
                 return author.platform_user_id, sent.message_id

@@ -109,6 +109,7 @@ class Outcome(StrEnum):
     REVOKED = "revoked"
     USED_UP = "used_up"
     THROTTLED = "throttled"
+    LINKED = "linked"  # a personal code typed on a second platform: one person on both
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,8 @@ async def redeem(
         return Redemption(Outcome.REVOKED, found.role, found.unit_name)
     if invite.expires_at <= now:
         return Redemption(Outcome.EXPIRED, found.role, found.unit_name)
+    if await _link(session, person, invite):
+        return Redemption(Outcome.LINKED, found.role, found.unit_name)
     held = select(Role.id).where(
         Role.person_id == person.id, Role.role == invite.role, Role.unit_id == invite.unit_id
     )
@@ -167,6 +170,26 @@ async def redeem(
     await session.exec(delete(Throttle).where(col(Throttle.key) == throttle))
     await session.commit()
     return found
+
+
+async def _link(session: AsyncSession, person: Person, invite: Invite) -> bool:
+    """A personal (one-use) code its holder typed again on another platform: this account
+    becomes theirs (`linked_to`), so loa counts and serves one person on both. Only an account
+    with no role of its own is linked; what it did before (its answers) stays its own. Commits."""
+    if invite.max_uses != 1 or invite.uses < 1 or person.linked_to is not None:
+        return False
+    holder_id = (
+        await session.exec(select(Role.person_id).where(Role.invite_id == invite.id))
+    ).first()
+    holder = await session.get(Person, holder_id) if holder_id is not None else None
+    if holder is None or holder.id == person.id or holder.platform == person.platform:
+        return False
+    if (await session.exec(select(Role.id).where(Role.person_id == person.id))).first():
+        return False
+    person.linked_to = holder.id
+    session.add(person)
+    await session.commit()
+    return True
 
 
 async def throttle_key(session: AsyncSession, person: Person) -> str:

@@ -15,7 +15,8 @@ async def upsert_person(
     session: AsyncSession, db: Database, platform: Platform, user: PlatformUser
 ) -> int:
     """The id of the person behind `user`, created on first contact; a changed display name is
-    updated. One statement, so two taps at once cannot create two people."""
+    updated. One statement, so two taps at once cannot create two people. A linked account
+    gives the id of the person it is linked to: one person, on two platforms."""
     insert = sqlite.insert if db.is_sqlite else postgresql.insert
     values = insert(Person).values(
         platform=platform.value,
@@ -26,18 +27,22 @@ async def upsert_person(
     stmt = values.on_conflict_do_update(
         index_elements=[Person.platform, Person.platform_user_id],
         set_={"display_name": values.excluded.display_name},
-    ).returning(col(Person.id))
-    person_id: int = (await session.exec(stmt)).scalar_one()
-    return person_id
+    ).returning(col(Person.id), col(Person.linked_to))
+    person_id, linked_to = (await session.exec(stmt)).one()
+    return int(linked_to if linked_to is not None else person_id)
 
 
 async def find_person(
     session: AsyncSession, platform: Platform, user: PlatformUser | None
 ) -> Person | None:
-    """The person behind `user` if loa has met them (never creates one)."""
+    """The person behind `user` if loa has met them (never creates one): where the account is
+    linked to the same person's account on another platform, that one."""
     if user is None:
         return None
     query = select(Person).where(
         Person.platform == platform.value, Person.platform_user_id == user.id
     )
-    return (await session.exec(query)).first()
+    person = (await session.exec(query)).first()
+    if person is not None and person.linked_to is not None:
+        return await session.get(Person, person.linked_to) or person
+    return person

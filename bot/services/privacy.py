@@ -36,6 +36,7 @@ from bot.storage.models import (
 
 # Columns that point at a person and are kept, unlinked, when the person is erased.
 _LINKS = (
+    (Person, "linked_to"),  # the same person's other account: it stays, on its own
     (Feedback, "person_id"),
     (Invite, "created_by"),
     (Chat, "added_by"),

@@ -142,6 +142,20 @@ class InboxUpdate(SQLModel, table=True):
     error: str | None = Field(default=None, max_length=500)
 
 
+class NumberedReplies(SQLModel, table=True):
+    """The buttons loa last showed in a chat as numbered replies (platforms without buttons):
+    a person typing "2" there means the second. In a private chat the numbers hold only while
+    they are on loa's latest message (`latest`); in a group, until other numbers replace them."""
+
+    __tablename__ = "numbered_replies"
+    platform: str = Field(primary_key=True, max_length=16)
+    chat_id: str = Field(primary_key=True, max_length=64)  # the platform's chat id
+    message_id: str = Field(max_length=64)
+    buttons: list[dict[str, str]] = Field(sa_column=Column(JSON, nullable=False))
+    latest: bool = True
+    shown_at: datetime = Field(default_factory=utcnow)
+
+
 class Person(SQLModel, table=True):
     """Someone loa has met on a platform. Kept to the minimum: id, display name, roles.
     /xoadulieu deletes the row; what referred to it keeps only anonymous counts."""
@@ -153,6 +167,9 @@ class Person(SQLModel, table=True):
     platform_user_id: str = Field(max_length=64)
     display_name: str = Field(default="", max_length=255)
     notice_at: datetime | None = None  # when the privacy notice was shown
+    # The same person on another platform, who linked this account by typing their personal
+    # invite code here: loa treats both accounts as that one person (bot.services.people).
+    linked_to: int | None = Field(default=None, foreign_key="people.id", index=True)
     created_at: datetime = Field(default_factory=utcnow)
 
 

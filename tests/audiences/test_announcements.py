@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlmodel import func, select
@@ -83,6 +84,13 @@ async def compose_for_parents_of_school_a(world: World, author: int) -> None:
     [edited] = [m["text"] for m in await world.bot_messages(author)][-1:]
     assert "Gửi cho: phụ huynh" in edited and "Đơn vị: Trường Tiểu học A" in edited
     assert "Sẽ đến 1 nhóm." in edited
+
+
+async def approved(world: World, ward: Ward) -> None:
+    """Announcement 1, to the parents of school A, submitted and approved."""
+    await compose_for_parents_of_school_a(world, ward.author)
+    await world.press(ward.author, ward.author, "ann:1:submit")
+    await world.press(ward.approver, ward.approver, "ann:1:ok")
 
 
 async def test_an_announcement_goes_out_only_after_a_second_official_approves(
@@ -230,9 +238,7 @@ async def test_a_flow_left_for_too_long_is_forgotten(world: World, ward: Ward) -
 async def test_an_author_who_erases_their_data_leaves_no_trace_in_announcements(
     world: World, ward: Ward
 ) -> None:
-    await compose_for_parents_of_school_a(world, ward.author)
-    await world.press(ward.author, ward.author, "ann:1:submit")
-    await world.press(ward.approver, ward.approver, "ann:1:ok")
+    await approved(world, ward)
     reporter = ProgressReporter(world.db, {world.adapter.platform: world.adapter}, templates())
     await reporter.report_once()  # the progress message is in the author's private chat
     await world.say(ward.author, "/xoadulieu")
@@ -320,9 +326,7 @@ async def test_progress_says_when_parents_held_by_quiet_hours_will_receive_it(
     now = utcnow().astimezone(templates().timezone)
     quiet = QuietHours((now - timedelta(hours=1)).time(), (now + timedelta(hours=1)).time())
     with_quiet = Templates(DEFAULT_CONTENT_DIR / "templates", quiet_hours=(quiet.start, quiet.end))
-    await compose_for_parents_of_school_a(world, ward.author)
-    await world.press(ward.author, ward.author, "ann:1:submit")
-    await world.press(ward.approver, ward.approver, "ann:1:ok")
+    await approved(world, ward)
 
     adapters = {world.adapter.platform: world.adapter}
     await ProgressReporter(world.db, adapters, with_quiet, quiet_hours=quiet).report_once()
@@ -353,3 +357,31 @@ async def test_a_failed_edit_is_sent_again_and_a_tap_handled_twice_keeps_the_cho
     # The failed edit sent again, once; the second handling's edit changes nothing (Telegram
     # answers "message is not modified", which is no error).
     assert edits == [500, 200, 400]
+
+
+class _NoEdits:
+    """The author's platform as one that cannot edit messages (Zalo Bot)."""
+
+    def __init__(self, adapter: Any) -> None:
+        self._adapter = adapter
+        self.platform = adapter.platform
+        self.capabilities = replace(adapter.capabilities, edit=False)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._adapter, name)
+
+
+async def test_where_messages_cannot_be_edited_the_author_gets_the_summary_once(
+    world: World, ward: Ward
+) -> None:
+    await approved(world, ward)
+    await world.news(ward.author)
+    reporter = ProgressReporter(world.db, {world.adapter.platform: _NoEdits(world.adapter)},
+                                templates())  # fmt: skip
+    await reporter.report_once()
+    assert await world.news(ward.author) == [], "no «0/1» message it could never update"
+    await send_all(ChannelSender(world.db, world.adapter, rate_per_s=0), world.db)
+    await reporter.report_once()
+    await reporter.report_once()
+    [summary] = await world.news(ward.author)
+    assert summary.startswith("Đã gửi xong thông báo số 1\nGửi được: 1/1")

@@ -186,3 +186,29 @@ async def test_officials_announce_with_approval_and_staff_bind_and_answer(
     await press(page, "Đã hoàn thành", "Đã ghi nhận «Đã hoàn thành»")
     await page.screenshot(path=f"/tmp/loa-ui-{width}-principal.png")
     await page.close()
+
+
+async def test_on_zalo_people_answer_by_typing_the_number(
+    sandbox_mode: App,  # noqa: F811 (the imported fixture)
+    browser: Browser,
+) -> None:
+    w, h = WIDTHS["desktop"]
+    page = await browser.new_page(viewport={"width": w, "height": h}, locale="vi-VN")
+    await page.goto(sandbox_mode.running.urls["sandbox"])
+    # A parents' group on Zalo Bot: the posts come as plain text with numbered replies.
+    await open_chat(page, "Nhóm Zalo phụ huynh lớp 5A")
+    await expect(page.locator("#chat-meta")).to_contain_text("Zalo Bot")
+    await expect(bot_message(page, "Trả lời 2 nếu chưa tham gia được.")).to_be_visible(
+        timeout=WAIT_MS
+    )
+    await expect(page.locator("#text")).to_have_attribute("placeholder", re.compile("@Loa"))
+    await say(page, "@Loa Sandbox 1", "đã ghi nhận")
+    # An official on Zalo types the printed code, then answers a numbered choice with "1".
+    [(name, code)] = re.findall(r"open the Zalo chat of «(.+?)», type (\S+);",
+                                "\n".join(sandbox_mode.running.next_steps))  # fmt: skip
+    await open_chat(page, name)
+    await say(page, code, "Bạn đã tham gia với vai trò cán bộ phường/xã")
+    await say(page, "/thongbao Họp phụ huynh lúc 8 giờ Chủ nhật", "Trả lời bằng một số từ 1")
+    await say(page, "1", "✓ Phụ huynh")  # Zalo cannot edit: the draft comes again, updated
+    await page.screenshot(path="/tmp/loa-ui-zalo.png")
+    await page.close()

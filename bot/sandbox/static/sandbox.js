@@ -58,6 +58,7 @@ async function api(method, path, body) {
 
 const plural = (n, word) => `${n} ${word}`; // Vietnamese nouns do not change for the number
 const KIND = { group: "nhóm", supergroup: "siêu nhóm", private: "chat riêng" };
+const PLATFORM = { zalo_bot: "Zalo Bot · ", zalo_oa: "Zalo OA · " };
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // --- toasts (callback answers, errors) --------------------------------------------------------
@@ -151,7 +152,7 @@ function renderChats(chats, q) {
     a.href = `#${c.id}`;
     a.dataset.id = c.id;
     a.append(el("span", "title", c.title));
-    let meta = `${KIND[c.type] || c.type} · ${plural(c.members_count, "thành viên")}`;
+    let meta = `${PLATFORM[c.platform] || ""}${KIND[c.type] || c.type} · ${plural(c.members_count, "thành viên")}`;
     if (c.message_count) meta += ` · ${plural(c.message_count, "tin")}`;
     if (c.migrated_to) meta += ` · đã chuyển → ${c.migrated_to}`;
     a.append(el("span", "meta", meta));
@@ -203,8 +204,13 @@ function renderHead(chat) {
   document.title = `${chat.title} · loa sandbox`;
   const meta = $("chat-meta");
   meta.replaceChildren(
-    `${KIND[chat.type] || chat.type} · id ${chat.id} · ${plural(chat.members_count, "thành viên")}`
+    `${PLATFORM[chat.platform] || ""}${KIND[chat.type] || chat.type} · id ${chat.id} · ${plural(chat.members_count, "thành viên")}`
   );
+  // Zalo Bot shows no buttons: people answer with the number; in a group the bot sees
+  // only what mentions it (or replies to it).
+  $("text").placeholder = chat.platform !== "zalo_bot" ? "Tin nhắn…"
+    : chat.type === "private" ? "Tin nhắn… (trả lời bằng số: 1, 2, …)"
+    : "@Loa Sandbox 1 — trong nhóm Zalo, bot chỉ thấy tin nhắc tới nó";
   const links = [["chuyển sang", chat.migrated_to], ["chuyển từ", chat.migrated_from]];
   for (const [label, other] of links) {
     if (!other) continue;

@@ -1,0 +1,171 @@
+"""The same ward's work on each platform, through the sandbox: a broadcast to a parents' group,
+Đã hiểu (a tap on Telegram, "1" typed on Zalo Bot), a quiz, a teacher's activity report
+(/baocao) and the quarter's reach report. Handlers are the same for every platform; only how
+people answer differs (tests/channels.py). Zalo OA joins by adding its Talk to TALKS."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from bot.bench_report import PLAN
+from bot.config import DEFAULT_CONTENT_DIR
+from bot.delivery.sender import ChannelSender
+from bot.domain import Button, Platform
+from bot.reports.period import quarter_of
+from bot.reports.report import AUDIENCE_FROM_REPLIES, Content, build_report
+from bot.services.broadcasts import Broadcast, enqueue
+from bot.storage.db import Database
+from bot.storage.models import ActivityReport, Chat, Feedback, utcnow
+from content.campaign.check import load_plans
+from content.units import class_code
+from handlers import activities
+from tests.channels import TALKS, Loa, grant, loa_on_every_platform
+from tests.delivery.conftest import send_all
+
+CONTENT = Content({PLAN.id: PLAN}, {"nq71_2026": PLAN.id})
+
+
+@pytest.fixture
+async def loa(any_db: Database) -> AsyncIterator[Loa]:
+    async with loa_on_every_platform(any_db) as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def example_plans(monkeypatch: pytest.MonkeyPatch) -> None:
+    """/baocao offers the example plans (the default content folder has none)."""
+    plans = load_plans(DEFAULT_CONTENT_DIR / "examples")
+    monkeypatch.setattr(activities, "_plans_in", lambda _folder: plans)
+
+
+async def broadcast(loa: Loa, item: Broadcast, groups: list[int], platform: Platform) -> int:
+    async with loa.db.session() as session:
+        chats = [
+            (await session.exec(
+                select(Chat.id).where(Chat.platform == platform,
+                                      Chat.platform_chat_id == str(g))
+            )).one()
+            for g in groups
+        ]  # fmt: skip
+    occurrence = await enqueue(loa.db, item, [c for c in chats if c is not None])
+    sender = ChannelSender(loa.db, loa.adapters[platform], rate_per_s=0, retry_base_s=0.01)
+    await send_all(sender, loa.db)
+    return occurrence
+
+
+@pytest.mark.parametrize("platform", list(TALKS))
+async def test_a_ward_works_the_same_on_every_platform(loa: Loa, platform: Platform) -> None:
+    talk = TALKS[platform](loa)
+    lan, _ = await talk.person("Nguyễn Thị Lan")
+    hung, _ = await talk.person("Trần Văn Hùng")
+    mai, _ = await talk.person("Lê Thị Mai")
+    parents = await talk.bound_group(
+        "Phụ huynh lớp 1A", class_code("th-a", "Lớp 1A"), "parents", [lan, hung, mai]
+    )
+
+    # A broadcast asking for Đã hiểu reaches the group, as the platform can show it.
+    brief = await broadcast(
+        loa,
+        Broadcast(key="c:nq71_2026:brief:1", title="Tóm tắt", text="<b>Nghị quyết 71</b>",
+                  buttons=(Button("Đã hiểu", "ack:{occurrence}"),),
+                  source="campaign:nq71_2026/brief", kind="resolution_summary"),
+        [parents], platform,
+    )  # fmt: skip
+    [post] = await talk.news(parents)
+    assert post.startswith("Nghị quyết 71") or post.startswith("<b>")
+    assert await talk.options(parents) == ["Đã hiểu"] or await talk.options(parents) == ["đã hiểu"]
+    # Two parents acknowledge; one twice: counted once, thanked once then told it is noted.
+    first = await talk.choose(parents, lan, "Đã hiểu")
+    assert any(s.startswith("Cảm ơn Nguyễn Thị Lan") for s in first), first
+    again = await talk.choose(parents, lan, "Đã hiểu")
+    assert again and not any(s.startswith("Cảm ơn") for s in again), again
+    assert await talk.choose(parents, hung, "Đã hiểu")
+
+    # A quiz: one right, one wrong.
+    options = ["Bộ Chính trị", "Chính phủ", "UBND phường"]
+    quiz = await broadcast(
+        loa,
+        Broadcast(key="c:nq71_2026:quiz:1", title="Câu hỏi", text="Ai ban hành NQ71?",
+                  buttons=tuple(Button(o, f"quiz:{{occurrence}}:{i}") for i, o in
+                                enumerate(options)),
+                  source="campaign:nq71_2026/quiz", kind="quiz",
+                  meta={"answer": 0, "options": options}),
+        [parents], platform,
+    )  # fmt: skip
+    await talk.news(parents)
+    assert await talk.options(parents) == options
+    right = await talk.choose(parents, lan, "Bộ Chính trị")
+    wrong = await talk.choose(parents, mai, "UBND phường")
+    assert right and wrong and right != wrong
+    async with loa.db.session() as session:
+        kinds = sorted(f.kind for f in (await session.exec(select(Feedback))).all())
+    assert kinds == ["ack", "ack", "quiz", "quiz"]
+
+    # A teacher reports an activity of the school with /baocao, step by step.
+    teacher, private = await talk.person("Cô Hoa")
+    await grant(loa, talk, teacher, "teacher", class_code("th-a", "Lớp 1A"))
+    [ask] = await talk.say(private, teacher, "/baocao")
+    assert "Báo cáo hoạt động" in ask
+    kinds_offered = await talk.options(private)
+    await talk.choose(private, teacher, kinds_offered[0])
+    await talk.choose(private, teacher, (await talk.options(private))[0])  # a plan
+    await talk.choose(private, teacher, (await talk.options(private))[0])  # its theme
+    assert "giáo viên" in (await talk.say(private, teacher, "1/10"))[0]
+    await talk.say(private, teacher, "30")
+    await talk.say(private, teacher, "120")
+    await talk.say(private, teacher, "0")
+    [summary] = await talk.say(private, teacher, "Họp ở hội trường")
+    assert "120 học sinh" in summary
+    await talk.choose(private, teacher, "Gửi")
+    async with loa.db.session() as session:
+        [report] = (await session.exec(select(ActivityReport))).all()
+    assert report.status == "sent" and report.unit_id == await loa.unit("th-a")
+    assert report.participants == {"teachers": 30, "students": 120, "parents": 0}
+
+    # The reach report: people, not messages; on Zalo Bot, from replies, and it says so.
+    period = quarter_of((utcnow() + timedelta(hours=7)).date())
+    found = await build_report(loa.db, period, CONTENT, now=period.end)
+    totals = found["totals"]
+    figures = {k: totals[k] for k in ("sent_chats", "acknowledged", "answered", "understood")}
+    assert figures == {"sent_chats": 2, "acknowledged": 2, "answered": 2, "understood": 1}
+    assert totals["engaged"] == 4, "person-posts: Lan and Hùng on the brief, Lan and Mai the quiz"
+    [row] = found["by_platform"]
+    assert row["name"] == platform.value
+    if platform is Platform.TELEGRAM:
+        assert totals["audience"] == 6 and totals["acknowledged_rate"] == 66.7
+        assert AUDIENCE_FROM_REPLIES not in found["notes"]
+    else:
+        assert totals["audience"] == 0 and totals["acknowledged_rate"] is None
+        assert AUDIENCE_FROM_REPLIES in found["notes"]
+    assert brief != quiz
+
+
+async def test_a_school_on_two_platforms_is_one_unit_in_every_count(loa: Loa) -> None:
+    """Staff on Telegram, parents on Zalo Bot: one school in the report, two platforms."""
+    telegram, zalo = TALKS[Platform.TELEGRAM](loa), TALKS[Platform.ZALO_BOT](loa)
+    teacher, _ = await telegram.person("Cô Hoa")
+    parent, _ = await zalo.person("Phụ huynh An")
+    staff = await telegram.bound_group("Cán bộ trường A", "th-a", "staff", [teacher])
+    parents = await zalo.bound_group(
+        "Nhóm Zalo lớp 1A", class_code("th-a", "Lớp 1A"), "parents", [parent]
+    )
+    item = Broadcast(key="c:nq71_2026:brief:1", title="Tóm tắt", text="Nghị quyết 71",
+                     buttons=(Button("Đã hiểu", "ack:{occurrence}"),),
+                     source="campaign:nq71_2026/brief")  # fmt: skip
+    await broadcast(loa, item, [staff], Platform.TELEGRAM)
+    await broadcast(loa, item, [parents], Platform.ZALO_BOT)  # the same item, its own delivery
+    for talk, chat, user in ((telegram, staff, teacher), (zalo, parents, parent)):
+        await talk.news(chat)
+        assert await talk.choose(chat, user, "Đã hiểu")
+    period = quarter_of((utcnow() + timedelta(hours=7)).date())
+    found = await build_report(loa.db, period, CONTENT, now=period.end)
+    [school] = found["by_school"]
+    assert (school["code"], school["sent_chats"], school["acknowledged"]) == ("th-a", 2, 2)
+    assert school["audience"] == 1, "the Telegram group's one member; Zalo's is unknown"
+    platforms = {row["name"]: row["acknowledged"] for row in found["by_platform"]}
+    assert platforms == {"telegram": 1, "zalo_bot": 1}
+    assert found["totals"]["posts"] == 1 and AUDIENCE_FROM_REPLIES in found["notes"]

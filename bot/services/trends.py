@@ -272,7 +272,9 @@ def keywords(text: str) -> set[str]:
     return {w for w in normalize(text) if len(w) > 1 and w not in _STOPWORDS and not w.isdigit()}
 
 
-_PHONE: Final = re.compile(r"(?:\+?84|0)(?:[\s.\-]?\d){8,10}\b")
+# A run of digit groups starting like a Vietnamese phone number ("0912 345 678",
+# "+84.912.345.678"); replaced when it holds 9 digits or more (a long id goes too: safe side).
+_PHONE: Final = re.compile(r"(?<![\w+])(?:\+?84[\s.\-]?|0)\d{2,4}(?:[\s.\-]?\d{2,4}){1,4}")
 _EMAIL: Final = re.compile(r"\S+@\S+\.\w+")
 _LINK: Final = re.compile(r"https?://\S+|www\.\S+")
 # A title or kinship word followed by capitalised words is a person's name ("cô Yên", "bé
@@ -309,11 +311,17 @@ NAME: Final = "…"  # what a name is replaced by
 def excerpt(text: str, limit: int = EXCERPT) -> str:
     """`text` short and without what could identify someone: phone numbers, e-mail
     addresses, links and the names this can detect are replaced; cut at a word."""
-    text = _LINK.sub("[liên kết]", _EMAIL.sub("[email]", _PHONE.sub("[số điện thoại]", text)))
+    text = _PHONE.sub(_phone, text)
+    text = _LINK.sub("[liên kết]", _EMAIL.sub("[email]", text))
     text = " ".join(_without_names(text.split()))
     if len(text) <= limit:
         return text
     return text[:limit].rsplit(" ", 1)[0] + "…"
+
+
+def _phone(match: re.Match[str]) -> str:
+    digits = sum(c.isdigit() for c in match.group())
+    return "[số điện thoại]" if digits >= 9 else match.group()
 
 
 def _without_names(words: list[str]) -> list[str]:

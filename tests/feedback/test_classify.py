@@ -7,6 +7,8 @@ import json
 from collections import Counter
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.cli import main
 from bot.services.classify import CATEGORIES, SENTIMENTS, classify
@@ -80,3 +82,16 @@ def test_cli_classifies_one_json_per_line(
 def test_cli_reports_an_unreadable_file(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["feedback", "classify", "/nonexistent/feedback.txt"]) == 1
     assert "feedback.txt" in capsys.readouterr().err
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text() | st.text(alphabet="ăâđêôơưáàảãạ ?!<>&\x00\n\t\u200b", max_size=5000))
+def test_any_text_gets_a_valid_label(text: str) -> None:
+    label = classify(text)
+    assert label.category in CATEGORIES and label.sentiment in SENTIMENTS
+
+
+def test_huge_and_empty_texts_get_labels() -> None:
+    for text in ("", "   ", "?" * 100_000, "<b>cảm ơn</b>" * 5000, "\x00\x01\x7f"):
+        label = classify(text)
+        assert label.category in CATEGORIES and label.sentiment in SENTIMENTS

@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.config import DEFAULT_CONTENT_DIR
 from bot.delivery.sender import ChannelSender
@@ -17,6 +19,7 @@ from bot.services.trends import (
     alert_rises,
     bursts,
     excerpt,
+    keywords,
     rises,
     schedule,
 )
@@ -232,3 +235,21 @@ def test_the_jobs_are_scheduled_weekly_and_every_ten_minutes() -> None:
         "trends:weekly": {"day_of_week": "mon", "hour": 7, "minute": 30},
         "trends:bursts": {"minute": "*/10"},
     }
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=2000))
+def test_any_text_makes_a_short_excerpt_and_ascii_keywords(text: str) -> None:
+    assert len(excerpt(text)) <= 141
+    assert all(w.isascii() for w in keywords(text))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.text(max_size=100),
+    st.from_regex(r"(0|\+84 ?)[35789][0-9]{2}[ .]?[0-9]{3}[ .]?[0-9]{3}", fullmatch=True),
+    st.text(max_size=100),
+)
+def test_a_phone_number_anywhere_is_left_out(before: str, phone: str, after: str) -> None:
+    short = excerpt(f"{before} {phone} {after}", limit=10_000)
+    assert phone.replace(" ", "") not in short.replace(" ", "")

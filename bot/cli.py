@@ -98,6 +98,11 @@ def _parser() -> argparse.ArgumentParser:
         "evaluate", help="held-out precision, recall, macro-F1 and the diacritics gap"
     )
     evaluate.add_argument("--method", choices=("model", "rules"), default="model")
+    evaluate.add_argument(
+        "--compare",
+        action="store_true",
+        help="cross-validate every candidate method instead (the table in docs/feedback.md)",
+    )
     evaluate.add_argument("--json", action="store_true", help="print the figures as JSON")
     evaluate.set_defaults(action=_feedback_evaluate)
 
@@ -335,8 +340,14 @@ def _feedback_classify(args: argparse.Namespace, _: Settings) -> int:
 
 
 def _feedback_evaluate(args: argparse.Namespace, _: Settings) -> int:
-    from bot.services.classify.evaluate import evaluate, render
+    from bot.services.classify.evaluate import compare, evaluate, render, render_comparison
 
+    if args.compare:
+        rows = compare()
+        print(
+            json.dumps(rows, ensure_ascii=False, indent=2) if args.json else render_comparison(rows)
+        )
+        return 0
     report = evaluate(args.method)
     print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else render(report))
     return 0

@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.cli import main
-from bot.services.classify import CATEGORIES, SENTIMENTS, classify
+from bot.services.classify import CATEGORIES, CUE_WEIGHT, SENTIMENTS, classify
 from bot.services.classify.dataset import load
-from bot.services.classify.evaluate import TARGET_F1, TARGET_GAP, evaluate
+from bot.services.classify.evaluate import TARGET_F1, TARGET_GAP, compare, evaluate
 from bot.services.classify.features import normalize
 from bot.text import fold
 
@@ -95,3 +95,10 @@ def test_huge_and_empty_texts_get_labels() -> None:
     for text in ("", "   ", "?" * 100_000, "<b>cảm ơn</b>" * 5000, "\x00\x01\x7f"):
         label = classify(text)
         assert label.category in CATEGORIES and label.sentiment in SENTIMENTS
+
+
+@pytest.mark.slow
+def test_the_shipped_method_is_the_best_by_cross_validation() -> None:
+    rows = compare()
+    best = max(rows, key=lambda r: r["cv_category"] + r["cv_sentiment"])
+    assert best["candidate"] == f"logistic regression, words + pairs + cues x{CUE_WEIGHT}"

@@ -10,7 +10,7 @@ the same model). Text is folded and chat shorthand expanded first, so "không đ
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Final
 
@@ -31,8 +31,20 @@ class Label:
     sentiment: str
 
 
-def model_features(text: str) -> list[str]:
-    return features(text) + [f"{cue}#{k}" for cue in cues(text) for k in range(CUE_WEIGHT)]
+def featurizer(
+    *, pairs: bool = True, chars: tuple[int, ...] = (), cue_weight: int = CUE_WEIGHT
+) -> Callable[[str], list[str]]:
+    """Text → features: `features.features` plus each cue (`lexicon.cues`) `cue_weight` times.
+    The defaults are the shipped model's; `evaluate.compare` measures the others."""
+
+    def featurize(text: str) -> list[str]:
+        found = [f"{cue}#{k}" for cue in cues(text) for k in range(cue_weight)]
+        return features(text, pairs=pairs, chars=chars) + found
+
+    return featurize
+
+
+model_features = featurizer()
 
 
 class Classifier:

@@ -5,11 +5,12 @@ has them (no diacritics, shorthand). `loa feedback evaluate` prints them."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Final
 
-from bot.services.classify import CATEGORIES, SENTIMENTS, Classifier, Label
+from bot.services.classify import CATEGORIES, EPOCHS, SENTIMENTS, Classifier, Label, featurizer
 from bot.services.classify.dataset import Item, load
 from bot.services.classify.lexicon import rule_category, rule_sentiment
+from bot.services.classify.model import LogisticRegression, NaiveBayes
 from bot.text import fold
 
 Predict = Callable[[str], Label]
@@ -115,4 +116,71 @@ def render(report: dict[str, Any]) -> str:
         f"targets (macro-F1 >= {TARGET_F1}, gap <= {TARGET_GAP}): "
         + ("met" if report["meets_targets"] else "NOT met")
     )
+    return "\n".join(lines)
+
+
+Model = NaiveBayes | LogisticRegression
+# The candidates `loa feedback evaluate --compare` measures: a name and a model factory.
+CANDIDATES: Final[tuple[tuple[str, Callable[[], Model]], ...]] = (
+    ("naive Bayes, words", lambda: NaiveBayes(featurizer(pairs=False, cue_weight=0))),
+    ("naive Bayes, words + pairs", lambda: NaiveBayes(featurizer(cue_weight=0))),
+    ("naive Bayes, + char 3-grams", lambda: NaiveBayes(featurizer(chars=(3,), cue_weight=0))),
+    ("naive Bayes, + char 3-4-grams", lambda: NaiveBayes(featurizer(chars=(3, 4), cue_weight=0))),
+    (
+        "logistic regression, + char 3-4-grams",
+        lambda: LogisticRegression(featurizer(chars=(3, 4), cue_weight=0), EPOCHS),
+    ),
+    ("naive Bayes, words + pairs + cues x1", lambda: NaiveBayes(featurizer(cue_weight=1))),
+    ("naive Bayes, words + pairs + cues x5", lambda: NaiveBayes(featurizer(cue_weight=5))),
+    ("naive Bayes, words + pairs + cues x8", lambda: NaiveBayes(featurizer(cue_weight=8))),
+    *(
+        (
+            f"logistic regression, words + pairs + cues x{w}",
+            lambda w=w: LogisticRegression(featurizer(cue_weight=w), EPOCHS),
+        )
+        for w in (1, 2, 3)
+    ),
+    (
+        "logistic regression, + char 3-grams + cues x3",
+        lambda: LogisticRegression(featurizer(chars=(3,), cue_weight=3), EPOCHS),
+    ),
+)
+
+
+def compare(items: Sequence[Item] | None = None, folds: int = 5) -> list[dict[str, Any]]:
+    """Each candidate's macro-F1 by `folds`-fold cross-validation on the training split (folds
+    by group: a text and its stripped copy never on both sides) and on the held-out test."""
+    items = list(items if items is not None else load())
+    train = [i for i in items if i.split == "train"]
+    test = [i for i in items if i.split == "test"]
+    labels = {"category": CATEGORIES, "sentiment": SENTIMENTS}
+    rows = []
+    for name, make in CANDIDATES:
+        row: dict[str, Any] = {"candidate": name}
+        for key, classes in labels.items():
+            gold: list[str] = []
+            guessed: list[str] = []
+            for k in range(folds):
+                fit = [i for i in train if i.group % folds != k]
+                held = [i for i in train if i.group % folds == k]
+                model = make().fit([i.text for i in fit], [getattr(i, key) for i in fit])
+                gold += [getattr(i, key) for i in held]
+                guessed += [model.predict(i.text) for i in held]
+            row[f"cv_{key}"] = per_class(gold, guessed, classes)["macro_f1"]
+            model = make().fit([i.text for i in train], [getattr(i, key) for i in train])
+            guessed = [model.predict(i.text) for i in test]
+            row[f"test_{key}"] = per_class([getattr(i, key) for i in test], guessed, classes)[
+                "macro_f1"
+            ]
+        rows.append(row)
+    return rows
+
+
+def render_comparison(rows: Sequence[dict[str, Any]]) -> str:
+    lines = [f"{'candidate':<48} {'CV cat':>7} {'CV sent':>7} {'test cat':>8} {'test sent':>9}"]
+    for r in rows:
+        lines.append(
+            f"{r['candidate']:<48} {r['cv_category']:>7.3f} {r['cv_sentiment']:>7.3f} "
+            f"{r['test_category']:>8.3f} {r['test_sentiment']:>9.3f}"
+        )
     return "\n".join(lines)

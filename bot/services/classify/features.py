@@ -59,11 +59,15 @@ def normalize(text: str) -> list[str]:
     return words
 
 
-def features(text: str) -> list[str]:
-    """Words and word pairs of the normalized text; the pairs catch phrases ("cam on", "de
-    nghi", "nghe noi"). Character n-grams were measured too and did worse on this data
-    (docs/feedback.md)."""
+def features(text: str, *, pairs: bool = True, chars: tuple[int, ...] = ()) -> list[str]:
+    """Words, word pairs and character n-grams of the given lengths of the normalized text.
+    The pairs catch phrases ("cam on", "de nghi", "nghe noi"); character n-grams were measured
+    too and did worse on this data (docs/feedback.md), so the shipped model uses none."""
     words = normalize(text)
     out = [f"w:{w}" for w in words]
-    out += [f"b:{a}_{b}" for a, b in itertools.pairwise(words)]
+    if pairs:
+        out += [f"b:{a}_{b}" for a, b in itertools.pairwise(words)]
+    joined = f" {' '.join(words)} "
+    for n in chars:
+        out += [f"c:{joined[i : i + n]}" for i in range(len(joined) - n + 1)]
     return out or ["empty"]

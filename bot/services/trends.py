@@ -10,7 +10,6 @@ are in docs/feedback.md#trends.
 from __future__ import annotations
 
 import logging
-import re
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from bot.services.broadcasts import Broadcast, enqueue
 from bot.services.classify.features import normalize
 from bot.services.people import private_chat
 from bot.services.permissions import Action, deciders
+from bot.services.redact import excerpt
 from bot.storage.db import Database
 from bot.storage.models import Unit, utcnow
 from content.templates import Templates
@@ -56,7 +56,6 @@ BURST_WINDOW: Final = timedelta(hours=3)
 BURST_MIN: Final = 3  # misinformation reports on one topic within the window
 SHARED_WORDS: Final = 2  # two reports are on one topic when they share this many keywords
 EXAMPLES: Final = 3
-EXCERPT: Final = 140  # characters of an example text
 
 
 @dataclass(frozen=True)
@@ -181,171 +180,18 @@ def bursts(items: Iterable[Row], now: datetime) -> list[Burst]:
 
 # Words that say nothing about what a rumour is about (folded): function words, and the words
 # every report or school message has.
-_STOPWORDS: Final = frozenset(
-    [
-        "a",
-        "ai",
-        "anh",
-        "ba",
-        "bao",
-        "biet",
-        "bo",
-        "cac",
-        "cai",
-        "chi",
-        "cho",
-        "chua",
-        "co",
-        "con",
-        "cua",
-        "da",
-        "dang",
-        "day",
-        "de",
-        "den",
-        "di",
-        "do",
-        "don",
-        "dung",
-        "duoc",
-        "em",
-        "gi",
-        "gia",
-        "hay",
-        "hoc",
-        "hom",
-        "huynh",
-        "khi",
-        "khong",
-        "la",
-        "lai",
-        "len",
-        "ma",
-        "mai",
-        "minh",
-        "moi",
-        "mot",
-        "nay",
-        "nao",
-        "ne",
-        "nghe",
-        "nguoi",
-        "nhe",
-        "nhu",
-        "nhung",
-        "noi",
-        "o",
-        "oi",
-        "phai",
-        "phu",
-        "qua",
-        "ra",
-        "rang",
-        "roi",
-        "sai",
-        "sau",
-        "se",
-        "sinh",
-        "tai",
-        "thi",
-        "that",
-        "the",
-        "thong",
-        "tin",
-        "toi",
-        "tren",
-        "trong",
-        "truong",
-        "va",
-        "vao",
-        "ve",
-        "vi",
-        "voi",
-        "vay",
-        "xin",
-    ]
+_STOPWORD_LIST: Final = (
+    "a ai anh ba bao biet bo cac cai chi cho chua co con cua da dang day de den di do don "
+    "dung duoc em gi gia hay hoc hom huynh khi khong la lai len ma mai minh moi mot nay nao "
+    "ne nghe nguoi nhe nhu nhung noi o oi phai phu qua ra rang roi sai sau se sinh tai thi "
+    "that the thong tin toi tren trong truong va vao ve vi voi vay xin"
 )
+_STOPWORDS: Final = frozenset(_STOPWORD_LIST.split())
 
 
 def keywords(text: str) -> set[str]:
     """The content words of a report, folded: what two reports on one topic share."""
     return {w for w in normalize(text) if len(w) > 1 and w not in _STOPWORDS and not w.isdigit()}
-
-
-# A run of digit groups starting like a Vietnamese phone number ("0912 345 678",
-# "+84.912.345.678"); replaced when it holds 9 digits or more (a long id goes too: safe side).
-_PHONE: Final = re.compile(r"(?<![\w+])(?:\+?84[\s.\-]?|0)\d{2,4}(?:[\s.\-]?\d{2,4}){1,4}")
-_EMAIL: Final = re.compile(r"\S+@\S+\.\w+")
-_LINK: Final = re.compile(r"https?://\S+|www\.\S+")
-# A title or kinship word followed by capitalised words is a person's name ("cô Yên", "bé
-# Minh", "chị Đ.T.H"); so is a run of two or more capitalised words inside a sentence
-# ("Nguyễn Văn An"). Over-cutting a place name is the safe mistake.
-_TITLES: Final = frozenset(
-    [
-        "cô",
-        "thầy",
-        "chị",
-        "anh",
-        "em",
-        "bé",
-        "cháu",
-        "con",
-        "mẹ",
-        "bố",
-        "ba",
-        "má",
-        "ông",
-        "bà",
-        "bác",
-        "chú",
-        "dì",
-        "cậu",
-        "bạn",
-        "ph",
-        "gv",
-    ]
-)
-NAME: Final = "…"  # what a name is replaced by
-
-
-def excerpt(text: str, limit: int = EXCERPT) -> str:
-    """`text` short and without what could identify someone: phone numbers, e-mail
-    addresses, links and the names this can detect are replaced; cut at a word."""
-    text = _PHONE.sub(_phone, text)
-    text = _LINK.sub("[liên kết]", _EMAIL.sub("[email]", text))
-    text = " ".join(_without_names(text.split()))
-    if len(text) <= limit:
-        return text
-    return text[:limit].rsplit(" ", 1)[0] + "…"
-
-
-def _phone(match: re.Match[str]) -> str:
-    digits = sum(c.isdigit() for c in match.group())
-    return "[số điện thoại]" if digits >= 9 else match.group()
-
-
-def _without_names(words: list[str]) -> list[str]:
-    def capital(i: int) -> bool:
-        return i < len(words) and words[i][:1].isupper()
-
-    out: list[str] = []
-    i = 0
-    while i < len(words):
-        sentence_start = not out or out[-1].endswith((".", "!", "?", ":", "…"))
-        titled = words[i].lower().strip(",.:;!?") in _TITLES and capital(i + 1)
-        run = not sentence_start and capital(i) and capital(i + 1)
-        if not (titled or run):
-            out.append(words[i])
-            i += 1
-            continue
-        if titled:
-            out.append(words[i])
-            i += 1
-        while capital(i):
-            i += 1
-        tail = words[i - 1][-1]
-        out.append(NAME + (tail if tail in ",.:;!?" and tail != "." else ""))
-    return out
 
 
 def _examples(items: Sequence[Feedback]) -> tuple[str, ...]:

@@ -18,7 +18,6 @@ from bot.services.trends import (
     alert_bursts,
     alert_rises,
     bursts,
-    excerpt,
     keywords,
     rises,
     schedule,
@@ -125,27 +124,6 @@ def test_reports_far_apart_or_on_different_topics_are_no_burst() -> None:
     assert bursts(reports(different, timedelta(minutes=10)), NOW) == []
 
 
-@pytest.mark.parametrize(
-    ("text", "kept", "gone"),
-    [
-        ("Gọi cho tôi 0912 345 678 nhé", "Gọi cho tôi", "345"),
-        ("Liên hệ +84912345678 hoặc a.b@gmail.com", "Liên hệ", "gmail"),
-        ("Cảm ơn cô Yên đã chăm các con", "Cảm ơn cô …", "Yên"),
-        ("Chị Đ.T.H phản ánh tiền ăn", "phản ánh tiền ăn", "Đ.T.H"),
-        ("Hôm qua Nguyễn Văn An bị bắt nạt", "bị bắt nạt", "Nguyễn"),
-    ],
-)
-def test_excerpts_leave_out_phone_numbers_addresses_and_names(
-    text: str, kept: str, gone: str
-) -> None:
-    short = excerpt(text)
-    assert kept in short and gone not in short
-
-
-def test_excerpts_are_short() -> None:
-    assert len(excerpt("rất dài " * 100)) <= 141
-
-
 @pytest.fixture
 async def world(any_db: Database) -> AsyncIterator[World]:
     async with chat_world(any_db) as w:
@@ -239,17 +217,5 @@ def test_the_jobs_are_scheduled_weekly_and_every_ten_minutes() -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=2000))
-def test_any_text_makes_a_short_excerpt_and_ascii_keywords(text: str) -> None:
-    assert len(excerpt(text)) <= 141
-    assert all(w.isascii() for w in keywords(text))
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    st.text(max_size=100),
-    st.from_regex(r"(0|\+84 ?)[35789][0-9]{2}[ .]?[0-9]{3}[ .]?[0-9]{3}", fullmatch=True),
-    st.text(max_size=100),
-)
-def test_a_phone_number_anywhere_is_left_out(before: str, phone: str, after: str) -> None:
-    short = excerpt(f"{before} {phone} {after}", limit=10_000)
-    assert phone.replace(" ", "") not in short.replace(" ", "")
+def test_keywords_of_any_text_are_folded_words(text: str) -> None:
+    assert all(w.isascii() and w.isalnum() for w in keywords(text))

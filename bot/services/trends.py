@@ -135,7 +135,7 @@ def rises(items: Iterable[Row], now: datetime) -> list[Rise]:
 
 def bursts(items: Iterable[Row], now: datetime) -> list[Burst]:
     """Groups of at least BURST_MIN misinformation reports within BURST_WINDOW before `now`
-    that are on one topic: each shares SHARED_WORDS keywords with another of the group."""
+    that are on one topic: each shares SHARED_WORDS keywords with the group's first report."""
     recent = sorted(
         (
             i
@@ -144,20 +144,18 @@ def bursts(items: Iterable[Row], now: datetime) -> list[Burst]:
         ),
         key=lambda i: i.created_at,
     )
+    # A report joins the first group whose first report it shares SHARED_WORDS keywords with:
+    # comparing with the first report, not with any member, keeps one group from chaining
+    # through shared words into every rumour of the day.
     groups: list[tuple[list[Feedback], list[set[str]]]] = []
     for item in recent:
         words = keywords(item.text)
-        joined = [g for g in groups if any(len(words & w) >= SHARED_WORDS for w in g[1])]
-        if not joined:
+        group = next((g for g in groups if len(words & g[1][0]) >= SHARED_WORDS), None)
+        if group is None:
             groups.append(([item], [words]))
-            continue
-        target = joined[0]  # one report can bridge two groups: they are one topic then
-        target[0].append(item)
-        target[1].append(words)
-        for other in joined[1:]:
-            target[0].extend(other[0])
-            target[1].extend(other[1])
-            groups.remove(other)
+        else:
+            group[0].append(item)
+            group[1].append(words)
     found = []
     for members, word_sets in groups:
         if len(members) < BURST_MIN:
@@ -181,10 +179,11 @@ def bursts(items: Iterable[Row], now: datetime) -> list[Burst]:
 # Words that say nothing about what a rumour is about (folded): function words, and the words
 # every report or school message has.
 _STOPWORD_LIST: Final = (
-    "a ai anh ba bao biet bo cac cai chi cho chua co con cua da dang day de den di do don "
-    "dung duoc em gi gia hay hoc hom huynh khi khong la lai len ma mai minh moi mot nay nao "
-    "ne nghe nguoi nhe nhu nhung noi o oi phai phu qua ra rang roi sai sau se sinh tai thi "
-    "that the thong tin toi tren trong truong va vao ve vi voi vay xin"
+    "a ai anh ba bao bi biet bo ca cac cai can chi chia cho chua clip co con cua da dang day de "
+    "den di do don dung duoc em facebook gi gia giup hay hoc hoi hom huynh khi khong la lai lan "
+    "len ma mai mang minh moi mot nay nao ne nghe nguoi nhan nhe nhom nhu nhung noi o oi phai "
+    "phu qua ra rang roi sai sau se share sinh tai than that the thi thong tiktok tin toi tren "
+    "trong truong truyen va vao vay ve vi voi xac xin zalo nam tu lop tuan sap"
 )
 _STOPWORDS: Final = frozenset(_STOPWORD_LIST.split())
 

@@ -114,6 +114,19 @@ def test_reports_on_one_topic_within_hours_are_a_burst() -> None:
     assert len(burst.examples) == 3
 
 
+def test_two_rumours_at_once_make_two_bursts_not_one() -> None:
+    leave = [
+        "Có công văn cho học sinh nghỉ học hết tháng, mọi người chuyển cho nhau",
+        "Văn bản cho nghỉ học đang chia sẻ trên Zalo có phải của Sở không ạ?",
+        "Ảnh công văn nghỉ học là cắt ghép năm cũ, đừng chia sẻ",
+    ]
+    mixed = reports(RUMOUR, timedelta(minutes=20)) + reports(leave, timedelta(minutes=25), unit=2)
+    found = sorted(bursts(mixed, NOW), key=lambda b: b.unit_ids)
+    assert [(b.unit_ids, b.reports) for b in found] == [((1,), 3), ((2,), 3)]
+    assert {"bat", "coc"} <= set(found[0].keywords)
+    assert {"nghi", "van"} <= set(found[1].keywords)
+
+
 def test_reports_far_apart_or_on_different_topics_are_no_burst() -> None:
     assert bursts(reports(RUMOUR, timedelta(hours=2)), NOW) == []
     different = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -85,6 +85,26 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("file", type=Path)
     imp.add_argument("-o", "--out", type=Path, help="write the draft here (default: stdout)")
     imp.set_defaults(action=_plan_import)
+
+    feedback = sub.add_parser("feedback", help="classify free-text feedback (category, sentiment)")
+    feedback_actions = feedback.add_subparsers(metavar="ACTION")
+    classify = feedback_actions.add_parser(
+        "classify",
+        help='one text a line in, one JSON a line out: {"text", "category", "sentiment"}',
+    )
+    classify.add_argument("file", nargs="?", default="-", help="a UTF-8 text file, or - (stdin)")
+    classify.set_defaults(action=_feedback_classify)
+    evaluate = feedback_actions.add_parser(
+        "evaluate", help="held-out precision, recall, macro-F1 and the diacritics gap"
+    )
+    evaluate.add_argument("--method", choices=("model", "rules"), default="model")
+    evaluate.add_argument(
+        "--compare",
+        action="store_true",
+        help="cross-validate every candidate method instead (the table in docs/feedback.md)",
+    )
+    evaluate.add_argument("--json", action="store_true", help="print the figures as JSON")
+    evaluate.set_defaults(action=_feedback_evaluate)
 
     invite = sub.add_parser(
         "invite", help="print an invite code and its link: how an operator brings in an official"
@@ -294,6 +314,43 @@ def _plan_import(args: argparse.Namespace, _: Settings) -> int:
         print(f"{args.out}: draft written; review it, then run `loa content check`")
     else:
         sys.stdout.write(draft)
+    return 0
+
+
+def _feedback_classify(args: argparse.Namespace, _: Settings) -> int:
+    from bot.services.classify import classify
+
+    def lines() -> Iterator[str]:
+        if args.file == "-":
+            yield from sys.stdin
+            return
+        with Path(args.file).open(encoding="utf-8") as f:
+            yield from f
+
+    try:
+        for line in lines():
+            text = line.rstrip("\r\n")
+            if text.strip():
+                label = classify(text)
+                out = {"text": text, "category": label.category, "sentiment": label.sentiment}
+                print(json.dumps(out, ensure_ascii=False), flush=True)
+    except (OSError, UnicodeDecodeError) as e:
+        print(f"loa: {args.file}: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _feedback_evaluate(args: argparse.Namespace, _: Settings) -> int:
+    from bot.services.classify.evaluate import compare, evaluate, render, render_comparison
+
+    if args.compare:
+        rows = compare()
+        print(
+            json.dumps(rows, ensure_ascii=False, indent=2) if args.json else render_comparison(rows)
+        )
+        return 0
+    report = evaluate(args.method)
+    print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else render(report))
     return 0
 
 

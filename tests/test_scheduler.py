@@ -84,3 +84,26 @@ async def test_a_short_outage_catches_up_once_a_long_one_is_recorded_missed(db: 
         assert delivered == [caught_up.id], "a missed occurrence is recorded, never sent"
     finally:
         await scheduler.shutdown()
+
+
+async def test_a_repeating_job_runs_on_its_schedule_and_survives_a_failure(db: Database) -> None:
+    woken: list[str] = []
+    runs: list[int] = []
+
+    async def flaky() -> None:
+        runs.append(len(runs))
+        if len(runs) == 1:
+            raise RuntimeError("the database was away")
+
+    scheduler = Scheduler(db, on_enqueued=lambda: woken.append("sender"), lease_renew_s=0.1)
+    scheduler.every("every-second", flaky, second="*")
+    scheduler.start()
+    try:
+        for _ in range(60):
+            await asyncio.sleep(0.1)
+            if len(runs) >= 2:
+                break
+    finally:
+        await scheduler.shutdown()
+    assert len(runs) >= 2  # the failed first run did not stop the second
+    assert woken  # a run that finished wakes the sender for what it enqueued

@@ -6,9 +6,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.domain import Platform, PlatformUser
+from bot.domain import ChatType, Platform, PlatformUser
 from bot.storage.db import Database
-from bot.storage.models import Person, utcnow
+from bot.storage.models import Chat, Person, utcnow
 
 
 async def upsert_person(
@@ -46,3 +46,24 @@ async def find_person(
     if person is not None and person.linked_to is not None:
         return await session.get(Person, person.linked_to) or person
     return person
+
+
+async def private_chat(session: AsyncSession, person: Person) -> int:
+    """Our id of `person`'s private chat with the bot, its row made if loa has none yet (a
+    private chat's id is its person's id on both platforms). Flushes, does not commit."""
+    query = select(Chat).where(
+        Chat.platform == person.platform,
+        Chat.platform_chat_id == person.platform_user_id,
+        Chat.type == ChatType.PRIVATE,
+    )
+    chat = (await session.exec(query)).first()
+    if chat is None:
+        chat = Chat(
+            platform=person.platform,
+            platform_chat_id=person.platform_user_id,
+            type=ChatType.PRIVATE,
+        )
+        session.add(chat)
+        await session.flush()
+    assert chat.id is not None
+    return chat.id

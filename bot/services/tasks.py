@@ -18,14 +18,14 @@ from pathlib import Path
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.domain import Button, ChatType
+from bot.domain import Button
 from bot.services import units
 from bot.services.broadcasts import Broadcast, enqueue
 from bot.services.campaigns import Schedules, Targets
+from bot.services.people import private_chat
 from bot.services.permissions import STAFF, Action, may
 from bot.storage.db import Database
 from bot.storage.models import (
-    Chat,
     Occurrence,
     Person,
     Role,
@@ -131,7 +131,7 @@ def recipients(db: Database, task_id: int) -> Targets:
                 return []
             chat_ids = []
             for person in await staff_of(session, task.owner_unit_id):
-                chat_ids.append(await _private_chat(session, person))
+                chat_ids.append(await private_chat(session, person))
             await session.commit()
             return chat_ids
 
@@ -164,25 +164,6 @@ async def schedule_all(
         scheduled += 1
     log.info("scheduled %d task reminder(s)", scheduled)
     return scheduled
-
-
-async def _private_chat(session: AsyncSession, person: Person) -> int:
-    query = select(Chat).where(
-        Chat.platform == person.platform,
-        Chat.platform_chat_id == person.platform_user_id,
-        Chat.type == ChatType.PRIVATE,
-    )
-    chat = (await session.exec(query)).first()
-    if chat is None:
-        chat = Chat(
-            platform=person.platform,
-            platform_chat_id=person.platform_user_id,
-            type=ChatType.PRIVATE,
-        )
-        session.add(chat)
-        await session.flush()
-    assert chat.id is not None
-    return chat.id
 
 
 async def record_answer(

@@ -9,23 +9,29 @@ the bot added to a group — and checks what the person sees and what loa stored
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 
 import pytest
 from sqlmodel import col, func, select
 
+from bot.config import DEFAULT_CONTENT_DIR
 from bot.services import invites
 from bot.services.permissions import PERMISSIONS, Action
+from bot.services.trends import Feedback, alert_bursts
 from bot.storage.models import (
     ActivityReport,
     Announcement,
     Chat,
+    Delivery,
     ExemplaryModel,
     Invite,
     RoleName,
     Task,
     TaskAnswer,
     Unit,
+    utcnow,
 )
+from content.templates import Templates
 from tests.chatworld import World
 
 NOT_ALLOWED = "Xin lỗi, vai trò của bạn chưa được phép làm việc này."
@@ -178,6 +184,33 @@ async def approving_a_model(world: World, actor: int) -> bool:
     return approved
 
 
+async def receiving_trend_alerts(world: World, actor: int) -> bool:
+    """Three reports of one rumour in school A within the hour: is the actor sent the alert?"""
+    school = await world.unit("th-a")
+    now = utcnow()
+    items = [
+        Feedback(school, now - timedelta(minutes=m), "misinformation", "negative", text)
+        for m, text in (
+            (50, "Nghe nói có kẻ bắt cóc học sinh ở cổng trường"),
+            (20, "Có người lạ bắt cóc học sinh ở cổng trường, thật không?"),
+            (5, "Báo tin sai: bắt cóc ở cổng trường"),
+        )
+    ]
+
+    async def source(start: datetime, end: datetime) -> list[Feedback]:
+        return items
+
+    await alert_bursts(world.db, Templates(DEFAULT_CONTENT_DIR / "templates"), source, now)
+    async with world.db.session() as session:
+        query = (
+            select(func.count())
+            .select_from(Delivery)
+            .join(Chat, col(Chat.id) == Delivery.chat_id)
+            .where(Chat.platform_chat_id == str(actor))
+        )
+        return int((await session.exec(query)).one()) > 0
+
+
 SCENARIOS: dict[Action, Scenario] = {
     Action.INVITE_OFFICIAL: inviting("canbo", "phuong-a"),
     Action.INVITE_SCHOOL_ADMIN: inviting("quanly", "th-a"),
@@ -193,6 +226,7 @@ SCENARIOS: dict[Action, Scenario] = {
     Action.REPORT_TASK: reporting_a_task,
     Action.REPORT_ACTIVITY: reporting_an_activity,
     Action.APPROVE_MODEL: approving_a_model,
+    Action.SEE_TRENDS: receiving_trend_alerts,
 }
 # What each role may do, written out here rather than read from PERMISSIONS, so a wrong entry
 # in the table fails: O official, S school admin, T teacher, P parent, C community.
@@ -211,6 +245,7 @@ ALLOWED: dict[Action, str] = {
     Action.REPORT_TASK: "OST",
     Action.REPORT_ACTIVITY: "OST",
     Action.APPROVE_MODEL: "O",
+    Action.SEE_TRENDS: "O",
 }
 LETTER = {
     RoleName.OFFICIAL: "O",

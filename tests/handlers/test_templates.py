@@ -14,6 +14,7 @@ import pytest
 from bot.config import DEFAULT_CONTENT_DIR
 from bot.services.announcements import Progress
 from bot.services.reach import Figures
+from bot.services.trends import Burst, Rise
 from bot.storage.models import Announcement, Task
 from bot.text import fold, fold_phrase
 from content.check import check_content
@@ -146,6 +147,34 @@ CHAT_TEMPLATES: dict[str, dict[str, object]] = {
     "ack_unknown": {},
     "unknown_command": {"command": "abc"},
     "error": {},
+    "trend_rise": {
+        "rise": Rise(
+            unit_id=1,
+            week_start=datetime(2026, 11, 23, tzinfo=UTC),
+            week_end=datetime(2026, 11, 30, tzinfo=UTC),
+            volume=12,
+            negatives=7,
+            share=7 / 12,
+            baseline_share=0.1,
+            baseline_weekly=10.5,
+            baseline_negatives=1.0,
+            category="complaint",
+            examples=("Suất ăn bán trú ít thịt", "Thu tiền điều hòa vô lý"),
+        ),
+        "unit_name": "Trường A",
+    },
+    "trend_burst": {
+        "burst": Burst(
+            unit_ids=(1, 2),
+            first_unit=1,
+            first_at=datetime(2026, 11, 30, 1, tzinfo=UTC),
+            last_at=datetime(2026, 11, 30, 2, tzinfo=UTC),
+            reports=3,
+            keywords=("bat", "coc"),
+            examples=("Có người lạ đón học sinh ở cổng trường",),
+        ),
+        "unit_names": ["Trường A", "Trường B"],
+    },
 }
 
 

@@ -25,7 +25,7 @@ from bot.inbox import Inbox
 from bot.platforms.base import PlatformAdapter
 from bot.platforms.telegram import TelegramAdapter
 from bot.sandbox import Sandbox
-from bot.services import campaigns, demo, retention, tasks
+from bot.services import campaigns, demo, questions, retention, tasks
 from bot.services.announcements import ProgressReporter
 from bot.services.units import sync_units
 from bot.storage import deliveries
@@ -193,6 +193,10 @@ class App:
         self._scheduler = scheduler
         await campaigns.schedule_all(self.db, scheduler, s.content_dir, self.templates, utcnow())
         await tasks.schedule_all(self.db, scheduler, s.content_dir, self.templates, utcnow())
+        db, templates = self.db, self.templates
+        scheduler.every(
+            "questions:overdue", questions.SWEEP, lambda: questions.escalate(db, templates)
+        )
 
         if api_url is not None:  # sandbox mode: loa talks to its own sandbox
             ward = await demo.seed(self.db, api_url, telegram, int(telegram.bot_id), self.templates)

@@ -113,3 +113,9 @@ class InboundEvent:
     poll_id: str | None = None
     option_ids: tuple[int, ...] = field(default=())
     new_chat_id: str | None = None  # for CHAT_MIGRATED
+    # A message written as a reply: the replied message's id, whether loa wrote it, its text
+    # (what a misinformation report points at).
+    reply_to_message_id: str | None = None
+    reply_to_bot: bool = False
+    reply_to_text: str | None = None
+    mentions_bot: bool = False  # the message names loa (@loa_bot in a group)

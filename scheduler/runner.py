@@ -113,6 +113,27 @@ class Scheduler:
             replace_existing=True,
         )
 
+    def every(self, name: str, interval: timedelta, sweep: Callable[[], Awaitable[object]]) -> None:
+        """Run `sweep` (a job that finds what is due and enqueues it, idempotently) every
+        `interval` while this process holds the lease; the sender is woken after it."""
+        self._aps.add_job(
+            self._sweep,
+            "interval",
+            seconds=max(1, int(interval.total_seconds())),
+            args=[name, sweep],
+            id=name,
+            name=name,
+            replace_existing=True,
+        )
+
+    async def _sweep(self, name: str, sweep: Callable[[], Awaitable[object]]) -> None:
+        try:
+            await sweep()
+        except Exception as e:  # the database is away: the next run catches up
+            log.warning("job %s failed (%s)", name, type(e).__name__)
+            return
+        self._on_enqueued()
+
     def job_ids(self) -> list[str]:
         return sorted(job.id for job in self._aps.get_jobs())
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from sqlmodel import func, select
@@ -84,3 +85,31 @@ async def test_a_short_outage_catches_up_once_a_long_one_is_recorded_missed(db: 
         assert delivered == [caught_up.id], "a missed occurrence is recorded, never sent"
     finally:
         await scheduler.shutdown()
+
+
+async def test_a_sweep_runs_only_where_the_lease_is_held_and_wakes_the_sender(
+    db: Database,
+) -> None:
+    woken: list[str] = []
+    runs: list[str] = []
+    first = Scheduler(db, on_enqueued=lambda: woken.append("first"), lease_renew_s=0.1)
+    second = Scheduler(db, on_enqueued=lambda: woken.append("second"), lease_renew_s=0.1)
+
+    def sweep(name: str) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            runs.append(name)
+            if len(runs) == 2:
+                raise RuntimeError("the database is away")  # the next run still comes
+
+        return run
+
+    for scheduler, name in ((first, "first"), (second, "second")):
+        scheduler.start()
+        scheduler.every("questions:overdue", timedelta(seconds=1), sweep(name))
+    try:
+        await asyncio.sleep(3.6)
+        assert len(set(runs)) == 1 and len(runs) >= 3, "only the lease holder sweeps"
+        assert len(woken) == len(runs) - 1, "woken after each sweep that did not fail"
+    finally:
+        await first.shutdown()
+        await second.shutdown()

@@ -304,6 +304,9 @@ class TelegramAdapter:
             if addressee and self._bot_username() not in (None, addressee.lower()):
                 return None  # "/start@otherbot": not for us
             command, args = match[1].lower(), (match[3] or "").strip()
+        replied = None
+        if msg.get("reply_to_message") is not None:
+            replied = _obj(msg["reply_to_message"], "message.reply_to_message")
         return InboundEvent(
             Platform.TELEGRAM,
             EventKind.MESSAGE,
@@ -315,7 +318,32 @@ class TelegramAdapter:
             command=command,
             args=args,
             message_id=message_id,
+            reply_to_message_id=None if replied is None else str(replied.get("message_id")),
+            reply_to_bot=replied is not None and self._from_us(replied),
+            reply_to_text=None if replied is None else _text_of(replied),
+            mentions_bot=self._mentioned(text, msg.get("entities")),
         )
+
+    def _from_us(self, msg: Mapping[str, Any]) -> bool:
+        sender = msg.get("from")
+        # The token starts with the bot's id: known before start(), unlike getMe's answer.
+        bot_id = self._bot.token.partition(":")[0]
+        return isinstance(sender, Mapping) and str(sender.get("id")) == bot_id
+
+    def _mentioned(self, text: str, entities: Any) -> bool:
+        """Whether a "mention" entity names us (offsets are UTF-16 code units)."""
+        name = self._bot_username()
+        if name is None or not isinstance(entities, list):
+            return False
+        wide = text.encode("utf-16-le")
+        for e in entities:
+            if isinstance(e, Mapping) and e.get("type") == "mention":
+                offset, length = e.get("offset"), e.get("length")
+                if isinstance(offset, int) and isinstance(length, int):
+                    said = wide[2 * offset : 2 * (offset + length)].decode("utf-16-le", "replace")
+                    if said.lower() == f"@{name}":
+                        return True
+        return False
 
     def _bot_username(self) -> str | None:
         """Our username in lower case; None before start() (then every command is ours)."""
@@ -323,6 +351,14 @@ class TelegramAdapter:
             return self._bot.username.lower()
         except RuntimeError:
             return None
+
+
+def _text_of(msg: Mapping[str, Any]) -> str | None:
+    """A message's text or a media message's caption."""
+    for key in ("text", "caption"):
+        if isinstance(msg.get(key), str):
+            return str(msg[key])
+    return None
 
 
 def _button(query: Mapping[str, Any]) -> InboundEvent | None:

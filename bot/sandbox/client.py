@@ -94,8 +94,12 @@ class SandboxClient:
     async def migrate(self, chat_id: int | str) -> int:
         return int((await self.call("POST", f"chats/{chat_id}/migrate"))["new_id"])
 
-    async def write(self, chat_id: int | str, user_id: int, text: str) -> int:
-        body = {"user_id": user_id, "text": text}
+    async def write(
+        self, chat_id: int | str, user_id: int, text: str, reply_to: int | None = None
+    ) -> int:
+        body: dict[str, Any] = {"user_id": user_id, "text": text}
+        if reply_to is not None:
+            body["reply_to_message_id"] = reply_to
         return int((await self.call("POST", f"chats/{chat_id}/messages", body))["message_id"])
 
     async def press(

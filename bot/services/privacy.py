@@ -26,6 +26,7 @@ from bot.storage.models import (
     Conversation,
     ExemplaryModel,
     Feedback,
+    FeedbackItem,
     InboxUpdate,
     Invite,
     Person,
@@ -46,6 +47,8 @@ _LINKS = (
     (ActivityReport, "person_id"),
     (ExemplaryModel, "person_id"),
     (ExemplaryModel, "decided_by"),
+    (FeedbackItem, "person_id"),
+    (FeedbackItem, "answered_by"),
 )
 
 # Tables whose rows erasure deletes or rewrites: where older versions of the person linger.
@@ -69,6 +72,7 @@ class Kept:
     task_results: int = 0
     activity_reports: int = 0  # sent with /baocao
     models: int = 0  # put forward with /mohinh
+    questions: int = 0  # questions, suggestions, misinformation reports (their text)
 
 
 async def kept_about(session: AsyncSession, person: Person) -> Kept:
@@ -105,6 +109,7 @@ async def kept_about(session: AsyncSession, person: Person) -> Kept:
         task_results=await count(TaskAnswer, "person_id"),
         activity_reports=await count(ActivityReport, "person_id"),
         models=await count(ExemplaryModel, "person_id"),
+        questions=await count(FeedbackItem, "person_id"),
     )
 
 
@@ -122,6 +127,12 @@ async def erase(db: Database, platform: str, platform_user_id: str) -> bool:
                 update(Announcement)
                 .where(col(Announcement.author_id) == pid)
                 .values(progress_chat=None, progress_message=None)
+            )
+            # What they wrote goes with them; that it was asked, and answered, stays.
+            await session.exec(
+                update(FeedbackItem)
+                .where(col(FeedbackItem.person_id) == pid)
+                .values(text=None, reported_text=None)
             )
             for model, column in _LINKS:
                 attribute = getattr(model, column)

@@ -131,7 +131,7 @@ def recipients(db: Database, task_id: int) -> Targets:
                 return []
             chat_ids = []
             for person in await staff_of(session, task.owner_unit_id):
-                chat_ids.append(await _private_chat(session, person))
+                chat_ids.append(await private_chat(session, person))
             await session.commit()
             return chat_ids
 
@@ -166,7 +166,7 @@ async def schedule_all(
     return scheduled
 
 
-async def _private_chat(session: AsyncSession, person: Person) -> int:
+async def private_chat(session: AsyncSession, person: Person) -> int:
     query = select(Chat).where(
         Chat.platform == person.platform,
         Chat.platform_chat_id == person.platform_user_id,

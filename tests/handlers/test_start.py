@@ -73,14 +73,16 @@ async def test_group_chatter_and_unknown_commands_are_ignored(db: Database) -> N
     assert bot.platform.sent == []
 
 
-async def test_private_text_loa_cannot_answer_points_to_the_guide(db: Database) -> None:
+async def test_a_question_from_someone_loa_cannot_place_points_to_the_guide(
+    db: Database,
+) -> None:
     bot = Harness(db)
     await bot.deliver(message("/start"))
     bot.platform.sent.clear()
     await bot.deliver(message("Cô ơi cho em hỏi", chat_type="private"))
 
     [text] = bot.texts()
-    assert text.startswith("Xin lỗi, loa chưa hiểu") and "/huongdan" in text
+    assert text.startswith("Loa chưa biết bạn thuộc trường hay lớp nào") and "/huongdan" in text
 
 
 async def test_commands_in_a_group_are_answered_in_the_group(db: Database) -> None:

@@ -1,0 +1,66 @@
+"""questions, suggestions and misinformation reports (feedback_items)
+
+Revision ID: 0008_q
+Revises: 0007
+Create Date: 2026-11-30 20:00:00.000000
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+
+revision: str = "0008_q"
+down_revision: str | None = "0007"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    text = sqlmodel.sql.sqltypes.AutoString
+    when = sqlmodel.sql.sqltypes.UTCDateTime
+    op.create_table(
+        "feedback_items",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", text(length=16), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=True),
+        sa.Column("chat_id", sa.Integer(), nullable=True),
+        sa.Column("message_id", text(length=64), nullable=True),
+        sa.Column("unit_id", sa.Integer(), nullable=True),
+        sa.Column("text", text(), nullable=True),
+        sa.Column("reported_text", text(), nullable=True),
+        sa.Column("status", text(length=16), nullable=False),
+        sa.Column("answer", text(), nullable=True),
+        sa.Column("answered_by", sa.Integer(), nullable=True),
+        sa.Column("answered_at", when(), nullable=True),
+        sa.Column("occurrence_id", sa.Integer(), nullable=True),
+        sa.Column("reminded_at", when(), nullable=True),
+        sa.Column("escalated_at", when(), nullable=True),
+        sa.Column("category", text(length=16), nullable=True),
+        sa.Column("sentiment", text(length=16), nullable=True),
+        sa.Column("classified_at", when(), nullable=True),
+        sa.Column("created_at", when(), nullable=False),
+        sa.ForeignKeyConstraint(["answered_by"], ["people.id"]),
+        sa.ForeignKeyConstraint(["chat_id"], ["chats.id"]),
+        sa.ForeignKeyConstraint(["occurrence_id"], ["occurrences.id"]),
+        sa.ForeignKeyConstraint(["person_id"], ["people.id"]),
+        sa.ForeignKeyConstraint(["unit_id"], ["units.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("feedback_items", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_feedback_items_person_id"), ["person_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_feedback_items_unit_id"), ["unit_id"], unique=False)
+        batch_op.create_index(
+            "ix_feedback_items_open", ["status", "kind", "created_at"], unique=False
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("feedback_items", schema=None) as batch_op:
+        batch_op.drop_index("ix_feedback_items_open")
+        batch_op.drop_index(batch_op.f("ix_feedback_items_unit_id"))
+        batch_op.drop_index(batch_op.f("ix_feedback_items_person_id"))
+    op.drop_table("feedback_items")

@@ -55,7 +55,7 @@ async def test_a_reply_flags_it_and_the_clarification_is_a_counted_post(
         occurrence = (
             await session.exec(select(Occurrence).where(col(Occurrence.kind) == "clarification"))
         ).one()
-    assert occurrence.id == item.occurrence_id
+    assert occurrence.id is not None and occurrence.id == item.occurrence_id
     await world.press(ward.group_a, ward.parent, f"ack:{occurrence.id}")
     period = parse_period(str(utcnow().year))
     async with world.db.reading() as conn:

@@ -25,7 +25,7 @@ from bot.inbox import Inbox
 from bot.platforms.base import PlatformAdapter
 from bot.platforms.telegram import TelegramAdapter
 from bot.sandbox import Sandbox
-from bot.services import campaigns, demo, questions, retention, tasks
+from bot.services import campaigns, demo, questions, retention, rsvp, tasks
 from bot.services.announcements import ProgressReporter
 from bot.services.units import sync_units
 from bot.storage import deliveries
@@ -197,6 +197,7 @@ class App:
         scheduler.every(
             "questions:overdue", questions.SWEEP, lambda: questions.escalate(db, templates)
         )
+        scheduler.every("rsvp:reminders", rsvp.SWEEP, lambda: rsvp.remind(db, templates))
 
         if api_url is not None:  # sandbox mode: loa talks to its own sandbox
             ward = await demo.seed(self.db, api_url, telegram, int(telegram.bot_id), self.templates)

@@ -150,6 +150,13 @@ CHAT_TEMPLATES: dict[str, dict[str, object]] = {
     "ack_again": {"name": "Lan"},
     "ack_unknown": {},
     "unknown_command": {"command": "abc"},
+    "quiz_explanation": {"question": "Ai ban hành?", "right": "Bộ Chính trị", "explanation": "x"},
+    "rsvp_counts": {"posts": []},
+    "rsvp_reminder": {
+        "title": "CLB tiếng Anh",
+        "option": "Con sẽ tham gia",
+        "session_at": datetime(2026, 12, 3, 9, 30, tzinfo=UTC),
+    },
     "question_refused": {"reason": "no_unit", "max": 2000},
     "question_sent": {"unit": "Trường A", "told": 2},
     "question_new": {"item": _ITEM, "asker": "Lan", "where": "Lớp 1A", "unit": "Trường A"},

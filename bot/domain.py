@@ -85,6 +85,18 @@ class PlatformUser:
     is_bot: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class InboundFile:
+    """A photo or document a person sent, kept by the platform's file id (not downloaded)."""
+
+    kind: str  # photo | document
+    file_id: str
+    file_unique_id: str
+    size: int | None = None  # bytes, when the platform says
+    mime_type: str | None = None  # documents
+    name: str | None = None  # documents
+
+
 class EventKind(StrEnum):
     MESSAGE = "message"  # text a person wrote (commands included: see InboundEvent.command)
     BUTTON = "button"  # a tap on one of our buttons
@@ -119,3 +131,4 @@ class InboundEvent:
     reply_to_bot: bool = False
     reply_to_text: str | None = None
     mentions_bot: bool = False  # the message names loa (@loa_bot in a group)
+    file: InboundFile | None = None  # a photo or document; `text` is then its caption

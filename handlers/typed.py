@@ -1,5 +1,6 @@
-"""Free text. In a private chat: the next step of a flow the person is in (an announcement
-being composed, a task result's details, an activity report, a model, an answer to a
+"""Free text (and files). A photo or document in private is evidence for /baocao or /mohinh
+(handlers/evidence.py). Text in a private chat: the next step of a flow the person is in (an
+announcement being composed, a task result's details, an activity report, a model, an answer to a
 question), else a misinformation report («báo tin sai…»), else an invite code, else a question
 to the person's school. In a group, only what is addressed to loa — a reply to loa's post or a
 message naming it — is a question (or a report, when it starts with «báo tin sai»); what
@@ -16,6 +17,7 @@ from handlers import (
     activities,
     announcements,
     conversation,
+    evidence,
     invites,
     misinformation,
     models,
@@ -44,6 +46,9 @@ async def typed_text(ctx: Context) -> None:
     if not ctx.is_private:
         await _in_group(ctx)
         return
+    if ctx.event.file is not None:
+        await evidence.on_file(ctx)
+        return
     flow = await conversation.flow_of(ctx)
     step = STEPS.get(flow) if flow is not None else None
     if step is not None and await step(ctx):
@@ -60,6 +65,8 @@ async def typed_text(ctx: Context) -> None:
 
 async def _in_group(ctx: Context) -> None:
     event = ctx.event
+    if event.file is not None and not (event.text or "").strip():
+        return  # a photo replying to loa's post is not a question
     if misinformation.is_report(event.text) and (
         event.reply_to_message_id is not None or event.mentions_bot
     ):

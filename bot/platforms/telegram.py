@@ -20,6 +20,7 @@ from bot.domain import (
     ChatType,
     EventKind,
     InboundEvent,
+    InboundFile,
     OutboundMessage,
     Platform,
     PlatformUser,
@@ -296,8 +297,12 @@ class TelegramAdapter:
                 new_chat_id=str(new_id),
             )
         text = msg.get("text")
+        file = _file(msg)
+        if file is not None:
+            caption = msg.get("caption")
+            text = caption if isinstance(caption, str) else ""
         if not isinstance(text, str):
-            return None  # photos, stickers, service messages: nothing loa reads
+            return None  # stickers, voice, service messages: nothing loa reads
         command, args = None, ""
         if match := _COMMAND.fullmatch(text):
             addressee = match[2]
@@ -321,7 +326,8 @@ class TelegramAdapter:
             reply_to_message_id=None if replied is None else str(replied.get("message_id")),
             reply_to_bot=replied is not None and self._from_us(replied),
             reply_to_text=None if replied is None else _text_of(replied),
-            mentions_bot=self._mentioned(text, msg.get("entities")),
+            mentions_bot=self._mentioned(text, msg.get("caption_entities" if file else "entities")),
+            file=file,
         )
 
     def _from_us(self, msg: Mapping[str, Any]) -> bool:
@@ -351,6 +357,32 @@ class TelegramAdapter:
             return self._bot.username.lower()
         except RuntimeError:
             return None
+
+
+def _file(msg: Mapping[str, Any]) -> InboundFile | None:
+    """A message's photo (its largest size: Telegram lists them smallest first) or document."""
+    photo, document = msg.get("photo"), msg.get("document")
+    if isinstance(photo, list) and photo:
+        sizes = [_obj(p, "message.photo[]") for p in photo]
+        best = max(sizes, key=lambda p: (p.get("width", 0) or 0) * (p.get("height", 0) or 0))
+        return InboundFile(
+            "photo",
+            _str(best.get("file_id"), "message.photo[].file_id"),
+            _str(best.get("file_unique_id"), "message.photo[].file_unique_id"),
+            best.get("file_size") if isinstance(best.get("file_size"), int) else None,
+        )
+    if document is not None:
+        doc = _obj(document, "message.document")
+        mime, name = doc.get("mime_type"), doc.get("file_name")
+        return InboundFile(
+            "document",
+            _str(doc.get("file_id"), "message.document.file_id"),
+            _str(doc.get("file_unique_id"), "message.document.file_unique_id"),
+            doc.get("file_size") if isinstance(doc.get("file_size"), int) else None,
+            mime if isinstance(mime, str) else None,
+            name if isinstance(name, str) else None,
+        )
+    return None
 
 
 def _text_of(msg: Mapping[str, Any]) -> str | None:

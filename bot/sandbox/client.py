@@ -102,6 +102,23 @@ class SandboxClient:
             body["reply_to_message_id"] = reply_to
         return int((await self.call("POST", f"chats/{chat_id}/messages", body))["message_id"])
 
+    async def send_file(
+        self,
+        chat_id: int | str,
+        user_id: int,
+        kind: str,
+        *,
+        file_name: str | None = None,
+        mime_type: str | None = None,
+        size: int | None = None,
+        caption: str | None = None,
+    ) -> int:
+        """A user sends a photo or a document (no bytes: `size` says how big it is)."""
+        body: dict[str, Any] = {"user_id": user_id, "kind": kind}
+        extra = {"file_name": file_name, "mime_type": mime_type, "size": size, "caption": caption}
+        body.update({k: v for k, v in extra.items() if v is not None})
+        return int((await self.call("POST", f"chats/{chat_id}/files", body))["message_id"])
+
     async def press(
         self, chat_id: int | str, user_id: int, message_id: int, callback_data: str
     ) -> str:

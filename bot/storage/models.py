@@ -384,6 +384,28 @@ class FeedbackItem(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class Evidence(SQLModel, table=True):
+    """A photo or document sent as evidence of an activity report (/baocao) or an exemplary
+    model (/mohinh), kept by its platform file id; `stored_path` once downloaded."""
+
+    __tablename__ = "evidence"
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int | None = Field(default=None, foreign_key="people.id", index=True)
+    activity_report_id: int | None = Field(
+        default=None, foreign_key="activity_reports.id", index=True
+    )
+    model_id: int | None = Field(default=None, foreign_key="exemplary_models.id", index=True)
+    platform: str = Field(max_length=16)
+    kind: str = Field(max_length=16)  # photo | document
+    file_id: str = Field(max_length=255)
+    file_unique_id: str = Field(max_length=64)
+    mime_type: str | None = Field(default=None, max_length=100)
+    size: int | None = None
+    file_name: str | None = Field(default=None, max_length=255)
+    stored_path: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
 class CampaignSeen(SQLModel, table=True):
     """When this database first loaded a campaign: its occurrences due before then were not
     missed (loa was not running them yet), they are history."""

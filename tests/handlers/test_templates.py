@@ -157,6 +157,8 @@ CHAT_TEMPLATES: dict[str, dict[str, object]] = {
         "option": "Con sẽ tham gia",
         "session_at": datetime(2026, 12, 3, 9, 30, tzinfo=UTC),
     },
+    "evidence_refused": {"reason": "size", "kind": "photo", "photo_mb": 10, "document_mb": 20},
+    "evidence_saved": {"kind": "photo", "what": "báo cáo hoạt động số 3", "count": 2},
     "question_refused": {"reason": "no_unit", "max": 2000},
     "question_sent": {"unit": "Trường A", "told": 2},
     "question_new": {"item": _ITEM, "asker": "Lan", "where": "Lớp 1A", "unit": "Trường A"},

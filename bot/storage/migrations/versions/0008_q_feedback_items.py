@@ -1,4 +1,4 @@
-"""questions, suggestions and misinformation reports (feedback_items)
+"""questions, suggestions and misinformation reports (feedback_items); evidence files
 
 Revision ID: 0008_q
 Revises: 0007
@@ -56,9 +56,36 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_feedback_items_open", ["status", "kind", "created_at"], unique=False
         )
+    op.create_table(
+        "evidence",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=True),
+        sa.Column("activity_report_id", sa.Integer(), nullable=True),
+        sa.Column("model_id", sa.Integer(), nullable=True),
+        sa.Column("platform", text(length=16), nullable=False),
+        sa.Column("kind", text(length=16), nullable=False),
+        sa.Column("file_id", text(length=255), nullable=False),
+        sa.Column("file_unique_id", text(length=64), nullable=False),
+        sa.Column("mime_type", text(length=100), nullable=True),
+        sa.Column("size", sa.Integer(), nullable=True),
+        sa.Column("file_name", text(length=255), nullable=True),
+        sa.Column("stored_path", text(length=500), nullable=True),
+        sa.Column("created_at", when(), nullable=False),
+        sa.ForeignKeyConstraint(["activity_report_id"], ["activity_reports.id"]),
+        sa.ForeignKeyConstraint(["model_id"], ["exemplary_models.id"]),
+        sa.ForeignKeyConstraint(["person_id"], ["people.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("evidence", schema=None) as batch_op:
+        for column in ("activity_report_id", "model_id", "person_id"):
+            batch_op.create_index(batch_op.f(f"ix_evidence_{column}"), [column], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("evidence", schema=None) as batch_op:
+        for column in ("activity_report_id", "model_id", "person_id"):
+            batch_op.drop_index(batch_op.f(f"ix_evidence_{column}"))
+    op.drop_table("evidence")
     with op.batch_alter_table("feedback_items", schema=None) as batch_op:
         batch_op.drop_index("ix_feedback_items_open")
         batch_op.drop_index(batch_op.f("ix_feedback_items_unit_id"))

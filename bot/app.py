@@ -25,7 +25,7 @@ from bot.inbox import Inbox
 from bot.platforms.base import PlatformAdapter
 from bot.platforms.telegram import TelegramAdapter
 from bot.sandbox import Sandbox
-from bot.services import campaigns, demo, questions, retention, rsvp, tasks
+from bot.services import campaigns, demo, evidence, questions, retention, rsvp, tasks
 from bot.services.announcements import ProgressReporter
 from bot.services.units import sync_units
 from bot.storage import deliveries
@@ -189,6 +189,9 @@ class App:
         self._spawn(progress.run(self.stopping))
         keep = timedelta(days=s.free_text_retention_days)
         self._spawn(retention.run(self.db, keep, self.stopping))
+        if s.evidence_dir is not None:
+            sources = {Platform.TELEGRAM.value: telegram}
+            self._spawn(evidence.run(self.db, sources, s.evidence_dir, self.stopping))
         scheduler.start()
         self._scheduler = scheduler
         await campaigns.schedule_all(self.db, scheduler, s.content_dir, self.templates, utcnow())

@@ -136,6 +136,7 @@ class TelegramAdapter:
         self._bot = Bot(
             token,
             base_url=f"{api_url.rstrip('/')}/bot",
+            base_file_url=f"{api_url.rstrip('/')}/file/bot",
             request=AiohttpRequest(
                 pool_size, read_timeout=timeout, connect_timeout=timeout, pool_timeout=timeout
             ),
@@ -223,6 +224,12 @@ class TelegramAdapter:
         """The people in a chat: Telegram's count less the bot itself."""
         with _typed_errors():
             return max(0, await self._bot.get_chat_member_count(chat_id) - 1)
+
+    async def download(self, file_id: str) -> bytes:
+        """The bytes of a file a person sent (getFile, then its download; at most 20 MB)."""
+        with _typed_errors():
+            file = await self._bot.get_file(file_id)
+            return bytes(await file.download_as_bytearray())
 
     def start_link(self, payload: str) -> str | None:
         """t.me deep link: Telegram sends "/start <payload>" when the person opens it."""

@@ -136,7 +136,9 @@ def create_app(sandbox: Sandbox | None = None) -> web.Application:
     sb = sandbox if sandbox is not None else Sandbox()
     app = web.Application(client_max_size=MAX_UPLOAD)
     control = ControlApi(sb)
-    app.router.add_route("*", "/bot{token}/{method}", TelegramApi(sb).handle)
+    telegram = TelegramApi(sb)
+    app.router.add_route("*", "/bot{token}/{method}", telegram.handle)
+    app.router.add_get("/file/bot{token}/{path:.+}", telegram.download)
     app.add_subapp("/sandbox/api/", control.app())
     Ui(sb, control).setup(app)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import aiohttp
@@ -112,9 +113,12 @@ class SandboxClient:
         mime_type: str | None = None,
         size: int | None = None,
         caption: str | None = None,
+        data: bytes = b"",
     ) -> int:
-        """A user sends a photo or a document (no bytes: `size` says how big it is)."""
+        """A user sends a photo or a document (`size` defaults to the length of `data`)."""
         body: dict[str, Any] = {"user_id": user_id, "kind": kind}
+        if data:
+            body["data"] = base64.b64encode(data).decode()
         extra = {"file_name": file_name, "mime_type": mime_type, "size": size, "caption": caption}
         body.update({k: v for k, v in extra.items() if v is not None})
         return int((await self.call("POST", f"chats/{chat_id}/files", body))["message_id"])

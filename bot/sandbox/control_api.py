@@ -419,7 +419,7 @@ class ControlApi:
             f"{'AgAC' if kind == 'photo' else 'BQAC'}sbx{n:08d}", f"AQADsbx{n:06d}",
             name if isinstance(name, str) and kind == "document" else None,
             mime if isinstance(mime, str) and kind == "document" else None,
-            len(data) if size is None else size, kind,
+            len(data) if size is None else size, kind, data,
         )  # fmt: skip
         reply_to = _int(body, "reply_to_message_id", required=False)
         text = caption if isinstance(caption, str) else None

@@ -24,6 +24,7 @@ from bot.storage.models import (
     Announcement,
     Chat,
     Conversation,
+    Evidence,
     ExemplaryModel,
     Feedback,
     FeedbackItem,
@@ -49,6 +50,7 @@ _LINKS = (
     (ExemplaryModel, "decided_by"),
     (FeedbackItem, "person_id"),
     (FeedbackItem, "answered_by"),
+    (Evidence, "person_id"),
 )
 
 # Tables whose rows erasure deletes or rewrites: where older versions of the person linger.

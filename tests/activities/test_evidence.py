@@ -3,8 +3,12 @@ own shapes: a PhotoSize list, a Document) is checked and kept by its file id."""
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+
 from sqlmodel import col, select
 
+from bot.services import evidence
 from bot.storage.models import Evidence, ExemplaryModel
 from tests.activities.conftest import staff
 from tests.activities.test_reports import example_plans, reports, to_date  # noqa: F401
@@ -74,3 +78,38 @@ async def test_a_file_with_nothing_to_attach_to_or_from_a_parent_is_refused(worl
         [refused] = await sends(world, someone, "photo", size=1000)
         assert refused.startswith("Loa nhận ảnh, tài liệu làm minh chứng khi bạn đang báo cáo")
     assert await kept(world) == []
+
+
+async def test_evidence_is_downloaded_where_the_operator_asked(
+    world: World, tmp_path: Path
+) -> None:
+    teacher = await staff(world, "Cô Lan", "teacher", "th-a-1a")
+    await to_date(world, teacher)
+    content = b"%PDF-1.4 bien ban hop"
+    await world.sandbox.send_file(
+        teacher, teacher, "document", file_name="../../etc/passwd", mime_type=PDF, data=content
+    )
+    await world.sandbox.send_file(teacher, teacher, "photo", data=b"\xff\xd8jpeg")
+    await world.pump()
+    sources = {"telegram": world.adapter}
+    assert await evidence.download_pending(world.db, sources, tmp_path) == 2
+    assert await evidence.download_pending(world.db, sources, tmp_path) == 0, "once"
+    document, photo = await kept(world)
+    assert document.stored_path is not None and photo.stored_path is not None
+    assert await asyncio.to_thread(Path(document.stored_path).read_bytes) == content
+    assert Path(document.stored_path).parent == tmp_path, "named by loa, not by the sender"
+    assert Path(document.stored_path).suffix == ".pdf"
+    assert await asyncio.to_thread(Path(photo.stored_path).read_bytes) == b"\xff\xd8jpeg"
+
+
+async def test_a_download_that_fails_is_tried_again_later(world: World, tmp_path: Path) -> None:
+    teacher = await staff(world, "Cô Lan", "teacher", "th-a-1a")
+    await to_date(world, teacher)
+    await world.sandbox.send_file(teacher, teacher, "photo", data=b"\xff\xd8jpeg")
+    await world.pump()
+    await world.sandbox.call("POST", "faults", {"method": "getFile", "status": 500, "count": 1})
+    sources = {"telegram": world.adapter}
+    assert await evidence.download_pending(world.db, sources, tmp_path) == 0
+    [photo] = await kept(world)
+    assert photo.stored_path is None
+    assert await evidence.download_pending(world.db, sources, tmp_path) == 1

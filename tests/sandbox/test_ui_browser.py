@@ -186,3 +186,22 @@ async def test_officials_announce_with_approval_and_staff_bind_and_answer(
     await press(page, "Đã hoàn thành", "Đã ghi nhận «Đã hoàn thành»")
     await page.screenshot(path=f"/tmp/loa-ui-{width}-principal.png")
     await page.close()
+
+
+async def test_a_teacher_sends_a_document_as_evidence_from_the_page(
+    sandbox_url: str, browser: Browser
+) -> None:
+    page = await browser.new_page(viewport={"width": 1280, "height": 800}, locale="vi-VN")
+    await page.goto(sandbox_url)
+    await open_chat(page, TEACHER)
+    await say(page, "/baocao", "Báo cáo hoạt động")
+    await page.locator("#file").set_input_files(
+        files=[{"name": "bien-ban.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4"}]
+    )
+    await expect(page.locator(".msg").filter(has_text="📎 bien-ban.pdf")).to_be_visible(
+        timeout=WAIT_MS
+    )
+    saved = bot_message(page, "Đã lưu tài liệu minh chứng cho báo cáo hoạt động số")
+    await expect(saved).to_be_visible(timeout=WAIT_MS)
+    await page.screenshot(path="/tmp/loa-ui-evidence.png")
+    await page.close()

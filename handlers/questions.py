@@ -33,8 +33,12 @@ async def ask_in_private(ctx: Context) -> None:
         person_id = await upsert_person(session, ctx.db, ctx.event.platform, user)
         unit_id = await service.home_of(session, person_id)
         if unit_id is None:
+            staff = await service.is_staff(session, person_id)
             await session.commit()
-            ctx.reply("question_refused", reason="no_unit")
+            if staff:
+                ctx.reply("unknown_text")
+            else:
+                ctx.reply("question_refused", reason="no_unit")
             return
         chat = await service.unit_of_chat(session, ctx.event.platform, ctx.event.chat_id or "")
         item = await service.ask(

@@ -25,7 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain import Button, ChatType
 from bot.services.broadcasts import Broadcast, enqueue
-from bot.services.permissions import OFFICIAL, Action, scope
+from bot.services.permissions import OFFICIAL, STAFF, Action, scope
 from bot.services.tasks import private_chat
 from bot.services.units import school_of, subtree_ids
 from bot.storage.db import Database
@@ -88,6 +88,12 @@ async def home_of(session: AsyncSession, person_id: int) -> int | None:
         .order_by(col(Feedback.created_at).desc())
     )
     return answered.first()
+
+
+async def is_staff(session: AsyncSession, person_id: int) -> bool:
+    """Whether the person holds a staff role anywhere (their free text is not a question)."""
+    query = select(Role.id).where(Role.person_id == person_id, col(Role.role).in_(list(STAFF)))
+    return (await session.exec(query)).first() is not None
 
 
 async def target_of(session: AsyncSession, unit_id: int) -> int:

@@ -35,6 +35,7 @@ CHAT_TEMPLATES: dict[str, dict[str, object]] = {
     "start": {"name": "Lan"},
     "help": {"roles": ["teacher", "official"]},
     "privacy_notice": {},
+    "unknown_text": {},
     "private_only": {"command": "moi"},
     "not_allowed": {},
     "name_of": {"kind": "audience", "value": "teachers"},

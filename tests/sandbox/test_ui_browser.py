@@ -34,7 +34,14 @@ if not CHROMIUM.exists():
         raise RuntimeError(reason)
     pytest.skip(reason, allow_module_level=True)
 
-from playwright.async_api import Browser, Locator, Page, async_playwright, expect  # noqa: E402
+from playwright.async_api import (  # noqa: E402
+    Browser,
+    FilePayload,
+    Locator,
+    Page,
+    async_playwright,
+    expect,
+)
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -195,9 +202,8 @@ async def test_a_teacher_sends_a_document_as_evidence_from_the_page(
     await page.goto(sandbox_url)
     await open_chat(page, TEACHER)
     await say(page, "/baocao", "Báo cáo hoạt động")
-    await page.locator("#file").set_input_files(
-        files=[{"name": "bien-ban.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4"}]
-    )
+    pdf: FilePayload = {"name": "bien-ban.pdf", "mimeType": "application/pdf", "buffer": b"%PDF"}
+    await page.locator("#file").set_input_files(files=[pdf])
     await expect(page.locator(".msg").filter(has_text="📎 bien-ban.pdf")).to_be_visible(
         timeout=WAIT_MS
     )

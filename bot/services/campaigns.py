@@ -177,9 +177,9 @@ def answer_meta(post: Post, due: datetime) -> dict[str, Any]:
             meta |= {"question": quiz.question, "explanation": quiz.explanation}
         return meta
     if post.rsvp is not None:
-        meta = {"options": list(post.rsvp.options), "yes": post.rsvp.yes}
-        if post.rsvp.session_after is not None:
+        meta = {"options": list(post.rsvp.options)}
+        if post.rsvp.session_after is not None:  # what the reminder needs (bot/services/rsvp)
             session = due + timedelta(hours=post.rsvp.session_after)
-            meta["session_at"] = session.astimezone(UTC).isoformat()
+            meta |= {"yes": post.rsvp.yes, "session_at": session.astimezone(UTC).isoformat()}
         return meta
     return {}

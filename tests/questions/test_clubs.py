@@ -3,15 +3,20 @@ session those who said yes, and can be written to in private, are reminded."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
+import pytest
+from pydantic import ValidationError
 from sqlmodel import col, select
 
 from bot.delivery.sender import ChannelSender
 from bot.domain import Button
 from bot.services import rsvp
 from bot.services.broadcasts import Broadcast, enqueue
+from bot.services.campaigns import answer_meta
 from bot.storage.models import Chat, Delivery, Occurrence, utcnow
+from content.campaign.schema import VN, Post
 from content.templates import Templates
 from tests.chatworld import World
 from tests.delivery.conftest import send_all
@@ -80,3 +85,29 @@ async def test_staff_see_the_counts_and_yes_sayers_are_reminded(world: World, wa
     assert reminder.startswith("<b>Nhắc lịch</b>: CLB tiếng Anh tuần 1")
     assert "Bạn đã đăng ký: “Con sẽ tham gia”" in reminder
     assert await rsvp.remind(world.db, templates, utcnow() + timedelta(hours=31)) == 0, "past"
+
+
+def test_a_campaigns_rsvp_and_quiz_say_what_the_reminder_and_explanation_need() -> None:
+    due = datetime(2026, 12, 3, 16, 30, tzinfo=VN)
+    common: dict[str, Any] = {
+        "audiences": ["parents"], "schedule": {"at": due}, "template": "posts/clb_tieng_anh.j2",
+    }  # fmt: skip
+    club = Post.model_validate(
+        {**common, "id": "clb", "kind": "club_notice",
+         "rsvp": {"options": ["Không", "Có"], "yes": 1, "session_after": 48}}
+    )  # fmt: skip
+    assert answer_meta(club, due) == {
+        "options": ["Không", "Có"],
+        "yes": 1,
+        "session_at": "2026-12-05T09:30:00+00:00",
+    }
+    quiz = Post.model_validate(
+        {**common, "id": "q", "kind": "quiz",
+         "quiz": {"question": "Ai?", "options": ["A", "B"], "answer": 1, "explanation": "Vì B."}}
+    )  # fmt: skip
+    assert answer_meta(quiz, due) == {
+        "answer": 1, "options": ["A", "B"], "question": "Ai?", "explanation": "Vì B."
+    }  # fmt: skip
+    with pytest.raises(ValidationError, match="yes 2 is out of range"):
+        Post.model_validate({**common, "id": "x", "kind": "club_notice",
+                             "rsvp": {"options": ["a", "b"], "yes": 2}})  # fmt: skip

@@ -27,7 +27,7 @@ from bot.platforms.telegram import TelegramAdapter
 from bot.platforms.zalo_bot import InvalidToken as ZaloInvalidToken
 from bot.platforms.zalo_bot import ZaloBotAdapter
 from bot.sandbox import Sandbox
-from bot.services import campaigns, demo, retention, tasks
+from bot.services import campaigns, demo, evidence, questions, retention, rsvp, tasks
 from bot.services.announcements import ProgressReporter
 from bot.services.numbered import NumberedStore
 from bot.services.units import sync_units
@@ -213,10 +213,22 @@ class App:
         self._spawn(progress.run(self.stopping))
         keep = timedelta(days=s.free_text_retention_days)
         self._spawn(retention.run(self.db, keep, self.stopping))
+        if s.evidence_dir is not None:
+            sources = {
+                platform.value: adapter
+                for platform, adapter in self.adapters.items()
+                if isinstance(adapter, evidence.FileSource)
+            }
+            self._spawn(evidence.run(self.db, sources, s.evidence_dir, self.stopping))
         scheduler.start()
         self._scheduler = scheduler
         await campaigns.schedule_all(self.db, scheduler, s.content_dir, self.templates, utcnow())
         await tasks.schedule_all(self.db, scheduler, s.content_dir, self.templates, utcnow())
+        db, templates = self.db, self.templates
+        scheduler.every(
+            "questions:overdue", lambda: questions.escalate(db, templates), questions.SWEEP
+        )
+        scheduler.every("rsvp:reminders", lambda: rsvp.remind(db, templates), rsvp.SWEEP)
 
         if api_url is not None:  # sandbox mode: loa talks to its own sandbox
             ward = await demo.seed(self.db, api_url, self.adapters, self.templates)

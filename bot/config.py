@@ -96,6 +96,8 @@ class Settings(BaseSettings):
     # Free text people wrote (the details of task results) is kept this many days, then only
     # its status stays; a year covers the reports of the year it belongs to.
     free_text_retention_days: Annotated[int, Field(ge=1, le=3650)] = 365
+    # Where evidence files (/baocao, /mohinh) are downloaded; unset: kept by file id only.
+    evidence_dir: Path | None = None
 
     @field_validator("database_url")
     @classmethod
@@ -153,6 +155,13 @@ class Settings(BaseSettings):
     @classmethod
     def _grace(cls, v: str) -> str:
         parse_duration(v)
+        return v
+
+    @field_validator("evidence_dir")
+    @classmethod
+    def _evidence_dir(cls, v: Path | None) -> Path | None:
+        if v is not None and not v.is_dir():
+            raise ValueError(f"expected an existing folder for evidence files; {v} is not one")
         return v
 
     @field_validator("content_dir")

@@ -85,6 +85,18 @@ class PlatformUser:
     is_bot: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class InboundFile:
+    """A photo or document a person sent, kept by the platform's file id (not downloaded)."""
+
+    kind: str  # photo | document
+    file_id: str
+    file_unique_id: str
+    size: int | None = None  # bytes, when the platform says
+    mime_type: str | None = None  # documents
+    name: str | None = None  # documents
+
+
 class EventKind(StrEnum):
     MESSAGE = "message"  # text a person wrote (commands included: see InboundEvent.command)
     BUTTON = "button"  # a tap on one of our buttons
@@ -116,3 +128,10 @@ class InboundEvent:
     poll_id: str | None = None
     option_ids: tuple[int, ...] = field(default=())
     new_chat_id: str | None = None  # for CHAT_MIGRATED
+    # A message written as a reply: the replied message's id, whether loa wrote it, its text
+    # (what a misinformation report points at).
+    reply_to_message_id: str | None = None
+    reply_to_bot: bool = False
+    reply_to_text: str | None = None
+    mentions_bot: bool = False  # the message names loa (@loa_bot in a group)
+    file: InboundFile | None = None  # a photo or document; `text` is then its caption

@@ -1,6 +1,7 @@
 """Quiz and RSVP buttons (data "quiz:<occurrence>:<i>", "rsvp:<occurrence>:<i>"): one
 Feedback per person and post, its value the option's index. A quiz counts the first answer and
-tells right or wrong; an RSVP may be changed.
+tells right or wrong (a wrong first answer also gets the post's explanation in private, where
+loa has a private chat with the person); an RSVP may be changed.
 
 What the options mean is the occurrence's `meta` ({"answer": i, "options": [...]} for a quiz,
 {"options": [...]} for an RSVP), so a tap is checked against the post it answers.
@@ -18,7 +19,7 @@ from bot.dispatch import Context, Router
 from bot.services.feedback import tapped_post
 from bot.services.people import upsert_person
 from bot.storage.db import insert_ignoring_duplicates
-from bot.storage.models import Feedback, Occurrence, utcnow
+from bot.storage.models import Feedback, Occurrence, Person, utcnow
 
 QUIZ = "quiz"
 RSVP = "rsvp"
@@ -85,13 +86,24 @@ async def quiz(ctx: Context) -> None:
         )
         first = (await session.exec(stmt)).scalar_one_or_none() is not None
         await session.commit()
+        person = await session.get(Person, values["person_id"])
     answer = int(occurrence.meta["answer"])
     right = options[answer]
     if not first:
         ctx.answer_button("quiz_again", right=right)
-    else:
-        template = "quiz_right" if choice == answer else "quiz_wrong"
-        ctx.answer_button(template, name=user.name, right=right)
+        return
+    template = "quiz_right" if choice == answer else "quiz_wrong"
+    ctx.answer_button(template, name=user.name, right=right)
+    explanation = occurrence.meta.get("explanation")
+    # Only someone who has opened a private chat with loa can be written to there.
+    if choice != answer and explanation and person is not None and person.notice_at is not None:
+        ctx.send_to(
+            person.platform_user_id,
+            "quiz_explanation",
+            question=str(occurrence.meta.get("question", "")),
+            right=right,
+            explanation=str(explanation),
+        )
 
 
 async def rsvp(ctx: Context) -> None:

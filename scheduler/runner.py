@@ -113,29 +113,35 @@ class Scheduler:
             replace_existing=True,
         )
 
-    def every(self, job_id: str, job: Callable[[], Awaitable[object]], **cron: int | str) -> None:
-        """Run `job` on a cron schedule in Vietnam time (`day_of_week="mon", hour=7`, or
-        `minute="*/15"`) while this process holds the lease. A job must be idempotent: it may
-        run again after a lease hand-over. A run missed beyond the misfire grace is skipped,
-        the next one catches up."""
+    def every(
+        self,
+        job_id: str,
+        job: Callable[[], Awaitable[object]],
+        interval: timedelta | None = None,
+        **cron: int | str,
+    ) -> None:
+        """Run `job` (one that finds what is due and enqueues it, idempotently: it may run again
+        after a lease hand-over) every `interval`, or on a cron schedule in Vietnam time
+        (`day_of_week="mon", hour=7`, `minute="*/10"`), while this process holds the lease; the
+        sender is woken after each run. A run missed beyond the misfire grace is skipped."""
+        if interval is not None:
+            trigger: dict[str, object] = {
+                "trigger": "interval",
+                "seconds": max(1, int(interval.total_seconds())),
+            }
+        else:
+            trigger = {"trigger": "cron", "timezone": "Asia/Ho_Chi_Minh", **cron}
         self._aps.add_job(
-            self._run,
-            "cron",
-            args=[job_id, job],
-            id=job_id,
-            name=job_id,
-            replace_existing=True,
-            timezone="Asia/Ho_Chi_Minh",
-            **cron,
+            self._run, args=[job_id, job], id=job_id, name=job_id, replace_existing=True, **trigger
         )
 
     async def _run(self, job_id: str, job: Callable[[], Awaitable[object]]) -> None:
         try:
             await job()
-        except Exception:  # one failed run must not stop the next ones
-            log.exception("scheduled job %s failed", job_id)
-        else:
-            self._on_enqueued()
+        except Exception as e:  # one failed run (the database away) must not stop the next ones
+            log.warning("job %s failed (%s)", job_id, type(e).__name__)
+            return
+        self._on_enqueued()
 
     def job_ids(self) -> list[str]:
         return sorted(job.id for job in self._aps.get_jobs())

@@ -146,6 +146,7 @@ def test_a_dotenv_file_is_read_and_the_environment_wins(
         ("LOA_FREE_TEXT_RETENTION_DAYS", "0"),
         ("LOA_FREE_TEXT_RETENTION_DAYS", "a year"),
         ("LOA_MISFIRE_GRACE", "-5m"),
+        ("LOA_EVIDENCE_DIR", "/nonexistent/evidence"),
     ],
 )
 def test_a_wrong_value_raises_one_line_naming_the_variable(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from sqlmodel import func, select
@@ -107,3 +108,31 @@ async def test_a_repeating_job_runs_on_its_schedule_and_survives_a_failure(db: D
         await scheduler.shutdown()
     assert len(runs) >= 2  # the failed first run did not stop the second
     assert woken  # a run that finished wakes the sender for what it enqueued
+
+
+async def test_a_sweep_runs_only_where_the_lease_is_held_and_wakes_the_sender(
+    db: Database,
+) -> None:
+    woken: list[str] = []
+    runs: list[str] = []
+    first = Scheduler(db, on_enqueued=lambda: woken.append("first"), lease_renew_s=0.1)
+    second = Scheduler(db, on_enqueued=lambda: woken.append("second"), lease_renew_s=0.1)
+
+    def sweep(name: str) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            runs.append(name)
+            if len(runs) == 2:
+                raise RuntimeError("the database is away")  # the next run still comes
+
+        return run
+
+    for scheduler, name in ((first, "first"), (second, "second")):
+        scheduler.start()
+        scheduler.every("questions:overdue", sweep(name), timedelta(seconds=1))
+    try:
+        await asyncio.sleep(3.6)
+        assert len(set(runs)) == 1 and len(runs) >= 3, "only the lease holder sweeps"
+        assert len(woken) == len(runs) - 1, "woken after each sweep that did not fail"
+    finally:
+        await first.shutdown()
+        await second.shutdown()

@@ -116,10 +116,13 @@ class Context:
         /,
         *,
         buttons: tuple[Button, ...] = (),
+        reply_to: str | None = None,
         **values: object,
     ) -> None:
-        """Send the rendered template to another chat (an approver's, an author's)."""
-        self.replies.append(OutboundMessage(chat_id, self.render(template_name, **values), buttons))
+        """Send the rendered template to another chat (an approver's, an author's), as a reply
+        to `reply_to` there if given."""
+        text = self.render(template_name, **values)
+        self.replies.append(OutboundMessage(chat_id, text, buttons, reply_to))
 
     def edit(
         self, template_name: str, /, *, buttons: tuple[Button, ...] = (), **values: object

@@ -20,6 +20,7 @@ from bot.domain import (
     ChatType,
     EventKind,
     InboundEvent,
+    InboundFile,
     OutboundMessage,
     Platform,
     PlatformUser,
@@ -135,6 +136,7 @@ class TelegramAdapter:
         self._bot = Bot(
             token,
             base_url=f"{api_url.rstrip('/')}/bot",
+            base_file_url=f"{api_url.rstrip('/')}/file/bot",
             request=AiohttpRequest(
                 pool_size, read_timeout=timeout, connect_timeout=timeout, pool_timeout=timeout
             ),
@@ -223,6 +225,12 @@ class TelegramAdapter:
         with _typed_errors():
             return max(0, await self._bot.get_chat_member_count(chat_id) - 1)
 
+    async def download(self, file_id: str) -> bytes:
+        """The bytes of a file a person sent (getFile, then its download; at most 20 MB)."""
+        with _typed_errors():
+            file = await self._bot.get_file(file_id)
+            return bytes(await file.download_as_bytearray())
+
     def start_link(self, payload: str) -> str | None:
         """t.me deep link: Telegram sends "/start <payload>" when the person opens it."""
         return f"https://t.me/{self.username}?start={payload}"
@@ -296,14 +304,21 @@ class TelegramAdapter:
                 new_chat_id=str(new_id),
             )
         text = msg.get("text")
+        file = _file(msg)
+        if file is not None:
+            caption = msg.get("caption")
+            text = caption if isinstance(caption, str) else ""
         if not isinstance(text, str):
-            return None  # photos, stickers, service messages: nothing loa reads
+            return None  # stickers, voice, service messages: nothing loa reads
         command, args = None, ""
         if match := _COMMAND.fullmatch(text):
             addressee = match[2]
             if addressee and self._bot_username() not in (None, addressee.lower()):
                 return None  # "/start@otherbot": not for us
             command, args = match[1].lower(), (match[3] or "").strip()
+        replied = None
+        if msg.get("reply_to_message") is not None:
+            replied = _obj(msg["reply_to_message"], "message.reply_to_message")
         return InboundEvent(
             Platform.TELEGRAM,
             EventKind.MESSAGE,
@@ -315,7 +330,33 @@ class TelegramAdapter:
             command=command,
             args=args,
             message_id=message_id,
+            reply_to_message_id=None if replied is None else str(replied.get("message_id")),
+            reply_to_bot=replied is not None and self._from_us(replied),
+            reply_to_text=None if replied is None else _text_of(replied),
+            mentions_bot=self._mentioned(text, msg.get("caption_entities" if file else "entities")),
+            file=file,
         )
+
+    def _from_us(self, msg: Mapping[str, Any]) -> bool:
+        sender = msg.get("from")
+        # The token starts with the bot's id: known before start(), unlike getMe's answer.
+        bot_id = self._bot.token.partition(":")[0]
+        return isinstance(sender, Mapping) and str(sender.get("id")) == bot_id
+
+    def _mentioned(self, text: str, entities: Any) -> bool:
+        """Whether a "mention" entity names us (offsets are UTF-16 code units)."""
+        name = self._bot_username()
+        if name is None or not isinstance(entities, list):
+            return False
+        wide = text.encode("utf-16-le")
+        for e in entities:
+            if isinstance(e, Mapping) and e.get("type") == "mention":
+                offset, length = e.get("offset"), e.get("length")
+                if isinstance(offset, int) and isinstance(length, int):
+                    said = wide[2 * offset : 2 * (offset + length)].decode("utf-16-le", "replace")
+                    if said.lower() == f"@{name}":
+                        return True
+        return False
 
     def _bot_username(self) -> str | None:
         """Our username in lower case; None before start() (then every command is ours)."""
@@ -323,6 +364,40 @@ class TelegramAdapter:
             return self._bot.username.lower()
         except RuntimeError:
             return None
+
+
+def _file(msg: Mapping[str, Any]) -> InboundFile | None:
+    """A message's photo (its largest size: Telegram lists them smallest first) or document."""
+    photo, document = msg.get("photo"), msg.get("document")
+    if isinstance(photo, list) and photo:
+        sizes = [_obj(p, "message.photo[]") for p in photo]
+        best = max(sizes, key=lambda p: (p.get("width", 0) or 0) * (p.get("height", 0) or 0))
+        return InboundFile(
+            "photo",
+            _str(best.get("file_id"), "message.photo[].file_id"),
+            _str(best.get("file_unique_id"), "message.photo[].file_unique_id"),
+            best.get("file_size") if isinstance(best.get("file_size"), int) else None,
+        )
+    if document is not None:
+        doc = _obj(document, "message.document")
+        mime, name = doc.get("mime_type"), doc.get("file_name")
+        return InboundFile(
+            "document",
+            _str(doc.get("file_id"), "message.document.file_id"),
+            _str(doc.get("file_unique_id"), "message.document.file_unique_id"),
+            doc.get("file_size") if isinstance(doc.get("file_size"), int) else None,
+            mime if isinstance(mime, str) else None,
+            name if isinstance(name, str) else None,
+        )
+    return None
+
+
+def _text_of(msg: Mapping[str, Any]) -> str | None:
+    """A message's text or a media message's caption."""
+    for key in ("text", "caption"):
+        if isinstance(msg.get(key), str):
+            return str(msg[key])
+    return None
 
 
 def _button(query: Mapping[str, Any]) -> InboundEvent | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import aiohttp
@@ -94,9 +95,33 @@ class SandboxClient:
     async def migrate(self, chat_id: int | str) -> int:
         return int((await self.call("POST", f"chats/{chat_id}/migrate"))["new_id"])
 
-    async def write(self, chat_id: int | str, user_id: int, text: str) -> int:
-        body = {"user_id": user_id, "text": text}
+    async def write(
+        self, chat_id: int | str, user_id: int, text: str, reply_to: int | None = None
+    ) -> int:
+        body: dict[str, Any] = {"user_id": user_id, "text": text}
+        if reply_to is not None:
+            body["reply_to_message_id"] = reply_to
         return int((await self.call("POST", f"chats/{chat_id}/messages", body))["message_id"])
+
+    async def send_file(
+        self,
+        chat_id: int | str,
+        user_id: int,
+        kind: str,
+        *,
+        file_name: str | None = None,
+        mime_type: str | None = None,
+        size: int | None = None,
+        caption: str | None = None,
+        data: bytes = b"",
+    ) -> int:
+        """A user sends a photo or a document (`size` defaults to the length of `data`)."""
+        body: dict[str, Any] = {"user_id": user_id, "kind": kind}
+        if data:
+            body["data"] = base64.b64encode(data).decode()
+        extra = {"file_name": file_name, "mime_type": mime_type, "size": size, "caption": caption}
+        body.update({k: v for k, v in extra.items() if v is not None})
+        return int((await self.call("POST", f"chats/{chat_id}/files", body))["message_id"])
 
     async def press(
         self, chat_id: int | str, user_id: int, message_id: int, callback_data: str

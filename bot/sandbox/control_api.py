@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -12,7 +13,7 @@ from .events import WorldError
 from .formatting import entities_to_html
 from .limits import FAULT_KINDS
 from .params import Upload
-from .state import JSON, PLATFORMS, Chat, LogEntry, Message, User
+from .state import JSON, PLATFORMS, Chat, LogEntry, Message, StoredFile, User
 from .telegram_api import TOKEN_RE
 from .tg_objects import poll_json
 from .zalo_bot_api import group_chat_id, private_chat_id
@@ -139,6 +140,7 @@ class ControlApi:
         r.add_delete("/chats/{id}/members/{user_id}", self.remove_member)
         r.add_get("/chats/{id}/messages", self.list_messages)
         r.add_post("/chats/{id}/messages", self.write)
+        r.add_post("/chats/{id}/files", self.send_file)
         r.add_post("/chats/{id}/press", self.press)
         r.add_post("/chats/{id}/migrate", self.migrate)
         r.add_get("/polls/{id}", self.get_poll)
@@ -407,6 +409,33 @@ class ControlApi:
         reply_to = _int(body, "reply_to_message_id", required=False)
         msg = events.user_writes(self.sb, chat, user, text, reply_to, kind)
         return web.json_response({"message_id": msg.message_id})
+
+    async def send_file(self, request: web.Request) -> web.Response:
+        """A user sends a photo or a document: {user_id, kind: photo|document, file_name?,
+        mime_type?, size?, data? (base64), caption?, reply_to_message_id?}."""
+        chat = self._chat(request)
+        body = await _body(request)
+        user = self._user(_req_int(body, "user_id"))
+        kind = body.get("kind")
+        if kind not in ("photo", "document"):
+            raise WorldError("kind must be photo or document")
+        try:
+            data = base64.b64decode(str(body.get("data") or ""), validate=True)
+        except ValueError:
+            raise WorldError("data must be base64") from None
+        size = _int(body, "size", required=False)
+        name, mime, caption = (body.get(k) for k in ("file_name", "mime_type", "caption"))
+        n = self.sb.state.serial()
+        stored = StoredFile(
+            f"{'AgAC' if kind == 'photo' else 'BQAC'}sbx{n:08d}", f"AQADsbx{n:06d}",
+            name if isinstance(name, str) and kind == "document" else None,
+            mime if isinstance(mime, str) and kind == "document" else None,
+            len(data) if size is None else size, kind, data,
+        )  # fmt: skip
+        reply_to = _int(body, "reply_to_message_id", required=False)
+        text = caption if isinstance(caption, str) else None
+        msg = events.user_sends_file(self.sb, chat, user, stored, text, reply_to)
+        return web.json_response({"message_id": msg.message_id, "file_id": stored.file_id})
 
     async def press(self, request: web.Request) -> web.Response:
         chat = self._chat(request)

@@ -11,7 +11,17 @@ from typing import TYPE_CHECKING
 
 from . import zalo_bot_api
 from .formatting import bot_command_entities
-from .state import ACTIVE_STATUSES, JSON, BotAccount, CallbackQuery, Chat, Message, Poll, User
+from .state import (
+    ACTIVE_STATUSES,
+    JSON,
+    BotAccount,
+    CallbackQuery,
+    Chat,
+    Message,
+    Poll,
+    StoredFile,
+    User,
+)
 from .tg_objects import chat_json, chat_member_json, message_json, poll_json, user_json
 
 if TYPE_CHECKING:
@@ -88,6 +98,58 @@ def user_writes(
         _emit_to_members(sb, chat, "message", message_json(msg, chat, sb.state))
     elif chat.platform == "zalo_bot":
         zalo_bot_api.person_writes(sb, chat, user, msg, kind)
+    return msg
+
+
+def user_sends_file(
+    sb: Sandbox,
+    chat: Chat,
+    user: User,
+    stored: StoredFile,
+    caption: str | None = None,
+    reply_to: int | None = None,
+) -> Message:
+    """A user sends a photo (Message.photo: PhotoSize list, smallest first) or a document."""
+    if chat.migrated_to is not None:
+        raise WorldError(f"chat was migrated to {chat.migrated_to}", 409)
+    if not chat.is_member(user.id):
+        raise WorldError(f"user {user.id} is not a member of chat {chat.id}")
+    if reply_to is not None and (chat.messages.get(reply_to) is None):
+        raise WorldError(f"no message {reply_to} in chat {chat.id}", 404)
+    sb.state.files[stored.file_id] = stored
+    photo: list[JSON] | None = None
+    document: JSON | None = None
+    if stored.kind == "photo":
+        thumb = {
+            "file_id": stored.file_id + "s", "file_unique_id": stored.file_unique_id + "s",
+            "width": 90, "height": 68, "file_size": min(stored.size, 1500),
+        }  # fmt: skip
+        full = {
+            "file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
+            "width": 1280, "height": 960, "file_size": stored.size,
+        }  # fmt: skip
+        photo = [thumb, full]
+    else:
+        document = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id}
+        if stored.file_name:
+            document["file_name"] = stored.file_name
+        if stored.mime_type:
+            document["mime_type"] = stored.mime_type
+        document["file_size"] = stored.size
+    msg = Message(
+        message_id=chat.take_message_id(),
+        chat_id=chat.id,
+        date=int(time.time()),
+        sender_id=user.id,
+        caption=caption or None,
+        caption_entities=(bot_command_entities(caption) or None) if caption else None,
+        reply_to=reply_to,
+        photo=photo,
+        document=document,
+    )
+    chat.messages[msg.message_id] = msg
+    if chat.platform == "telegram":
+        _emit_to_members(sb, chat, "message", message_json(msg, chat, sb.state))
     return msg
 
 

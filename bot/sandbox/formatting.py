@@ -306,19 +306,24 @@ def trim(text: str, entities: list[JSON]) -> tuple[str, list[JSON]]:
 _COMMAND = re.compile(r"(?<![\w/@<>])/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?(?![\w@/])")
 
 
+_MENTION = re.compile(r"(?<![\w@/])@[A-Za-z0-9_]{5,32}(?![\w@])")
+
+
 def bot_command_entities(text: str) -> list[JSON]:
-    if "/" not in text:
+    """The entities Telegram marks in what a user types: commands and @username mentions."""
+    if "/" not in text and "@" not in text:
         return []
-    out: list[JSON] = []
-    for m in _COMMAND.finditer(text):
-        out.append(
-            {
-                "type": "bot_command",
-                "offset": utf16_len(text[: m.start()]),
-                "length": utf16_len(m.group()),
-            }
-        )
-    return out
+    found = [("bot_command", m) for m in _COMMAND.finditer(text)]
+    found += [("mention", m) for m in _MENTION.finditer(text)]
+    found.sort(key=lambda f: f[1].start())
+    return [
+        {
+            "type": kind,
+            "offset": utf16_len(text[: m.start()]),
+            "length": utf16_len(m.group()),
+        }
+        for kind, m in found
+    ]
 
 
 # --- rendering for the browser UI -------------------------------------------------------------

@@ -163,6 +163,7 @@ class StoredFile:
     mime_type: str | None
     size: int
     kind: str  # photo | document
+    data: bytes = b""  # what getFile's download answers (uploads and files users send)
 
 
 @dataclass(slots=True)

@@ -58,6 +58,7 @@ UPDATE_KINDS = frozenset(
     }
 )  # fmt: skip
 # Calls counted by the flood limits: everything that posts a new message.
+MAX_DOWNLOAD = 20 * 1024 * 1024  # what getFile lets a bot download
 RATE_LIMITED = frozenset({"sendmessage", "sendphoto", "senddocument", "sendpoll"})
 BUTTON_FIELDS = (
     "url", "callback_data", "web_app", "login_url", "switch_inline_query",
@@ -134,6 +135,7 @@ class TelegramApi:
         self.sb = sb
         table: dict[str, Method] = {
             "getMe": self.get_me,
+            "getFile": self.get_file,
             "logOut": self.just_true,
             "close": self.just_true,
             "getUpdates": self.get_updates,
@@ -472,7 +474,7 @@ class TelegramApi:
             prefix = "AgAC" if kind == "photo" else "BQAC"
             stored = StoredFile(
                 f"{prefix}sbx{n:08d}", f"AQADsbx{n:06d}", value.filename, value.content_type,
-                len(value.data), kind,
+                len(value.data), kind, value.data,
             )  # fmt: skip
             state.files[stored.file_id] = stored
             return stored
@@ -534,6 +536,35 @@ class TelegramApi:
         )  # fmt: skip
         self.performed(bot, chat, now)
         return message_json(msg, chat, self.state)
+
+    async def get_file(self, bot: BotAccount, p: Params) -> JSON:
+        """A File whose file_path downloads at /file/bot<token>/<file_path>, as on Telegram;
+        over 20 MB it is "file is too big" (the Bot API's download limit)."""
+        file_id = p.text("file_id")
+        if not file_id:
+            raise bad_request("file_id is empty")
+        stored = self.state.files.get(file_id)
+        if stored is None:
+            raise bad_request("invalid file_id")
+        if stored.size > MAX_DOWNLOAD:
+            raise bad_request("file is too big")
+        return {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "file_size": stored.size,
+            "file_path": f"{stored.kind}s/{stored.file_id}",
+        }
+
+    async def download(self, request: web.Request) -> web.StreamResponse:
+        """GET /file/bot<token>/<file_path>: the bytes of a file getFile named."""
+        try:
+            self.bot_for_token(request.match_info["token"])
+        except ApiError as exc:
+            return web.json_response(exc.body(), status=exc.code)
+        stored = self.state.files.get(request.match_info["path"].rsplit("/", 1)[-1])
+        if stored is None:
+            return web.json_response(ApiError(404, "Not Found").body(), status=404)
+        return web.Response(body=stored.data, content_type="application/octet-stream")
 
     async def send_poll(self, bot: BotAccount, p: Params) -> JSON:
         chat = self.chat_for(bot, p)

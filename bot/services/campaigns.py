@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -90,7 +90,7 @@ def plan(
                         due_at=due,
                         valid_until=_valid_until(post, due),
                         kind=post.kind.value,
-                        meta=answer_meta(post),
+                        meta=answer_meta(post, due),
                         source=f"campaign:{campaign.id}/{post.id}",
                     )
                     codes = None if post.units == "all" else tuple(post.units)
@@ -168,9 +168,18 @@ def _valid_until(post: Post, due: datetime) -> datetime | None:
     return post.valid_until
 
 
-def answer_meta(post: Post) -> dict[str, Any]:
+def answer_meta(post: Post, due: datetime) -> dict[str, Any]:
+    """What the answers of the occurrence due at `due` mean (handlers/answers.py)."""
     if post.quiz is not None:
-        return {"answer": post.quiz.answer, "options": list(post.quiz.options)}
+        quiz = post.quiz
+        meta: dict[str, Any] = {"answer": quiz.answer, "options": list(quiz.options)}
+        if quiz.explanation:
+            meta |= {"question": quiz.question, "explanation": quiz.explanation}
+        return meta
     if post.rsvp is not None:
-        return {"options": list(post.rsvp.options)}
+        meta = {"options": list(post.rsvp.options)}
+        if post.rsvp.session_after is not None:  # what the reminder needs (bot/services/rsvp)
+            session = due + timedelta(hours=post.rsvp.session_after)
+            meta |= {"yes": post.rsvp.yes, "session_at": session.astimezone(UTC).isoformat()}
+        return meta
     return {}

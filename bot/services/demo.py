@@ -169,7 +169,7 @@ def _post(raw: dict[str, Any], ward_name: str, templates: Templates, start: date
         valid_until=due + timedelta(hours=post.valid_for or 72),
         urgent=True,
         kind=post.kind.value,
-        meta=answer_meta(post),
+        meta=answer_meta(post, due),
         source=f"demo:{post.id}",
     )
 

@@ -2,7 +2,8 @@
 
 A role is held in a unit. Staff roles reach the unit's whole school (a teacher of class 1A acts
 for the school), an official the whole subtree of the unit the role is held in (the ward).
-Answering posts, /toi, /xoadulieu and /huongdan are open to everyone and are not listed.
+Answering posts, /toi, /xoadulieu and /huongdan, asking a question and reporting
+misinformation are open to everyone and are not listed.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ class Action(StrEnum):
     REPORT_ACTIVITY = "report_activity"  # /baocao and /mohinh, for one's own school (ward)
     APPROVE_MODEL = "approve_model"  # decide on a school's exemplary model (/mohinh)
     SEE_TRENDS = "see_trends"  # receive feedback-trend and misinformation-burst alerts
+    ANSWER_QUESTION = "answer_question"  # read, answer, mark handled a question of one's school
+    HANDLE_MISINFORMATION = "handle_misinformation"  # see reports, send a clarification
 
 
 PERMISSIONS: Final[dict[Action, frozenset[RoleName]]] = {
@@ -55,6 +58,8 @@ PERMISSIONS: Final[dict[Action, frozenset[RoleName]]] = {
     Action.REPORT_ACTIVITY: STAFF,
     Action.APPROVE_MODEL: frozenset({OFFICIAL}),
     Action.SEE_TRENDS: frozenset({OFFICIAL}),
+    Action.ANSWER_QUESTION: STAFF,
+    Action.HANDLE_MISINFORMATION: frozenset({OFFICIAL}),
 }
 
 INVITE_ACTION: Final[dict[RoleName, Action]] = {

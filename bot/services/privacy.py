@@ -24,8 +24,10 @@ from bot.storage.models import (
     Announcement,
     Chat,
     Conversation,
+    Evidence,
     ExemplaryModel,
     Feedback,
+    FeedbackItem,
     InboxUpdate,
     Invite,
     Person,
@@ -47,6 +49,9 @@ _LINKS = (
     (ActivityReport, "person_id"),
     (ExemplaryModel, "person_id"),
     (ExemplaryModel, "decided_by"),
+    (FeedbackItem, "person_id"),
+    (FeedbackItem, "answered_by"),
+    (Evidence, "person_id"),
 )
 
 # Tables whose rows erasure deletes or rewrites: where older versions of the person linger.
@@ -70,6 +75,7 @@ class Kept:
     task_results: int = 0
     activity_reports: int = 0  # sent with /baocao
     models: int = 0  # put forward with /mohinh
+    questions: int = 0  # questions, suggestions, misinformation reports (their text)
 
 
 async def kept_about(session: AsyncSession, person: Person) -> Kept:
@@ -106,6 +112,7 @@ async def kept_about(session: AsyncSession, person: Person) -> Kept:
         task_results=await count(TaskAnswer, "person_id"),
         activity_reports=await count(ActivityReport, "person_id"),
         models=await count(ExemplaryModel, "person_id"),
+        questions=await count(FeedbackItem, "person_id"),
     )
 
 
@@ -123,6 +130,12 @@ async def erase(db: Database, platform: str, platform_user_id: str) -> bool:
                 update(Announcement)
                 .where(col(Announcement.author_id) == pid)
                 .values(progress_chat=None, progress_message=None)
+            )
+            # What they wrote goes with them; that it was asked, and answered, stays.
+            await session.exec(
+                update(FeedbackItem)
+                .where(col(FeedbackItem.person_id) == pid)
+                .values(text=None, reported_text=None)
             )
             for model, column in _LINKS:
                 attribute = getattr(model, column)

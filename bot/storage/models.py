@@ -361,6 +361,68 @@ class Feedback(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class ItemKind(StrEnum):
+    QUESTION = "question"  # a question or suggestion to a school
+    MISINFORMATION = "misinformation"  # a «báo tin sai» report to officials
+
+
+class ItemStatus(StrEnum):
+    """Moved only by bot/services/questions.py and bot/services/misinformation.py."""
+
+    OPEN = "open"
+    ANSWERED = "answered"  # a question answered; a report clarified to its chat
+    HANDLED = "handled"  # marked «đã xử lý» without an answer, with a reason
+
+
+class FeedbackItem(SQLModel, table=True):
+    """Free text people send loa: questions, suggestions and misinformation reports, with what
+    staff answered. The one place a classifier reads and labels (`category`, `sentiment`)."""
+
+    __tablename__ = "feedback_items"
+    __table_args__ = (Index("ix_feedback_items_open", "status", "kind", "created_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)  # ItemKind
+    person_id: int | None = Field(default=None, foreign_key="people.id", index=True)
+    chat_id: int | None = Field(default=None, foreign_key="chats.id")  # where it was written
+    message_id: str | None = Field(default=None, max_length=64)  # there, to reply to it
+    unit_id: int | None = Field(default=None, foreign_key="units.id", index=True)  # whose
+    text: str | None = None  # free text, dropped after the free-text retention
+    reported_text: str | None = None  # the message a misinformation report points at
+    status: str = Field(default=ItemStatus.OPEN, max_length=16)  # ItemStatus
+    answer: str | None = None  # the staff's answer or clarification; or why it was handled
+    answered_by: int | None = Field(default=None, foreign_key="people.id")
+    answered_at: datetime | None = None
+    occurrence_id: int | None = Field(default=None, foreign_key="occurrences.id")  # clarification
+    reminded_at: datetime | None = None  # the school was reminded (48 h)
+    escalated_at: datetime | None = None  # officials were shown it (96 h)
+    category: str | None = Field(default=None, max_length=16)  # set by the classifier
+    sentiment: str | None = Field(default=None, max_length=16)
+    classified_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Evidence(SQLModel, table=True):
+    """A photo or document sent as evidence of an activity report (/baocao) or an exemplary
+    model (/mohinh), kept by its platform file id; `stored_path` once downloaded."""
+
+    __tablename__ = "evidence"
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int | None = Field(default=None, foreign_key="people.id", index=True)
+    activity_report_id: int | None = Field(
+        default=None, foreign_key="activity_reports.id", index=True
+    )
+    model_id: int | None = Field(default=None, foreign_key="exemplary_models.id", index=True)
+    platform: str = Field(max_length=16)
+    kind: str = Field(max_length=16)  # photo | document
+    file_id: str = Field(max_length=255)
+    file_unique_id: str = Field(max_length=64)
+    mime_type: str | None = Field(default=None, max_length=100)
+    size: int | None = None
+    file_name: str | None = Field(default=None, max_length=255)
+    stored_path: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
 class CampaignSeen(SQLModel, table=True):
     """When this database first loaded a campaign: its occurrences due before then were not
     missed (loa was not running them yet), they are history."""

@@ -129,6 +129,8 @@ class Quiz(_Model):
     question: str = Field(min_length=1, max_length=300)
     options: list[Label] = Field(min_length=2, max_length=6)
     answer: int = Field(ge=0)
+    # Sent in private to whoever answers wrong, where loa has a private chat with them.
+    explanation: str | None = Field(default=None, min_length=1, max_length=1000)
 
     @model_validator(mode="after")
     def _answer_in_range(self) -> Self:
@@ -142,6 +144,16 @@ class Quiz(_Model):
 
 class Rsvp(_Model):
     options: list[Label] = Field(min_length=2, max_length=6)
+    yes: int = Field(default=0, ge=0)  # the option that means "will come": they are reminded
+    # Hours from the notice to the session it announces: a day before the session, those who
+    # said yes are reminded in private. None: no reminder.
+    session_after: int | None = Field(default=None, gt=0, le=60 * 24)
+
+    @model_validator(mode="after")
+    def _yes_in_range(self) -> Self:
+        if self.yes >= len(self.options):
+            raise ValueError(f"yes {self.yes} is out of range: options are numbered from 0")
+        return self
 
 
 class Post(_Model):

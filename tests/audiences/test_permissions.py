@@ -24,6 +24,7 @@ from bot.storage.models import (
     Chat,
     Delivery,
     ExemplaryModel,
+    FeedbackItem,
     Invite,
     RoleName,
     Task,
@@ -211,6 +212,28 @@ async def receiving_trend_alerts(world: World, actor: int) -> bool:
         return int((await session.exec(query)).one()) > 0
 
 
+def closing_an_item(kind: str, unit: str, data: str) -> Scenario:
+    """An open item (a question to school A, a misinformation report from class 1A); the actor
+    taps its first button (as a forged tap: only those who may are sent it) and types."""
+
+    async def scenario(world: World, actor: int) -> bool:
+        async with world.db.session() as session:
+            item = FeedbackItem(kind=kind, text="Khi nào họp?", unit_id=await world.unit(unit))
+            session.add(item)
+            await session.commit()
+        toast = await world.forge_press(actor, actor, data.format(item.id))
+        if toast is not None:
+            return False
+        await world.news(actor)
+        await world.say(actor, "Thứ bảy ạ")
+        async with world.db.session() as session:
+            closed = await session.get(FeedbackItem, item.id)
+        assert closed is not None and closed.status == "answered"
+        return True
+
+    return scenario
+
+
 SCENARIOS: dict[Action, Scenario] = {
     Action.INVITE_OFFICIAL: inviting("canbo", "phuong-a"),
     Action.INVITE_SCHOOL_ADMIN: inviting("quanly", "th-a"),
@@ -227,6 +250,8 @@ SCENARIOS: dict[Action, Scenario] = {
     Action.REPORT_ACTIVITY: reporting_an_activity,
     Action.APPROVE_MODEL: approving_a_model,
     Action.SEE_TRENDS: receiving_trend_alerts,
+    Action.ANSWER_QUESTION: closing_an_item("question", "th-a", "q:{}:a"),
+    Action.HANDLE_MISINFORMATION: closing_an_item("misinformation", "th-a-1a", "mi:{}:c"),
 }
 # What each role may do, written out here rather than read from PERMISSIONS, so a wrong entry
 # in the table fails: O official, S school admin, T teacher, P parent, C community.
@@ -246,6 +271,8 @@ ALLOWED: dict[Action, str] = {
     Action.REPORT_ACTIVITY: "OST",
     Action.APPROVE_MODEL: "O",
     Action.SEE_TRENDS: "O",
+    Action.ANSWER_QUESTION: "OST",
+    Action.HANDLE_MISINFORMATION: "O",
 }
 LETTER = {
     RoleName.OFFICIAL: "O",

@@ -11,7 +11,7 @@ from sqlmodel import col, func, select
 
 from bot.storage.db import Database
 from bot.storage.models import Feedback, Occurrence, Person
-from tests.handlers.fakes import Harness, deliver_post, tap, templates
+from tests.handlers.fakes import Harness, deliver_post, message, tap, templates
 
 OPTIONS = ["Bộ Chính trị", "Chính phủ", "UBND tỉnh"]
 CLUB = ["Con sẽ tham gia", "Chưa tham gia được"]
@@ -141,3 +141,27 @@ def test_answers_fit_a_toast_and_speak_vietnamese(name: str, values: dict[str, A
     assert "{{" not in text
     if "changed" in values:
         assert ("cập nhật" in text) == values["changed"]
+
+
+async def test_a_wrong_answer_gets_the_explanation_in_private_where_there_is_one(
+    any_db: Database,
+) -> None:
+    meta = {
+        "answer": 0,
+        "options": OPTIONS,
+        "question": "Ai ban hành Nghị quyết 71?",
+        "explanation": "Nghị quyết 71-NQ/TW do Bộ Chính trị ban hành ngày 22/8/2025.",
+    }
+    post = await _post(any_db, "quiz-explained", "quiz", meta)
+    bot = Harness(any_db)
+    await bot.deliver(message("/start", user_id=1, name="Lan"))  # Lan has a private chat
+    bot.platform.sent.clear()
+    await bot.deliver(tap(f"quiz:{post}:2", user_id=1, name="Lan"))  # wrong
+    await bot.deliver(tap(f"quiz:{post}:1", user_id=2, name="Minh"))  # wrong, no private chat
+    await bot.deliver(tap(f"quiz:{post}:0", user_id=3, name="Hà"))  # right
+    await bot.deliver(tap(f"quiz:{post}:1", user_id=1, name="Lan"))  # again: counted once
+    [sent] = bot.platform.sent
+    assert sent.chat_id == "1"
+    assert sent.text.startswith("<b>Giải thích câu hỏi nhanh</b>\nCâu hỏi: Ai ban hành")
+    assert "Đáp án đúng: Bộ Chính trị" in sent.text
+    assert sent.text.endswith("do Bộ Chính trị ban hành ngày 22/8/2025.")

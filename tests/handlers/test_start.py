@@ -55,11 +55,11 @@ async def test_help_commands_ignore_case(db: Database) -> None:
 
 async def test_unknown_command_in_private_chat_says_so(db: Database) -> None:
     bot = Harness(db)
-    await bot.deliver(message("/dangky"))
+    await bot.deliver(message("/khongcolenhnay"))
 
     notice, text = bot.texts()
     assert "Về dữ liệu cá nhân" in notice, "a first private contact gets the privacy notice"
-    assert "chưa có lệnh /dangky" in text
+    assert "chưa có lệnh /khongcolenhnay" in text
     assert "/huongdan" in text
 
 
@@ -68,19 +68,21 @@ async def test_group_chatter_and_unknown_commands_are_ignored(db: Database) -> N
     await bot.deliver(
         message("Chào cả nhà, mai họp phụ huynh nhé", chat_type="group"),
         message("trợ giúp", chat_type="group"),
-        message("/dangky", chat_type="group"),
+        message("/khongcolenhnay", chat_type="group"),
     )
     assert bot.platform.sent == []
 
 
-async def test_private_text_loa_cannot_answer_points_to_the_guide(db: Database) -> None:
+async def test_a_question_from_someone_loa_cannot_place_points_to_the_guide(
+    db: Database,
+) -> None:
     bot = Harness(db)
     await bot.deliver(message("/start"))
     bot.platform.sent.clear()
     await bot.deliver(message("Cô ơi cho em hỏi", chat_type="private"))
 
     [text] = bot.texts()
-    assert text.startswith("Xin lỗi, loa chưa hiểu") and "/huongdan" in text
+    assert text.startswith("Loa chưa biết bạn thuộc trường hay lớp nào") and "/huongdan" in text
 
 
 async def test_commands_in_a_group_are_answered_in_the_group(db: Database) -> None:

@@ -15,12 +15,21 @@ from bot.config import DEFAULT_CONTENT_DIR
 from bot.services.announcements import Progress
 from bot.services.reach import Figures
 from bot.services.trends import Burst, Rise
-from bot.storage.models import Announcement, Task
+from bot.storage.models import Announcement, FeedbackItem, Task
 from bot.text import fold, fold_phrase
 from content.check import check_content
 from content.limits import Limits
 from content.templates import TemplateError, Templates, vn_date, vn_number
 from tests.handlers.fakes import TEMPLATES_DIR
+
+_ITEM = FeedbackItem(
+    id=7,
+    kind="question",
+    text="Con em học lớp 1A, khi nào họp phụ huynh?",
+    reported_text="Trường thu 2 triệu",
+    answer="Thứ bảy tuần này.",
+    created_at=datetime(2026, 11, 20, tzinfo=UTC),
+)
 
 # Every chat template with the values its handler passes.
 CHAT_TEMPLATES: dict[str, dict[str, object]] = {
@@ -146,6 +155,30 @@ CHAT_TEMPLATES: dict[str, dict[str, object]] = {
     "ack_again": {"name": "Lan"},
     "ack_unknown": {},
     "unknown_command": {"command": "abc"},
+    "quiz_explanation": {"question": "Ai ban hành?", "right": "Bộ Chính trị", "explanation": "x"},
+    "rsvp_counts": {"posts": []},
+    "rsvp_reminder": {
+        "title": "CLB tiếng Anh",
+        "option": "Con sẽ tham gia",
+        "session_at": datetime(2026, 12, 3, 9, 30, tzinfo=UTC),
+    },
+    "evidence_refused": {"reason": "size", "kind": "photo", "photo_mb": 10, "document_mb": 20},
+    "evidence_saved": {"kind": "photo", "what": "báo cáo hoạt động số 3", "count": 2},
+    "question_refused": {"reason": "no_unit", "max": 2000},
+    "question_sent": {"unit": "Trường A", "told": 2},
+    "question_new": {"item": _ITEM, "asker": "Lan", "where": "Lớp 1A", "unit": "Trường A"},
+    "question_button": {"op": "a"},
+    "question_ask": {"step": "question_answer", "item": _ITEM},
+    "question_closed": {"outcome": "answered", "item": _ITEM},
+    "question_answer": {"item": _ITEM, "staff": "Cô Hoa", "in_group": False},
+    "question_overdue": {"item": _ITEM, "unit": "Trường A", "late": True},
+    "misinfo_refused": {"reason": "empty", "max": 2000},
+    "misinfo_ask": {"step": "text"},
+    "misinfo_sent": {"told": 1},
+    "misinfo_new": {"item": _ITEM, "reporter": "Lan", "where": ""},
+    "misinfo_button": {"op": "c"},
+    "misinfo_closed": {"outcome": "clarified", "item": _ITEM},
+    "misinfo_clarification": {"text": "Nhà trường không thu thêm khoản nào.", "item": _ITEM},
     "error": {},
     "trend_rise": {
         "rise": Rise(

@@ -362,6 +362,51 @@ async def test_parse_messages_and_commands(
     assert bare is not None and (bare.command, bare.args) == ("help", "")
 
 
+async def test_parse_replies_and_mentions(
+    tg: TelegramAdapter, api: SandboxClient, group: str, parent: int
+) -> None:
+    ours = await tg.send(OutboundMessage(group, "Họp phụ huynh <b>thứ bảy</b>"))
+    await _updates(tg)
+    theirs = await api.write(group, parent, "Trường thu thêm 2 triệu")
+    await api.write(group, parent, "Phòng nào ạ?", int(ours.message_id))
+    await api.write(group, parent, "báo tin sai", theirs)
+    await api.write(group, parent, f"Nhờ @{tg.username.upper()} hỏi giúp")
+    await api.write(group, parent, "Nhờ @someone_else_bot hỏi giúp")
+    events = [tg.parse_update(u) for u in await _updates(tg)]
+    plain, to_us, to_them, named, other = events
+    assert plain is not None and (plain.reply_to_message_id, plain.mentions_bot) == (None, False)
+    assert to_us is not None and to_us.reply_to_bot
+    assert (to_us.reply_to_message_id, to_us.reply_to_text) == (
+        ours.message_id,
+        "Họp phụ huynh thứ bảy",
+    )
+    assert to_them is not None and not to_them.reply_to_bot
+    assert to_them.reply_to_text == "Trường thu thêm 2 triệu"
+    assert named is not None and named.mentions_bot and not named.reply_to_bot
+    assert other is not None and not other.mentions_bot
+
+
+async def test_parse_photos_and_documents(
+    tg: TelegramAdapter, api: SandboxClient, group: str, parent: int
+) -> None:
+    await _updates(tg)
+    await api.send_file(group, parent, "photo", size=300_000, caption=f"Ảnh @{tg.username}")
+    await api.send_file(
+        group, parent, "document", file_name="kế hoạch.pdf", mime_type="application/pdf", size=5
+    )
+    photo, document = [tg.parse_update(u) for u in await _updates(tg)]
+    assert photo is not None and photo.file is not None and photo.kind == EventKind.MESSAGE
+    assert (photo.file.kind, photo.file.size) == ("photo", 300_000), "the largest size"
+    assert photo.text == f"Ảnh @{tg.username}" and photo.mentions_bot, "the caption is its text"
+    assert document is not None and document.file is not None and document.text == ""
+    assert (document.file.name, document.file.mime_type, document.file.size) == (
+        "kế hoạch.pdf",
+        "application/pdf",
+        5,
+    )
+    assert document.file.file_id.startswith("BQAC") and document.file.file_unique_id
+
+
 async def test_parse_private_message(tg: TelegramAdapter, api: SandboxClient, parent: int) -> None:
     chat_id = await api.create_chat("", type="private", user_id=parent, members=[BOT_ID])
     await api.call("POST", f"chats/{chat_id}/messages", {"user_id": parent, "text": "/start"})

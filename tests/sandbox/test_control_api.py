@@ -168,3 +168,32 @@ def test_entities_to_html_escapes_and_only_emits_known_tags() -> None:
     assert entities_to_html(emoji, [{"type": "bold", "offset": 3, "length": 3}]) == (
         "😀 <b>đậm</b>"
     )
+
+
+async def test_a_user_sends_files_and_a_bot_downloads_them(
+    url: str, bot: Bot, ctl: Control, world: dict[str, int]
+) -> None:
+    group, parent = world["group"], world["an"]
+    body = {"user_id": parent, "kind": "document", "file_name": "kế hoạch.pdf"}
+    body |= {"mime_type": "application/pdf", "data": "JVBERi0xLjQ="}  # "%PDF-1.4"
+    sent = await ctl.post(f"chats/{group}/files", body)
+    photo = await ctl.post(
+        f"chats/{group}/files", {"user_id": parent, "kind": "photo", "size": 21 * 2**20}
+    )
+    [*_, doc_msg, photo_msg] = await ctl.get(f"chats/{group}/messages")
+    assert doc_msg["document"] == {
+        "file_id": sent["file_id"], "file_unique_id": doc_msg["document"]["file_unique_id"],
+        "file_name": "kế hoạch.pdf", "mime_type": "application/pdf", "file_size": 8,
+    }  # fmt: skip
+    sizes = photo_msg["photo"]
+    assert [s["width"] for s in sizes] == [90, 1280] and sizes[-1]["file_id"] == photo["file_id"]
+    file = await bot.get_file(sent["file_id"])
+    assert file.file_path is not None and file.file_size == 8
+    async with ctl.http.get(f"{url}/file/bot{TOKEN}/{file.file_path}") as resp:
+        assert resp.status == 200 and await resp.read() == b"%PDF-1.4"
+    async with ctl.http.get(f"{url}/file/bot{TOKEN}/documents/nope") as resp:
+        assert resp.status == 404
+    async with ctl.http.post(f"{url}/bot{TOKEN}/getFile", json={"file_id": photo["file_id"]}) as r:
+        assert r.status == 400 and (await r.json())["description"] == "Bad Request: file is too big"
+    status, data = await ctl.call("POST", f"chats/{group}/files", {"user_id": parent, "kind": "x"})
+    assert status == 400 and "photo or document" in data["error"]

@@ -34,7 +34,14 @@ if not CHROMIUM.exists():
         raise RuntimeError(reason)
     pytest.skip(reason, allow_module_level=True)
 
-from playwright.async_api import Browser, Locator, Page, async_playwright, expect  # noqa: E402
+from playwright.async_api import (  # noqa: E402
+    Browser,
+    FilePayload,
+    Locator,
+    Page,
+    async_playwright,
+    expect,
+)
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -211,4 +218,22 @@ async def test_on_zalo_people_answer_by_typing_the_number(
     await say(page, "/thongbao Họp phụ huynh lúc 8 giờ Chủ nhật", "Trả lời bằng một số từ 1")
     await say(page, "1", "✓ Phụ huynh")  # Zalo cannot edit: the draft comes again, updated
     await page.screenshot(path="/tmp/loa-ui-zalo.png")
+    await page.close()
+
+
+async def test_a_teacher_sends_a_document_as_evidence_from_the_page(
+    sandbox_url: str, browser: Browser
+) -> None:
+    page = await browser.new_page(viewport={"width": 1280, "height": 800}, locale="vi-VN")
+    await page.goto(sandbox_url)
+    await open_chat(page, TEACHER)
+    await say(page, "/baocao", "Báo cáo hoạt động")
+    pdf: FilePayload = {"name": "bien-ban.pdf", "mimeType": "application/pdf", "buffer": b"%PDF"}
+    await page.locator("#file").set_input_files(files=[pdf])
+    await expect(page.locator(".msg").filter(has_text="📎 bien-ban.pdf")).to_be_visible(
+        timeout=WAIT_MS
+    )
+    saved = bot_message(page, "Đã lưu tài liệu minh chứng cho báo cáo hoạt động số")
+    await expect(saved).to_be_visible(timeout=WAIT_MS)
+    await page.screenshot(path="/tmp/loa-ui-evidence.png")
     await page.close()

@@ -691,6 +691,44 @@ $("composer").addEventListener("submit", async (ev) => {
   input.focus();
 });
 
+// A photo (an image) or a document, as the chosen member; the text box is its caption.
+$("file").addEventListener("change", async () => {
+  const input = $("file");
+  const file = input.files && input.files[0];
+  input.value = "";
+  const chatId = selected;
+  const user = asUser();
+  if (!file || chatId === null) return;
+  if (user === null) {
+    toastError("Không ai trong chat này viết được: hãy thêm thành viên trước.");
+    return;
+  }
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  const photo = file.type.startsWith("image/") && file.type !== "image/gif";
+  const body = { user_id: user, kind: photo ? "photo" : "document", data: btoa(binary) };
+  if (!photo) {
+    body.file_name = file.name;
+    if (file.type) body.mime_type = file.type;
+  }
+  const caption = $("text").value;
+  if (caption.trim()) body.caption = caption;
+  if (replyTo) body.reply_to_message_id = replyTo;
+  try {
+    await api("POST", `/chats/${chatId}/files`, body);
+  } catch (err) {
+    toastError(err);
+    return;
+  }
+  $("text").value = "";
+  setReply(null);
+  stickToBottom = true;
+  refreshSoon();
+});
+
 $("text").addEventListener("keydown", (ev) => {
   if (ev.key === "Escape" && replyTo !== null) setReply(null);
 });

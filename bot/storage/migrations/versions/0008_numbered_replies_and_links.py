@@ -1,7 +1,7 @@
 """Zalo Bot: numbered replies (the buttons last shown as numbers in a chat without buttons)
 and people linked across platforms (people.linked_to)
 
-Revision ID: 0008_zbot
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-11-30 20:30:00.000000
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0008_zbot"
+revision: str = "0008"
 down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -100,10 +100,14 @@ class Inbox:
         self._slots = asyncio.Semaphore(max_lanes)
         # Few handlers run at once (lanes sending replies do not count): they share this
         # process's one core with the webhook, whose acknowledgements must stay fast (more
-        # did not handle faster on PostgreSQL, and acknowledged slower). On SQLite, with its
-        # one writer, they also take turns with the inbox's own writes, accepts first.
+        # did not handle faster on PostgreSQL, and acknowledged slower).
         self._handling = asyncio.Semaphore(max_handling or (2 if db.is_sqlite else 4))
+        # On SQLite, with its one writer, each session a handler opens takes a turn with the
+        # inbox's own writes (accepts first) and the other handlers' sessions: a turn for as
+        # long as a transaction may write, not for a whole update, so one handler's wait for
+        # SQLite's thread is another's time to run.
         self._turns = WriteTurns(1 if db.is_sqlite else max_lanes)
+        self._handler_turns = self._turns if db.is_sqlite else None
         self._lanes: dict[tuple[str, str], deque[tuple[_Update, InboundEvent | None]]] = {}
         self._lane_tasks: set[asyncio.Task[None]] = set()
         self._taken: set[int] = set()  # rows in a lane of this process
@@ -235,8 +239,8 @@ class Inbox:
             adapter = self.adapters[row.platform]
             row.attempts += 1
             try:
-                async with self._handling, self._turns.turn():
-                    async with asyncio.timeout(self.handler_timeout):
+                async with self._handling, asyncio.timeout(self.handler_timeout):
+                    with self.db.taking_turns(self._handler_turns):
                         replies = await self.router.dispatch(event, adapter)
             except Exception as e:
                 log.warning(

@@ -3,13 +3,14 @@ about me) and /xoadulieu (erase it, after a confirmation)."""
 
 from __future__ import annotations
 
+from sqlalchemy import bindparam
 from sqlmodel import col, update
 
 from bot.dispatch import Context, Router
 from bot.domain import Button, EventKind
 from bot.services import privacy
 from bot.services.people import find_person, upsert_person
-from bot.storage.models import Person, utcnow
+from bot.storage.models import Person, table_of, utcnow
 
 PREFIX = "erase"
 
@@ -27,11 +28,18 @@ async def first_contact(ctx: Context) -> None:
         return  # met before, shown the notice, same name: nothing to write (most messages)
     async with ctx.db.session() as session:
         person_id = await upsert_person(session, ctx.db, event.platform, user)
-        unseen = col(Person.id) == person_id, col(Person.notice_at).is_(None)
-        shown = await session.exec(update(Person).where(*unseen).values(notice_at=utcnow()))
+        shown = await session.exec(_SHOW_NOTICE, params={"person": person_id, "at": utcnow()})
         await session.commit()
     if shown.rowcount and not (event.command == "start" and not event.args):
         ctx.reply("privacy_notice")
+
+
+# Marks the notice shown, if it was not (built once: every first message runs it).
+_SHOW_NOTICE = (
+    update(Person)
+    .where(col(Person.id) == bindparam("person"), col(Person.notice_at).is_(None))
+    .values(notice_at=bindparam("at", type_=table_of(Person).c.notice_at.type))
+)
 
 
 async def me(ctx: Context) -> None:

@@ -148,15 +148,16 @@ def _sqlite_begin_immediate(conn: Any) -> None:
 
 def insert_ignoring_duplicates(db: Database, table: Any) -> Any:
     """INSERT … ON CONFLICT DO NOTHING in the engine's dialect."""
-    return _insert(db.is_sqlite, table).on_conflict_do_nothing()
+    return insert_for_dialect(db.is_sqlite, table).on_conflict_do_nothing()
 
 
 def insert_for(session: AsyncSession, table: Any) -> Any:
     """INSERT in the dialect of the session's database, for its ON CONFLICT clauses."""
-    return _insert(session.get_bind().dialect.name == "sqlite", table)
+    return insert_for_dialect(session.get_bind().dialect.name == "sqlite", table)
 
 
-def _insert(is_sqlite: bool, table: Any) -> Any:
+def insert_for_dialect(is_sqlite: bool, table: Any) -> Any:
+    """INSERT in SQLite's or PostgreSQL's dialect, for its ON CONFLICT clauses."""
     if is_sqlite:
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 

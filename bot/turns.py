@@ -4,6 +4,9 @@ SQLite lets one transaction write at a time; a writer that finds the lock taken 
 SQLite's busy handler, which sleeps between tries (up to 100 ms each), so under load a writer
 can miss the lock again and again. Waiting here instead costs nothing, wakes at once, and
 lets a writer a caller is waiting on (an update to acknowledge) go before the others.
+
+A task that holds a turn may take it again (a session opened inside another one): it does
+not wait for itself.
 """
 
 from __future__ import annotations
@@ -19,9 +22,18 @@ class WriteTurns:
         self._free = writers
         self._urgent: deque[asyncio.Future[None]] = deque()
         self._others: deque[asyncio.Future[None]] = deque()
+        self._holders: dict[asyncio.Task[object] | None, int] = {}  # task: turns it holds
 
     @contextlib.asynccontextmanager
     async def turn(self, *, urgent: bool = False) -> AsyncIterator[None]:
+        task = asyncio.current_task()
+        if task in self._holders:
+            self._holders[task] += 1
+            try:
+                yield
+            finally:
+                self._holders[task] -= 1
+            return
         if self._free > 0 and not self._urgent and not self._others:
             self._free -= 1
         else:
@@ -35,9 +47,11 @@ class WriteTurns:
                 else:
                     (self._urgent if urgent else self._others).remove(waiter)
                 raise
+        self._holders[task] = 1
         try:
             yield
         finally:
+            del self._holders[task]
             self._pass_on()
 
     def _pass_on(self) -> None:

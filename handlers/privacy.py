@@ -3,11 +3,14 @@ about me) and /xoadulieu (erase it, after a confirmation)."""
 
 from __future__ import annotations
 
+from sqlalchemy import bindparam
+from sqlmodel import col, update
+
 from bot.dispatch import Context, Router
 from bot.domain import Button, EventKind
 from bot.services import privacy
 from bot.services.people import find_person, upsert_person
-from bot.storage.models import Person, utcnow
+from bot.storage.models import Person, table_of, utcnow
 
 PREFIX = "erase"
 
@@ -19,22 +22,24 @@ async def first_contact(ctx: Context) -> None:
     if not ctx.is_private or event.kind is not EventKind.MESSAGE or user is None or user.is_bot:
         return
     name = user.name[:255]
+    async with ctx.db.read_session() as reading:
+        person = await find_person(reading, event.platform, user)
+    if person is not None and person.notice_at is not None and person.display_name == name:
+        return  # met before, shown the notice, same name: nothing to write (most messages)
     async with ctx.db.session() as session:
-        person = await find_person(session, event.platform, user)
-        if person is not None and person.notice_at is not None and person.display_name == name:
-            return  # met before, shown the notice, same name: nothing to write
-        person = await session.get(
-            Person, await upsert_person(session, ctx.db, event.platform, user)
-        )
-        assert person is not None
-        if person.notice_at is not None:
-            await session.commit()
-            return
-        person.notice_at = utcnow()
-        session.add(person)
+        person_id = await upsert_person(session, ctx.db, event.platform, user)
+        shown = await session.exec(_SHOW_NOTICE, params={"person": person_id, "at": utcnow()})
         await session.commit()
-    if not (event.command == "start" and not event.args):
+    if shown.rowcount and not (event.command == "start" and not event.args):
         ctx.reply("privacy_notice")
+
+
+# Marks the notice shown, if it was not (built once: every first message runs it).
+_SHOW_NOTICE = (
+    update(Person)
+    .where(col(Person.id) == bindparam("person"), col(Person.notice_at).is_(None))
+    .values(notice_at=bindparam("at", type_=table_of(Person).c.notice_at.type))
+)
 
 
 async def me(ctx: Context) -> None:

@@ -20,7 +20,7 @@ async def start(ctx: Context) -> None:
 
 
 async def help_(ctx: Context) -> None:
-    async with ctx.db.session() as session:
+    async with ctx.db.read_session() as session:
         person = await find_person(session, ctx.event.platform, ctx.event.user)
         roles = {r.role for r in await roles_of(session, person.id if person else None)}
     ctx.reply("help", roles=roles)

@@ -4,6 +4,7 @@ old keys forgotten, logs without text."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
@@ -302,3 +303,47 @@ async def test_poll_forever_stops_during_a_long_poll(db: Database) -> None:
     stop.set()
     async with asyncio.timeout(2):
         await task
+
+
+class Overlapping(Recorder):
+    """Records how many dispatches ran at once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.running = self.most = 0
+
+    async def dispatch(self, event: InboundEvent, adapter: PlatformAdapter) -> Sequence[Reply]:
+        self.running += 1
+        self.most = max(self.most, self.running)
+        try:
+            await asyncio.sleep(0.05)
+            return await super().dispatch(event, adapter)
+        finally:
+            self.running -= 1
+
+
+@pytest.mark.parametrize("acknowledging", [False, True])
+async def test_on_sqlite_one_handler_runs_while_updates_are_being_acknowledged(
+    db: Database, acknowledging: bool
+) -> None:
+    """Acknowledgements come first: while one waits for its insert, handlers run one at a
+    time (a second would take the event loop's time the webhook needs); else two at once."""
+    router = Overlapping()
+    inbox, _ = _inbox(db, router)
+    for chat in range(4):
+        await inbox.accept(TG, message(f"nhóm {chat}", chat=chat))
+    async with contextlib.AsyncExitStack() as writing:
+        accepting = None
+        if acknowledging:  # another write holds the one writer's turn: this accept waits
+            await writing.enter_async_context(inbox._turns.turn())
+            accepting = asyncio.create_task(inbox.accept(TG, message("mới", chat=9)))
+            await asyncio.sleep(0.1)
+        handling = asyncio.create_task(inbox.process_pending())
+        async with asyncio.timeout(5):
+            while len(router.seen) < 4:
+                await asyncio.sleep(0.01)
+    await handling
+    if accepting is not None:
+        assert await accepting is True
+
+    assert router.most == (1 if acknowledging else 2)

@@ -7,10 +7,13 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Sequence
 
+from sqlmodel import select
+
 from bot.domain import InboundEvent, OutboundMessage, Platform, Reply
-from bot.inbox import Inbox
+from bot.inbox import EventRouter, Inbox
 from bot.platforms.base import PlatformAdapter
 from bot.storage.db import Database
+from bot.storage.models import Secret
 from tests.delivery.conftest import BOT_ID, World, world
 
 __all__ = ["world"]
@@ -39,7 +42,7 @@ async def _replies_in(world: World, chat: int) -> list[str]:
 
 
 @contextlib.asynccontextmanager
-async def _running(db: Database, world: World, router: Echo) -> AsyncIterator[None]:
+async def _running(db: Database, world: World, router: EventRouter) -> AsyncIterator[None]:
     """The inbox polling the sandbox and handling what comes, until the block ends."""
     inbox = Inbox(db, {TG: world.adapter}, router, poll_timeout=1)
     stop = asyncio.Event()
@@ -93,3 +96,60 @@ async def test_one_chats_updates_are_handled_and_answered_in_order(
 
     assert router.runs == ["chậm", "nhanh", "cuối"]
     assert await _replies_in(world, chat) == ["đã nhận: chậm", "đã nhận: nhanh", "đã nhận: cuối"]
+
+
+class SlowQuestion:
+    """ "chậm" waits for the platform's answer to a question (outside any transaction); every
+    other message is written down, in a session inside another, then answered."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.answer = asyncio.Event()
+        self.runs: list[str | None] = []
+
+    async def dispatch(self, event: InboundEvent, adapter: PlatformAdapter) -> Sequence[Reply]:
+        self.runs.append(event.text)
+        if event.text == "chậm":
+            async with asyncio.timeout(5):
+                await self.answer.wait()
+        else:
+            async with self.db.session() as outer:
+                async with self.db.session() as inner:  # nested: the task's turn, taken again
+                    inner.add(Secret(name=f"noted {event.message_id}", value="x"))
+                    await inner.commit()
+                outer.add(Secret(name=f"seen {event.message_id}", value="x"))
+                await outer.commit()
+        assert event.chat_id is not None
+        return [OutboundMessage(event.chat_id, f"đã nhận: {event.text}")]
+
+    async def give_up(self, event: InboundEvent, adapter: PlatformAdapter) -> Sequence[Reply]:
+        return ()
+
+
+async def test_a_handler_waiting_outside_a_transaction_does_not_hold_up_writers(
+    any_db: Database, world: World
+) -> None:
+    """On SQLite too: a handler holds the one writer's turn only while its session is open."""
+    slow = await world.sandbox.create_chat("Nhóm A", members=[world.user, BOT_ID])
+    other = await world.sandbox.create_chat("Nhóm B", members=[world.user, BOT_ID])
+    router = SlowQuestion(any_db)
+    async with _running(any_db, world, router):
+        await world.sandbox.write(slow, world.user, "chậm")
+        async with asyncio.timeout(5):
+            while not router.runs:
+                await asyncio.sleep(0.01)
+        await world.sandbox.write(other, world.user, "hai")
+        async with asyncio.timeout(3):
+            while not await _replies_in(world, other):
+                await asyncio.sleep(0.02)
+        answered_first = not await _replies_in(world, slow)
+        router.answer.set()
+        async with asyncio.timeout(5):
+            while not await _replies_in(world, slow):
+                await asyncio.sleep(0.02)
+
+    assert answered_first
+    assert await _replies_in(world, other) == ["đã nhận: hai"]
+    async with any_db.read_session() as session:
+        names = (await session.exec(select(Secret.name).where(Secret.name != "hash_key"))).all()
+    assert len(names) == 2

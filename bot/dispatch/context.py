@@ -70,7 +70,7 @@ class Context:
         """Find the person writing (`ctx.person`) and, for an action, where they may do it
         (`ctx.scope`); False when loa does not know them or the action is allowed nowhere.
         The dispatcher calls it for a route's declared needs; a flow's next step calls it too."""
-        async with self.db.session() as session:
+        async with self.db.read_session() as session:
             person = await find_person(session, self.event.platform, self.event.user)
             allowed = (
                 await scope(session, person.id, action)

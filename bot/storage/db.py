@@ -2,29 +2,37 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import logging
 import secrets
-from collections.abc import Sequence
+import sqlite3
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextvars import ContextVar
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.util.concurrency import await_
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.storage.models import Secret, table_of
+from bot.turns import WriteTurns
 
 # aiosqlite logs every statement with its parameters (names, what people wrote) at DEBUG: never
 # let it below INFO, whatever the root level.
 logging.getLogger("aiosqlite").setLevel(logging.INFO)
 log = logging.getLogger(__name__)
+
+# The write turns the current task takes around each session (see Database.taking_turns).
+_turns: ContextVar[WriteTurns | None] = ContextVar("write_turns", default=None)
 
 
 class Database:
@@ -41,7 +49,44 @@ class Database:
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin_immediate)
-        self.session = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+        self._sessions = async_sessionmaker(
+            self.engine, class_=AsyncSession, expire_on_commit=False
+        )
+        self._read_sessions = async_sessionmaker(
+            self.engine.execution_options(read_only=True),
+            class_=AsyncSession,
+            expire_on_commit=False,
+        )
+
+    @contextlib.asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A session to read and write in (on SQLite its first statement takes the write lock),
+        holding a write turn if the task takes turns."""
+        turns = _turns.get()
+        if turns is None:
+            async with self._sessions() as session:
+                yield session
+            return
+        async with turns.turn(), self._sessions() as session:
+            yield session
+
+    def read_session(self) -> AsyncSession:
+        """A session for lookups only: on SQLite it takes neither the write lock nor a turn,
+        so it never waits for a writer. Writing in it is a bug."""
+        return self._read_sessions()
+
+    @staticmethod
+    @contextlib.contextmanager
+    def taking_turns(turns: WriteTurns | None) -> Iterator[None]:
+        """Within this block, this task (and the tasks it starts) hold a turn of `turns` for
+        each session they open. The inbox's handlers do on SQLite: a turn only while a
+        transaction may write, not for the whole update, so other updates' work goes on while
+        one waits for SQLite's thread."""
+        token = _turns.set(turns)
+        try:
+            yield
+        finally:
+            _turns.reset(token)
 
     def reading(self) -> AsyncConnection:
         """A connection for reads only. On SQLite it does not take the write lock, so reports
@@ -90,21 +135,29 @@ def _sqlite_begin_immediate(conn: Any) -> None:
     # A deferred transaction that reads and then writes fails at once with "database is locked"
     # when another connection wrote meanwhile; taking the write lock up front makes it wait
     # (busy_timeout) instead. Readers (Database.reading) need no lock in WAL mode.
-    read_only = conn.get_execution_options().get("read_only", False)
-    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+    # Sent straight to aiosqlite: one trip to its thread, without SQLAlchemy's statement
+    # machinery (every transaction begins so; it showed in profiles).
+    statement = (
+        "BEGIN" if conn.get_execution_options().get("read_only", False) else "BEGIN IMMEDIATE"
+    )
+    try:
+        await_(conn.connection.driver_connection.execute(statement))
+    except sqlite3.Error as e:  # raised as SQLAlchemy would ("database is locked" and such)
+        raise exc.DBAPIError.instance(statement, None, e, sqlite3.Error) from e
 
 
 def insert_ignoring_duplicates(db: Database, table: Any) -> Any:
     """INSERT … ON CONFLICT DO NOTHING in the engine's dialect."""
-    return _insert(db.is_sqlite, table).on_conflict_do_nothing()
+    return insert_for_dialect(db.is_sqlite, table).on_conflict_do_nothing()
 
 
 def insert_for(session: AsyncSession, table: Any) -> Any:
     """INSERT in the dialect of the session's database, for its ON CONFLICT clauses."""
-    return _insert(session.get_bind().dialect.name == "sqlite", table)
+    return insert_for_dialect(session.get_bind().dialect.name == "sqlite", table)
 
 
-def _insert(is_sqlite: bool, table: Any) -> Any:
+def insert_for_dialect(is_sqlite: bool, table: Any) -> Any:
+    """INSERT in SQLite's or PostgreSQL's dialect, for its ON CONFLICT clauses."""
     if is_sqlite:
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 

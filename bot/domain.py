@@ -92,6 +92,7 @@ class EventKind(StrEnum):
     BOT_ADDED = "bot_added"
     BOT_REMOVED = "bot_removed"
     CHAT_MIGRATED = "chat_migrated"
+    RECEIPT = "receipt"  # a person received or saw our messages (Zalo OA): see `receipt`
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,3 +114,5 @@ class InboundEvent:
     poll_id: str | None = None
     option_ids: tuple[int, ...] = field(default=())
     new_chat_id: str | None = None  # for CHAT_MIGRATED
+    receipt: str | None = None  # for RECEIPT: "received" or "seen"
+    message_ids: tuple[str, ...] = field(default=())  # for RECEIPT: the platform's ids

@@ -12,6 +12,7 @@ from handlers import (
     invites,
     models,
     privacy,
+    receipts,
     start,
     stats,
     tasks,
@@ -25,6 +26,7 @@ __all__ = ["build_router"]
 def build_router() -> Router:
     router = Router()
     for feature in (
+        receipts,
         privacy,
         start,
         invites,

@@ -15,6 +15,7 @@ from .state import BotAccount, State, User
 from .telegram_api import TelegramApi
 from .ui import Ui
 from .updates import UpdateHub
+from .zalo_oa_api import ZaloOaApi
 
 MAX_UPLOAD = 64 * 1024 * 1024  # Telegram accepts 50 MB uploads from bots
 
@@ -49,6 +50,7 @@ class Sandbox:
         )
         self.limiter = RateLimiter()
         self.faults = FaultInjector(seed)
+        self.zalo_oa = ZaloOaApi(self)
         self.url: str | None = None
         self._runner: web.AppRunner | None = None
         self._release: asyncio.Event | None = None
@@ -79,6 +81,7 @@ class Sandbox:
             self._release.set()
             self._release = asyncio.Event()
         self.state = State()
+        self.zalo_oa.reset()
         self.limiter.reset()
         self.faults = FaultInjector(self.seed)
 
@@ -113,6 +116,7 @@ class Sandbox:
         if self._release is not None:
             self._release.set()
         await self.hub.close()
+        await self.zalo_oa.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -137,6 +141,7 @@ def create_app(sandbox: Sandbox | None = None) -> web.Application:
     app = web.Application(client_max_size=MAX_UPLOAD)
     control = ControlApi(sb)
     app.router.add_route("*", "/bot{token}/{method}", TelegramApi(sb).handle)
+    sb.zalo_oa.setup(app)
     app.add_subapp("/sandbox/api/", control.app())
     Ui(sb, control).setup(app)
     return app

@@ -1,0 +1,56 @@
+"""Receipts: a person received or saw our messages (Zalo OA's user_received_message and
+user_seen_message). Each becomes one Feedback(kind="received" | "seen") per person and post,
+so reach has `seen` (DESIGN "What counts as reach"); neither counts as engagement.
+Adapters whose rules depend on when a person last wrote are told of every event first."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.dispatch import Context, Router
+from bot.domain import EventKind
+from bot.services.people import upsert_person
+from bot.storage.db import insert_ignoring_duplicates
+from bot.storage.models import Delivery, Feedback, table_of, utcnow
+
+RECEIPTS = ("received", "seen")
+_delivery = table_of(Delivery)
+
+
+async def note_contact(ctx: Context) -> None:
+    await ctx.note_contact()
+
+
+async def receipt(ctx: Context) -> None:
+    event = ctx.event
+    if event.user is None or event.receipt not in RECEIPTS or not event.message_ids:
+        return
+    d = _delivery.c
+    found = select(d.occurrence_id, d.chat_id).where(
+        d.platform == event.platform.value, d.platform_message_id.in_(event.message_ids)
+    )
+    async with ctx.db.session() as session:
+        posts = (await session.execute(found)).all()
+        if not posts:
+            return  # a reply or a flag, not a post: nothing to count
+        person_id = await upsert_person(session, ctx.db, event.platform, event.user)
+        now = utcnow()
+        rows = [
+            {
+                "occurrence_id": o,
+                "chat_id": c,
+                "person_id": person_id,
+                "kind": event.receipt,
+                "created_at": now,
+            }
+            for o, c in posts
+        ]
+        await session.execute(insert_ignoring_duplicates(ctx.db, table_of(Feedback)), rows)
+        await session.commit()
+
+
+def router() -> Router:
+    r = Router()
+    r.first(note_contact)
+    r.event(EventKind.RECEIPT)(receipt)
+    return r

@@ -5,7 +5,7 @@ Adapters whose rules depend on when a person last wrote are told of every event 
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlmodel import col, select
 
 from bot.dispatch import Context, Router
 from bot.domain import EventKind
@@ -14,7 +14,6 @@ from bot.storage.db import insert_ignoring_duplicates
 from bot.storage.models import Delivery, Feedback, table_of, utcnow
 
 RECEIPTS = ("received", "seen")
-_delivery = table_of(Delivery)
 
 
 async def note_contact(ctx: Context) -> None:
@@ -25,12 +24,12 @@ async def receipt(ctx: Context) -> None:
     event = ctx.event
     if event.user is None or event.receipt not in RECEIPTS or not event.message_ids:
         return
-    d = _delivery.c
-    found = select(d.occurrence_id, d.chat_id).where(
-        d.platform == event.platform.value, d.platform_message_id.in_(event.message_ids)
+    found = select(Delivery.occurrence_id, Delivery.chat_id).where(
+        Delivery.platform == event.platform.value,
+        col(Delivery.platform_message_id).in_(event.message_ids),
     )
     async with ctx.db.session() as session:
-        posts = (await session.execute(found)).all()
+        posts = (await session.exec(found)).all()
         if not posts:
             return  # a reply or a flag, not a post: nothing to count
         person_id = await upsert_person(session, ctx.db, event.platform, event.user)
@@ -45,7 +44,7 @@ async def receipt(ctx: Context) -> None:
             }
             for o, c in posts
         ]
-        await session.execute(insert_ignoring_duplicates(ctx.db, table_of(Feedback)), rows)
+        await session.exec(insert_ignoring_duplicates(ctx.db, table_of(Feedback)).values(rows))
         await session.commit()
 
 

@@ -47,6 +47,7 @@ from bot.platforms.base import (
     SendResult,
 )
 from bot.platforms.capabilities import CAPABILITIES as ALL_CAPABILITIES
+from bot.platforms.render import plain
 from bot.services.zalo_oa_store import Tokens, ZaloOaStore
 from bot.text import clean_payload
 
@@ -273,7 +274,8 @@ class ZaloOaAdapter:
     # --- sending ------------------------------------------------------------------------------
 
     async def send(self, message: OutboundMessage) -> SendResult:
-        text = message.text
+        # Nothing upstream renders per platform yet: the canonical HTML becomes plain text here.
+        text = plain(message.text)
         if len(text) > CAPABILITIES.max_text_length:
             raise BadRequest(f"text is too long: over {CAPABILITIES.max_text_length} characters")
         payload: dict[str, Any] = {"text": text}
@@ -407,9 +409,8 @@ class ZaloOaAdapter:
         text = _str(message.get("text"), "message.text").strip()
         msg_id = _str(message.get("msg_id"), "message.msg_id")
         if _BUTTON_DATA.fullmatch(text):  # an oa.query button's payload, as the follower's text
-            return _event(
-                EventKind.BUTTON, user_id, message_id=msg_id, button_data=text, callback_id=user_id
-            )
+            # Which of our messages it was tapped on is not said: none is named.
+            return _event(EventKind.BUTTON, user_id, button_data=text, callback_id=user_id)
         command, args = None, ""
         if match := _COMMAND.fullmatch(text):
             command, args = match[1].lower(), (match[2] or "").strip()

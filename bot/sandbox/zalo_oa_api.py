@@ -25,6 +25,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -94,6 +95,7 @@ class ZaloOaApi:
     def __init__(self, sb: Sandbox) -> None:
         self.sb = sb
         self.state = OaState()
+        self.clock: Callable[[], float] = time.time  # tests move the OA's days and months
         self._queue: asyncio.Queue[JSON] | None = None
         self._worker: asyncio.Task[None] | None = None
         self._session: aiohttp.ClientSession | None = None
@@ -186,7 +188,7 @@ class ZaloOaApi:
         if chat.type != "private":
             return  # GMF group chatter is not sent to the OA's webhook here
         follower = self.state.followers.setdefault(chat.id, Follower())
-        follower.last_interaction = time.time()
+        follower.last_interaction = self.clock()
         follower.cs_since_interaction = 0
         msg_id = self._msg_id()
         self.state.sent[msg_id] = (chat.id, msg.message_id)
@@ -317,7 +319,7 @@ class ZaloOaApi:
         text, markup, problem = _message(body)
         if problem is not None:
             return self._fail(request, method, user_id, body, *problem)
-        now = time.time()
+        now = self.clock()
         if kind == "cs":
             seen = follower.last_interaction
             if seen is None or now - seen > CS_WINDOW:
@@ -410,7 +412,7 @@ class ZaloOaApi:
         data: JSON = {"promotion": {"monthly_quota_per_user": cap, "daily_per_user": 1}}
         follower = self.state.followers.get(int(str(user))) if str(user).isdigit() else None
         if follower is not None:
-            now = time.time()
+            now = self.clock()
             month = sum(1 for t in follower.promotions if _month(t) == _month(now))
             today = any(_day(t) == _day(now) for t in follower.promotions)
             data["promotion"]["remain"] = 0 if today else max(0, cap - month)
@@ -533,8 +535,3 @@ def _message(body: JSON) -> tuple[str, JSON | None, tuple[int, str] | None]:
             rows.append([{"text": title, "callback_data": payload}])
     return text, {"inline_keyboard": rows} if rows else None, None
 
-
-def expire_in(sb: Sandbox, seconds: float) -> None:
-    """Make every access token expire `seconds` from now (tests of -216)."""
-    state = sb.zalo_oa.state
-    state.access_tokens = dict.fromkeys(state.access_tokens, time.time() + seconds)

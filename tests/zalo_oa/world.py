@@ -4,9 +4,10 @@ handlers, with the sandbox's OA posting its signed events to it."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 
 from aiohttp import web
 from sqlalchemy import func, select
@@ -62,9 +63,11 @@ class Loa:
             result = await conn.execute(table.insert().returning(table.c.id), rows)
             return [int(i) for i in result.scalars()]
 
-    async def send_all(self, rate: float | None = None) -> dict[str, int]:
+    async def send_all(
+        self, rate: float | None = None, clock: Callable[[], datetime] | None = None
+    ) -> dict[str, int]:
         """Run the OA's sender until nothing waits that is due now; the status counts."""
-        sender = ChannelSender(self.db, self.adapter, rate_per_s=rate)
+        sender = ChannelSender(self.db, self.adapter, rate_per_s=rate, clock=clock or utcnow)
         stop = asyncio.Event()
         run = asyncio.create_task(sender.run(stop))
         try:

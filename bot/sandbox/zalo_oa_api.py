@@ -104,6 +104,8 @@ class ZaloOaApi:
         r = app.router
         r.add_post("/zalo-oa/v4/oa/access_token", self.access_token)
         r.add_post("/zalo-oa/v3.0/oa/message/{kind}", self.send)
+        # v2.0's single "message" endpoint, which older clients still call: a consultation.
+        r.add_post("/zalo-oa/v2.0/oa/message", self.send)
         r.add_post("/zalo-oa/v3.0/oa/group/message", self.send_group)
         r.add_get("/zalo-oa/v3.0/oa/group/getgroup", self.get_group)
         r.add_route("*", "/zalo-oa/v3.0/oa/quota/message", self.quota)
@@ -301,7 +303,7 @@ class ZaloOaApi:
     # --- messages -----------------------------------------------------------------------------
 
     async def send(self, request: web.Request) -> web.Response:
-        kind = request.match_info["kind"]
+        kind = request.match_info.get("kind", "cs")
         method = f"message/{kind}"
         if kind not in ("cs", "transaction", "promotion"):
             return self._fail(request, method, None, {}, -210, "Unknown message type", 404)

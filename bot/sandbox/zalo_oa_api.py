@@ -536,4 +536,3 @@ def _message(body: JSON) -> tuple[str, JSON | None, tuple[int, str] | None]:
         else:
             rows.append([{"text": title, "callback_data": payload}])
     return text, {"inline_keyboard": rows} if rows else None, None
-

@@ -109,3 +109,15 @@ async def test_a_broadcast_is_acknowledged_seen_and_counted_in_reach(
         total = (await reach(conn, Filter(period))).total()
     assert (total.sent_chats, total.audience) == (4, 3 + 4)
     assert (total.acknowledged, total.engaged, total.received, total.seen) == (1, 1, 3, 2)
+
+
+async def test_an_event_sent_twice_is_kept_once(
+    sandbox: Sandbox, make_adapter: MakeAdapter, db: Database
+) -> None:
+    body = json.dumps(EVENT).encode()
+    headers = {"X-ZEvent-Signature": signature(APP_ID, body, "1764540000000", WEBHOOK_SECRET)}
+    async with running_loa(db, sandbox, make_adapter(db)) as loa, aiohttp.ClientSession() as http:
+        for _ in range(2):
+            async with http.post(f"{loa.url}/webhook/zalo-oa", data=body, headers=headers) as r:
+                assert r.status == 200
+    assert await _stored(db) == 1

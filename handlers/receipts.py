@@ -6,12 +6,13 @@ Adapters whose rules depend on when a person last wrote are told of every event 
 from __future__ import annotations
 
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.dispatch import Context, Router
-from bot.domain import EventKind
+from bot.domain import EventKind, InboundEvent
 from bot.services.people import upsert_person
 from bot.storage.db import insert_ignoring_duplicates
-from bot.storage.models import Delivery, Feedback, table_of, utcnow
+from bot.storage.models import Chat, Delivery, DeliveryStatus, Feedback, table_of, utcnow
 
 RECEIPTS = ("received", "seen")
 
@@ -31,6 +32,10 @@ async def receipt(ctx: Context) -> None:
     async with ctx.db.session() as session:
         posts = (await session.exec(found)).all()
         if not posts:
+            if await _sending_to(session, event):
+                # Zalo's receipt can come before the sender records the send: the inbox
+                # retries this update in a moment, by then the message id is known.
+                raise NotRecordedYet("a receipt before its send was recorded")
             return  # a reply or a flag, not a post: nothing to count
         person_id = await upsert_person(session, ctx.db, event.platform, event.user)
         now = utcnow()
@@ -46,6 +51,25 @@ async def receipt(ctx: Context) -> None:
         ]
         await session.exec(insert_ignoring_duplicates(ctx.db, table_of(Feedback)).values(rows))
         await session.commit()
+
+
+class NotRecordedYet(Exception):
+    pass
+
+
+async def _sending_to(session: AsyncSession, event: InboundEvent) -> bool:
+    """Whether a delivery to the chat of `event` is in flight (sent, result not recorded)."""
+    query = (
+        select(Delivery.id)
+        .join(Chat, col(Chat.id) == Delivery.chat_id)
+        .where(
+            Chat.platform == event.platform.value,
+            Chat.platform_chat_id == event.chat_id,
+            Delivery.status == DeliveryStatus.IN_FLIGHT,
+        )
+        .limit(1)
+    )
+    return (await session.exec(query)).first() is not None
 
 
 def router() -> Router:

@@ -46,9 +46,6 @@ BACKOFF_BASE_S = 2.0
 BACKOFF_CAP_S = 300.0
 IDLE_POLL_S = 0.5
 CLAIM_AHEAD_S = 0.05  # claim rows this far ahead of their departure slot
-# …and at least this many departure slots ahead: at a low rate (Zalo OA's ~20/s) 50 ms is
-# less than one slot, and every claim slower than a slot left a hole in the pace.
-CLAIM_AHEAD_SLOTS = 5
 EXPIRY_EVERY_S = 10.0
 DB_RETRY_S = (0.2, 0.5, 1.0, 2.0, 5.0)
 RECOUNT_AFTER = timedelta(hours=1)  # a group's cached member count is good for this long
@@ -75,9 +72,7 @@ class ChannelSender:
         self.db, self.adapter, self.concurrency = db, adapter, concurrency
         self.platform = str(adapter.platform)
         limits = adapter.limits
-        rate = limits.global_per_s if rate_per_s is None else rate_per_s
-        self._pacer = Pacer(rate)
-        self._claim_ahead = max(CLAIM_AHEAD_S, CLAIM_AHEAD_SLOTS / rate) if rate else CLAIM_AHEAD_S
+        self._pacer = Pacer(limits.global_per_s if rate_per_s is None else rate_per_s)
         self._chats = ChatLimiter(limits.group_per_min, limits.private_per_s)
         self._quiet, self._local, self._clock = quiet_hours, tz, clock
         self._name = uuid.uuid4().hex  # marks the rows this sender claims
@@ -146,7 +141,7 @@ class ChannelSender:
             if looking:
                 free = self.concurrency - len(self._held) + len(results)
                 if free > 0:
-                    wanted, wait = self._pacer.promise(free, self._claim_ahead)
+                    wanted, wait = self._pacer.promise(free, CLAIM_AHEAD_S)
             elif not stop.is_set():
                 wait = next_poll - loop.time()
             if results or wanted:

@@ -234,21 +234,21 @@ class ZaloOaApi:
         self._queue.put_nowait(event)
 
     async def _deliver(self, queue: asyncio.Queue[JSON]) -> None:
-        """One event at a time, in order; a refused event is tried 3 times, then dropped (as
-        Zalo stops retrying)."""
+        """One event at a time, in order; a refused event is tried 5 times over ~8 s, then
+        dropped (Zalo, too, stops retrying)."""
         while True:
             event = await queue.get()
-            for attempt in range(3):
+            for attempt in range(5):
                 if await self._post(event):
                     break
-                await asyncio.sleep(0.2 * (attempt + 1))
+                await asyncio.sleep(0.5 * 2**attempt)
 
     async def _post(self, event: JSON) -> bool:
         s = self.state
         if s.webhook_url is None:
             return True
         if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5))
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
         body = json.dumps(event, ensure_ascii=False).encode()
         key_id = str(OA_ID) if s.sign_with_oa_id else s.app_id
         headers = {

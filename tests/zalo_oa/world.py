@@ -84,7 +84,7 @@ class Loa:
     async def feedback(self, kind: str, at_least: int) -> int:
         """Feedback rows of `kind`, waiting (a little) for the inbox to get there."""
         fb = table_of(Feedback)
-        async with asyncio.timeout(10):
+        async with asyncio.timeout(30):  # a receipt before its send is recorded waits 2-6 s
             while True:
                 async with self.db.reading() as conn:
                     n = (

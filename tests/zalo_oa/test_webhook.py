@@ -19,6 +19,7 @@ from bot.services.broadcasts import Broadcast, enqueue
 from bot.services.reach import Filter, reach
 from bot.storage.db import Database
 from bot.storage.models import InboxUpdate, table_of, utcnow
+from bot.web.webhooks import ZaloOaSignature
 from tests.zalo_oa.conftest import MakeAdapter, follower, oa_group
 from tests.zalo_oa.world import TEMPLATES, running_loa
 
@@ -121,3 +122,11 @@ async def test_an_event_sent_twice_is_kept_once(
             async with http.post(f"{loa.url}/webhook/zalo-oa", data=body, headers=headers) as r:
                 assert r.status == 200
     assert await _stored(db) == 1
+
+
+def test_an_oa_signing_with_its_oa_id_is_verified_when_so_configured() -> None:
+    body = json.dumps(EVENT).encode()
+    headers = {"X-ZEvent-Signature": signature(str(OA_ID), body, "1764540000000", "k")}
+    assert ZaloOaSignature(str(OA_ID), "k").body_ok(headers, body)
+    assert not ZaloOaSignature(APP_ID, "k").body_ok(headers, body)
+    assert not ZaloOaSignature(str(OA_ID), "k").body_ok(headers, body.replace(b"/toi", b"/huy"))

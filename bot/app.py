@@ -26,17 +26,22 @@ from bot.platforms.base import PlatformAdapter, SendError
 from bot.platforms.telegram import TelegramAdapter
 from bot.platforms.zalo_bot import InvalidToken as ZaloInvalidToken
 from bot.platforms.zalo_bot import ZaloBotAdapter
+from bot.platforms.zalo_oa import ZaloOaAdapter
 from bot.sandbox import Sandbox
-from bot.services import campaigns, demo, evidence, questions, retention, rsvp, tasks
+from bot.sandbox import zalo_oa_api as oa_sandbox
+from bot.services import campaigns, demo, evidence, questions, retention, rsvp, tasks, zalo_oa_demo
 from bot.services.announcements import ProgressReporter
 from bot.services.numbered import NumberedStore
 from bot.services.units import sync_units
+from bot.services.zalo_oa_quota import QuotaFlagger
+from bot.services.zalo_oa_store import ZaloOaStore
 from bot.storage import deliveries
 from bot.storage.db import Database
 from bot.storage.migrate import upgrade
 from bot.storage.models import RoleName, utcnow
 from bot.web import create_web_app
 from bot.web.app import WEBHOOK_PATHS
+from bot.web.webhooks import WebhookAuth, ZaloOaSignature
 from content.check import check_content
 from content.templates import Templates
 from content.units import UNITS_FILE, load_units
@@ -69,6 +74,45 @@ def zalo_bot_adapter(
     )
 
 
+def zalo_oa_adapter(settings: Settings, db: Database, sandbox_url: str | None) -> ZaloOaAdapter:
+    """The Zalo OA adapter: the configured OA, or (sandbox mode) the sandbox's."""
+    s = settings
+    if s.zalo_oa_enabled:
+        assert s.zalo_oa_secret_key is not None and s.zalo_oa_refresh_token is not None
+        app_id, secret = str(s.zalo_oa_app_id), s.zalo_oa_secret_key.get_secret_value()
+        refresh = s.zalo_oa_refresh_token.get_secret_value()
+        api, oauth = str(s.zalo_oa_api_url), str(s.zalo_oa_oauth_url)
+    else:
+        assert sandbox_url is not None
+        app_id, secret, refresh = (
+            oa_sandbox.APP_ID,
+            oa_sandbox.SECRET_KEY,
+            oa_sandbox.FIRST_REFRESH_TOKEN,
+        )
+        api = oauth = f"{sandbox_url}/zalo-oa"
+    return ZaloOaAdapter(
+        ZaloOaStore(db, app_id),
+        app_id=app_id,
+        secret_key=secret,
+        refresh_token=refresh,
+        api_url=api,
+        oauth_url=oauth,
+        monthly_quota=s.zalo_oa_monthly_quota,
+        pool_size=s.sender_concurrency * 2,
+    )
+
+
+def zalo_oa_signature(settings: Settings) -> ZaloOaSignature | None:
+    """How OA webhook calls are verified; None (everything refused) without a secret."""
+    s = settings
+    if not s.zalo_oa_enabled:
+        return ZaloOaSignature(oa_sandbox.APP_ID, oa_sandbox.WEBHOOK_SECRET)
+    if s.zalo_oa_webhook_secret is None:
+        return None
+    key_id = s.zalo_oa_signature_id or str(s.zalo_oa_app_id)
+    return ZaloOaSignature(key_id, s.zalo_oa_webhook_secret.get_secret_value())
+
+
 def build_sender(
     settings: Settings, db: Database, adapters: Mapping[Platform, PlatformAdapter]
 ) -> Sender:
@@ -76,7 +120,7 @@ def build_sender(
         db,
         adapters,
         concurrency=settings.sender_concurrency,
-        rates={Platform.TELEGRAM: settings.telegram_rate},
+        rates={Platform.TELEGRAM: settings.telegram_rate, Platform.ZALO_OA: settings.zalo_oa_rate},
         quiet_hours=settings.quiet,
         tz=lambda t: t.astimezone(settings.tz),
     )
@@ -165,6 +209,8 @@ class App:
             self.adapters[Platform.TELEGRAM] = telegram_adapter(s, api_url)
         if s.sandbox_mode or s.zalo_bot_token is not None:
             self.adapters[Platform.ZALO_BOT] = zalo_bot_adapter(s, self.templates, self.db, api_url)
+        if s.sandbox_mode or s.zalo_oa_enabled:
+            self.adapters[Platform.ZALO_OA] = zalo_oa_adapter(s, self.db, api_url)
         problem = s.zalo_webhook_secret_problem()
         if problem is not None:
             raise StartupError(problem)
@@ -185,6 +231,7 @@ class App:
             webhook_secret=s.webhook_secret.get_secret_value() if s.webhook_secret else None,
             sandbox_url=self.running.urls.get("sandbox"),
             sender_stalls=sender.stalls,
+            webhook_auth=_oa_auth(s) if Platform.ZALO_OA in self.adapters else None,
         )
         runner = web.AppRunner(web_app, access_log=None)
         await runner.setup()
@@ -211,6 +258,11 @@ class App:
         self._spawn(sender.run(self.stopping))
         progress = ProgressReporter(self.db, self.adapters, self.templates, quiet_hours=s.quiet)
         self._spawn(progress.run(self.stopping))
+        if Platform.ZALO_OA in self.adapters:
+            flagger = QuotaFlagger(
+                self.db, self.adapters, self.templates, monthly_quota=s.zalo_oa_monthly_quota
+            )
+            self._spawn(flagger.run(self.stopping))
         keep = timedelta(days=s.free_text_retention_days)
         self._spawn(retention.run(self.db, keep, self.stopping))
         if s.evidence_dir is not None:
@@ -235,6 +287,9 @@ class App:
             for item, chats in ward.items:
                 scheduler.broadcast_at(item, chats)
             self.running.next_steps = demo_steps(ward, s)
+            if self.running.sandbox is not None and Platform.ZALO_OA in self.adapters:
+                hook = f"{self.running.urls['web']}{WEBHOOK_PATHS[Platform.ZALO_OA]}"
+                await zalo_oa_demo.seed(self.db, self.running.sandbox, hook, ward)
         return self.running
 
     async def stop(self) -> None:
@@ -296,6 +351,11 @@ async def _start(adapter: PlatformAdapter) -> None:
             f"the Zalo Bot API did not answer getMe ({type(e).__name__}); "
             "check LOA_ZALO_BOT_API_URL"
         ) from None
+
+
+def _oa_auth(settings: Settings) -> dict[Platform, WebhookAuth]:
+    signature = zalo_oa_signature(settings)
+    return {Platform.ZALO_OA: signature} if signature is not None else {}
 
 
 def _calm_the_collector() -> None:

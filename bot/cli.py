@@ -139,6 +139,12 @@ def _parser() -> argparse.ArgumentParser:
     kinds = bench.add_subparsers(metavar="BENCH")
     broadcast = kinds.add_parser("broadcast", help="send one item to N chats through a sandbox")
     broadcast.add_argument("--chats", type=int, required=True)
+    broadcast.add_argument(
+        "--platform",
+        choices=("telegram", "zalo_oa"),
+        default="telegram",
+        help="zalo_oa: N followers of the sandbox's OA (default rate LOA_ZALO_OA_RATE)",
+    )
     limit = broadcast.add_mutually_exclusive_group()
     limit.add_argument("--rate", type=float, help="global messages/s, engine and sandbox alike")
     limit.add_argument("--no-limit", action="store_true", help="no rate limit anywhere")
@@ -409,6 +415,8 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
 def _bench_broadcast(args: argparse.Namespace, settings: Settings) -> int:
     from bot.bench import broadcast
 
+    if args.platform == "zalo_oa":
+        return _bench_broadcast_zalo_oa(args, settings)
     result = run(
         broadcast(
             chats=args.chats,
@@ -420,6 +428,24 @@ def _bench_broadcast(args: argparse.Namespace, settings: Settings) -> int:
     )
     print(json.dumps(result, ensure_ascii=False))
     return 0 if result["errors"] == 0 else 1
+
+
+def _bench_broadcast_zalo_oa(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.bench_zalo_oa import broadcast
+
+    if args.no_limit:
+        raise SystemExit("--no-limit: Zalo OA has a rate; give --rate or use LOA_ZALO_OA_RATE")
+    result = run(
+        broadcast(
+            chats=args.chats,
+            rate=args.rate or settings.zalo_oa_rate,
+            api_url=args.api_url,
+            db_url=args.db,
+            concurrency=args.concurrency or settings.sender_concurrency,
+        )
+    )
+    print(json.dumps(result, ensure_ascii=False))
+    return 0 if result["errors"] == 0 and result["quota_errors"] == 0 else 1
 
 
 def _bench_inbound(args: argparse.Namespace, _: Settings) -> int:

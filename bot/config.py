@@ -8,7 +8,14 @@ from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AnyHttpUrl,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.domain import Audience
@@ -89,6 +96,18 @@ class Settings(BaseSettings):
     # Telegram's bulk limit is ~30 messages/s; paid broadcasts (allow_paid_broadcast) go to
     # 1000/s. Unset keeps the adapter's own limit; 0 lifts it (only for a local Bot API peer).
     telegram_rate: Annotated[float, Field(ge=0, le=1000)] | None = None
+    # Zalo Official Account (docs/operations.md, "Zalo OA"). Set app id, secret key and the
+    # first refresh token together; loa keeps the refresh tokens that follow in its database.
+    zalo_oa_app_id: str | None = None
+    zalo_oa_secret_key: SecretStr | None = None
+    zalo_oa_refresh_token: SecretStr | None = None
+    zalo_oa_webhook_secret: SecretStr | None = None  # the OA secret key that signs events
+    zalo_oa_signature_id: str | None = None  # what the signature starts with: the app id or oa id
+    zalo_oa_api_url: AnyHttpUrl = AnyHttpUrl("https://openapi.zalo.me")
+    zalo_oa_oauth_url: AnyHttpUrl = AnyHttpUrl("https://oauth.zaloapp.com")
+    # Promotion messages a follower may get a month (by the OA's plan); one a day at most.
+    zalo_oa_monthly_quota: Annotated[int, Field(ge=0, le=1000)] = 4
+    zalo_oa_rate: Annotated[float, Field(gt=0, le=1000)] = 20
     log_level: str = "INFO"
     # How late a scheduled post may still go out (after a restart or an outage); later than
     # this it is recorded as missed instead.
@@ -128,6 +147,27 @@ class Settings(BaseSettings):
         if v is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", v.get_secret_value()):
             raise ValueError("expected 1-256 characters of A-Z, a-z, 0-9, _ and -")
         return v
+
+    @field_validator("zalo_oa_app_id", "zalo_oa_signature_id")
+    @classmethod
+    def _zalo_id(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"\d{1,32}", v):
+            raise ValueError("expected the id Zalo shows, digits only")
+        return v
+
+    @model_validator(mode="after")
+    def _zalo_oa_complete(self) -> Settings:
+        given = {
+            "zalo_oa_app_id": self.zalo_oa_app_id,
+            "zalo_oa_secret_key": self.zalo_oa_secret_key,
+            "zalo_oa_refresh_token": self.zalo_oa_refresh_token,
+        }
+        missing = [name for name, value in given.items() if value is None]
+        if missing and len(missing) < len(given):
+            raise ValueError(
+                f"LOA_{missing[0].upper()} is required with the other LOA_ZALO_OA_* settings"
+            )
+        return self
 
     @field_validator("log_level")
     @classmethod
@@ -184,9 +224,16 @@ class Settings(BaseSettings):
         return parse_duration(self.misfire_grace)
 
     @property
+    def zalo_oa_enabled(self) -> bool:
+        """A real Zalo OA is configured (in sandbox mode, loa uses the sandbox's OA)."""
+        return self.zalo_oa_app_id is not None
+
+    @property
     def sandbox_mode(self) -> bool:
         """No platform token set: loa runs every platform against its own sandbox."""
-        return self.telegram_token is None and self.zalo_bot_token is None
+        return (
+            self.telegram_token is None and self.zalo_bot_token is None and not self.zalo_oa_enabled
+        )
 
     def zalo_webhook_secret_problem(self) -> str | None:
         """Zalo Bot takes a webhook secret of 8-256 characters only (Telegram's may be shorter)."""
@@ -203,8 +250,10 @@ def load_settings(**overrides: Any) -> Settings:
         return Settings(**overrides)
     except ValidationError as e:
         err = e.errors()[0]
-        name = "LOA_" + str(err["loc"][0]).upper() if err["loc"] else "LOA_*"
         message = str(err["msg"]).removeprefix("Value error, ")
+        if not err["loc"]:  # a check across settings: its message names them, no input echoed
+            raise ConfigError(message) from None
+        name = "LOA_" + str(err["loc"][0]).upper()
         secret = any(word in name for word in ("TOKEN", "SECRET", "KEY", "DATABASE_URL"))
         got = "" if secret else f" (got {err.get('input')!r})"  # never echo a credential
         raise ConfigError(f"{name}: {message}{got}") from None

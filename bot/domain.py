@@ -107,6 +107,7 @@ class EventKind(StrEnum):
     # A message the platform hands over without its content (Zalo: from minors and other
     # protected senders): loa answers what it can read, and counts it as nothing.
     UNSUPPORTED = "unsupported"
+    RECEIPT = "receipt"  # a person received or saw our messages (Zalo OA): see `receipt`
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,3 +136,5 @@ class InboundEvent:
     reply_to_text: str | None = None
     mentions_bot: bool = False  # the message names loa (@loa_bot in a group)
     file: InboundFile | None = None  # a photo or document; `text` is then its caption
+    receipt: str | None = None  # for RECEIPT: "received" or "seen"
+    message_ids: tuple[str, ...] = field(default=())  # for RECEIPT: the platform's ids

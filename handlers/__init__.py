@@ -15,6 +15,7 @@ from handlers import (
     models,
     privacy,
     questions,
+    receipts,
     start,
     stats,
     tasks,
@@ -29,6 +30,7 @@ __all__ = ["build_router"]
 def build_router() -> Router:
     router = Router()
     for feature in (
+        receipts,
         privacy,
         start,
         invites,

@@ -185,3 +185,35 @@ def test_a_wrong_plain_value_is_quoted_back() -> None:
         load_settings(quiet_hours="9pm-6am")
     assert str(caught.value).startswith("LOA_QUIET_HOURS: ")
     assert "'9pm-6am'" in str(caught.value)  # not a secret: showing it helps the operator
+
+
+def test_zalo_oa_settings_come_together_and_are_never_echoed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LOA_ZALO_OA_APP_ID", "1234567890")
+    monkeypatch.setenv("LOA_ZALO_OA_REFRESH_TOKEN", "very-secret-refresh")
+    with pytest.raises(ConfigError) as missing:
+        load_settings()
+    assert str(missing.value) == (
+        "LOA_ZALO_OA_SECRET_KEY is required with the other LOA_ZALO_OA_* settings"
+    )
+    monkeypatch.setenv("LOA_ZALO_OA_SECRET_KEY", "app-secret")
+    settings = load_settings()
+    assert settings.zalo_oa_enabled and settings.zalo_oa_monthly_quota == 4
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("LOA_ZALO_OA_APP_ID", "app-1", "LOA_ZALO_OA_APP_ID: expected the id Zalo shows"),
+        ("LOA_ZALO_OA_MONTHLY_QUOTA", "-1", "LOA_ZALO_OA_MONTHLY_QUOTA: "),
+        ("LOA_ZALO_OA_RATE", "0", "LOA_ZALO_OA_RATE: "),
+        ("LOA_ZALO_OA_API_URL", "openapi", "LOA_ZALO_OA_API_URL: "),
+    ],
+)
+def test_a_wrong_zalo_oa_value_names_its_variable(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, says: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=f"^{says}"):
+        load_settings()

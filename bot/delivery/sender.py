@@ -29,6 +29,7 @@ from bot.platforms.base import (
     ChatGone,
     ChatMigrated,
     PlatformAdapter,
+    Postponed,
     RateLimited,
     Retryable,
     SendError,
@@ -48,6 +49,7 @@ CLAIM_AHEAD_S = 0.05  # claim rows this far ahead of their departure slot
 EXPIRY_EVERY_S = 10.0
 DB_RETRY_S = (0.2, 0.5, 1.0, 2.0, 5.0)
 RECOUNT_AFTER = timedelta(hours=1)  # a group's cached member count is good for this long
+POSTPONED = "postponed: "  # the error of a delivery waiting for a quota (zalo_oa_quota.py)
 STALL_AFTER_S = 120.0  # work waiting and no progress this long: /healthz reports the sender
 
 
@@ -267,6 +269,15 @@ class ChannelSender:
                 next_attempt_at=later,
                 penalty=False,
                 error="rate limited",
+            )
+        except Postponed as e:  # a quota would be passed: wait, never dropped (POSTPONED)
+            result = Result(
+                c.id,
+                c.chat_id,
+                Outcome.RETRY,
+                next_attempt_at=e.until,
+                penalty=False,
+                error=f"{POSTPONED}{e}",
             )
         except ChatMigrated as e:
             result = (

@@ -21,7 +21,7 @@ from bot.domain import (
     OutboundMessage,
     Reply,
 )
-from bot.platforms.base import Capabilities, PlatformAdapter, SendError
+from bot.platforms.base import Capabilities, NotesContact, PlatformAdapter, SendError
 from bot.services.people import find_person
 from bot.services.permissions import Action, scope
 from bot.storage.db import Database
@@ -65,6 +65,12 @@ class Context:
                 "member count of a %s group failed: %s", self.event.platform, type(e).__name__
             )
             return None
+
+    async def note_contact(self) -> None:
+        """Tell an adapter whose rules depend on when people last wrote (Zalo OA) of this
+        event."""
+        if isinstance(self._adapter, NotesContact):
+            await self._adapter.note_contact(self.event)
 
     async def authorize(self, action: Action | None = None) -> bool:
         """Find the person writing (`ctx.person`) and, for an action, where they may do it

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from bot.domain import Button, InboundEvent, OutboundMessage, Platform
 from bot.text import utf16_len
@@ -99,6 +100,15 @@ class BadRequest(SendError):
     """The platform refused this message as it is; sending it again will not help."""
 
 
+class Postponed(SendError):
+    """Sending now would break a platform quota (Zalo OA's promotion caps): try at `until`,
+    without a penalty. Raised before any request leaves."""
+
+    def __init__(self, until: datetime, detail: str = "quota") -> None:
+        super().__init__(detail)
+        self.until = until
+
+
 class MalformedUpdate(ValueError):
     """An inbound update that does not have the platform's shape."""
 
@@ -145,3 +155,11 @@ class PlatformAdapter(Protocol):
     def parse_update(self, raw: Mapping[str, Any]) -> InboundEvent | None:
         """The event a raw update carries, None for kinds loa ignores. Raises MalformedUpdate."""
         ...
+
+
+@runtime_checkable
+class NotesContact(Protocol):
+    """An adapter whose sending rules depend on when a person last wrote to us (Zalo OA's
+    consultation window): told of every inbound event before it is handled."""
+
+    async def note_contact(self, event: InboundEvent) -> None: ...

@@ -35,6 +35,13 @@ CAPABILITIES: Final[dict[Platform, Capabilities]] = {
         max_callback_bytes=64,
     ),
     Platform.ZALO_BOT: _ZALO_BOT,
-    # Zalo OA: as Zalo Bot (no callback buttons in our use), but 1:1 with followers only.
-    Platform.ZALO_OA: replace(_ZALO_BOT, groups=False),
+    # Zalo OA: plain text up to 2000 characters; oa.query.show buttons to followers (their
+    # payload comes back as the follower's message); GMF groups with total_member.
+    Platform.ZALO_OA: replace(
+        _ZALO_BOT,
+        inline_buttons=True,
+        member_count=True,
+        max_button_label=100,
+        max_callback_bytes=64,
+    ),
 }

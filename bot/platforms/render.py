@@ -30,8 +30,13 @@ def for_platform(
         replies = templates.render(NUMBERED_REPLIES, answer=answer_kind(buttons), labels=labels)
         text, buttons = f"{text}\n\n{replies}", ()
     if capabilities.markup == Markup.PLAIN:
-        text = _BLANK_LINES.sub("\n\n", html_to_plain(text))
+        text = plain(text)
     return replace(message, text=text, buttons=buttons)
+
+
+def plain(text: str) -> str:
+    """The canonical Telegram-HTML text as plain text, without runs of blank lines."""
+    return _BLANK_LINES.sub("\n\n", html_to_plain(text))
 
 
 def answer_kind(buttons: Sequence[Button]) -> str:

@@ -16,6 +16,7 @@ from .telegram_api import TelegramApi
 from .ui import Ui
 from .updates import UpdateHub
 from .zalo_bot_api import ZaloBotApi, ZaloBotHub
+from .zalo_oa_api import ZaloOaApi
 
 MAX_UPLOAD = 64 * 1024 * 1024  # Telegram accepts 50 MB uploads from bots
 
@@ -51,6 +52,7 @@ class Sandbox:
         self.zalo_bot_hub = ZaloBotHub(webhook_timeout=webhook_timeout)
         self.limiter = RateLimiter()
         self.faults = FaultInjector(seed)
+        self.zalo_oa = ZaloOaApi(self)
         self.url: str | None = None
         self._runner: web.AppRunner | None = None
         self._release: asyncio.Event | None = None
@@ -82,6 +84,7 @@ class Sandbox:
             self._release.set()
             self._release = asyncio.Event()
         self.state = State()
+        self.zalo_oa.reset()
         self.limiter.reset()
         self.faults = FaultInjector(self.seed)
 
@@ -117,6 +120,7 @@ class Sandbox:
             self._release.set()
         await self.hub.close()
         await self.zalo_bot_hub.close()
+        await self.zalo_oa.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -144,6 +148,7 @@ def create_app(sandbox: Sandbox | None = None) -> web.Application:
     app.router.add_route("*", "/bot{token}/{method}", telegram.handle)
     app.router.add_get("/file/bot{token}/{path:.+}", telegram.download)
     app.router.add_route("*", "/zalo/bot{token}/{method}", ZaloBotApi(sb).handle)
+    sb.zalo_oa.setup(app)
     app.add_subapp("/sandbox/api/", control.app())
     Ui(sb, control).setup(app)
     return app

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from . import events
+from . import events, zalo_oa_control
 from .events import WorldError
 from .formatting import entities_to_html
 from .limits import FAULT_KINDS
@@ -154,6 +154,7 @@ class ControlApi:
         r.add_get("/limits", self.get_limits)
         r.add_post("/limits", self.set_limits)
         r.add_post("/reset", self.reset)
+        zalo_oa_control.add_routes(r, self)
         r.add_route("*", "/{tail:.*}", self.not_found)
         return app
 

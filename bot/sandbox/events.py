@@ -150,6 +150,8 @@ def user_sends_file(
     chat.messages[msg.message_id] = msg
     if chat.platform == "telegram":
         _emit_to_members(sb, chat, "message", message_json(msg, chat, sb.state))
+    elif chat.platform == "zalo_oa":
+        sb.zalo_oa.user_wrote(chat, msg)
     return msg
 
 
@@ -184,6 +186,9 @@ def press_button(sb: Sandbox, chat: Chat, user: User, message_id: int, data: str
         data=data,
     )
     state.callbacks[query.id] = query
+    if chat.platform == "zalo_oa":  # an oa.query button: its payload comes as the user's text
+        user_writes(sb, chat, user, data)
+        return query
     sb.hub.emit(
         bot,
         "callback_query",

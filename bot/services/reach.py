@@ -38,6 +38,7 @@ _delivery, _chat, _occurrence = table_of(Delivery), table_of(Chat), table_of(Occ
 _feedback, _unit = table_of(Feedback), table_of(Unit)
 _role, _person = table_of(Role), table_of(Person)
 ACK, QUIZ = "ack", "quiz"
+RECEIPTS = ("received", "seen")  # receipts, not answers: never engagement
 CAMPAIGN = "campaign:"  # an occurrence's source: "campaign:{id}/{post}" or "announcement:{id}"
 
 
@@ -54,6 +55,8 @@ class Figures:
     uncertain: int = 0  # chats: may or may not have arrived, never counted as reached
     expired: int = 0  # chats
     waiting: int = 0  # chats still to be sent
+    received: int = 0  # people whose phone got it (Zalo OA receipts only)
+    seen: int = 0  # people who opened it (Zalo OA `user_seen_message` only)
 
     def __add__(self, other: Figures) -> Figures:
         return Figures(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
@@ -250,6 +253,7 @@ async def reach(conn: AsyncConnection, f: Filter) -> Reach:
             _count(status == S.UNCERTAIN),
             _count(status == S.EXPIRED),
             _count(status.in_((S.PENDING, S.RETRY_WAIT, S.IN_FLIGHT))),
+            *(func.coalesce(func.sum(col), 0) for col in (t.received, t.seen)),
         )
         .join(_chat, c.id == d.chat_id)
         .join(_occurrence, o.id == d.occurrence_id)
@@ -287,6 +291,7 @@ def _people_per_chat(wanted: Select[Any]) -> Select[Any]:
     index ix_feedback_figures covers it: no table rows are read."""
     fb, answer = _feedback.c, _occurrence.alias("answer")
     right = and_(fb.kind == QUIZ, fb.value == cast(answer.c.meta["answer"].as_integer(), String))
+    answered = fb.kind.not_in(RECEIPTS)
     return (
         select(
             fb.occurrence_id.label("occurrence"),
@@ -294,9 +299,12 @@ def _people_per_chat(wanted: Select[Any]) -> Select[Any]:
             _count(fb.kind == ACK).label("ack"),
             _count(fb.kind == QUIZ).label("quiz"),
             _count(right).label("right"),
-            (func.count(func.distinct(fb.person_id)) + _count(fb.person_id.is_(None))).label(
-                "people"
-            ),
+            (
+                func.count(func.distinct(case((answered, fb.person_id))))
+                + _count(and_(answered, fb.person_id.is_(None)))
+            ).label("people"),
+            _count(fb.kind == RECEIPTS[0]).label("received"),
+            _count(fb.kind == RECEIPTS[1]).label("seen"),
         )
         .join(answer, answer.c.id == fb.occurrence_id)
         .where(fb.occurrence_id.in_(wanted))

@@ -441,6 +441,50 @@ class Lease(SQLModel, table=True):
     expires_at: datetime
 
 
+class ZaloOaToken(SQLModel, table=True):
+    """The Zalo OA's tokens, one row per app. A refresh token is single-use: the new one is
+    stored (committed) before the new access token is used (bot/services/zalo_oa_tokens.py)."""
+
+    __tablename__ = "zalo_oa_tokens"
+    app_id: str = Field(primary_key=True, max_length=64)
+    refresh_token: str = Field(max_length=1024)
+    access_token: str | None = Field(default=None, max_length=1024)
+    access_expires_at: datetime | None = None
+    refreshing_since: datetime | None = None  # a refresh was asked for and not yet stored
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ZaloOaFollower(SQLModel, table=True):
+    """What the OA's message rules need to know about one follower: when they last wrote
+    (consultation window) and what was sent since."""
+
+    __tablename__ = "zalo_oa_followers"
+    user_id: str = Field(primary_key=True, max_length=64)
+    last_interaction_at: datetime | None = None
+    cs_since_interaction: int = 0
+    followed: bool = True
+
+
+class ZaloOaPromotion(SQLModel, table=True):
+    """One promotion message sent to one follower (≤1 a day, a monthly cap per follower)."""
+
+    __tablename__ = "zalo_oa_promotions"
+    __table_args__ = (Index("ix_zalo_oa_promotions_user", "user_id", "sent_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: str = Field(max_length=64)
+    sent_at: datetime
+
+
+class ZaloOaFlag(SQLModel, table=True):
+    """An item whose Zalo OA copies wait for quota; `flagged_at` once officials were told."""
+
+    __tablename__ = "zalo_oa_flags"
+    occurrence_id: int = Field(foreign_key="occurrences.id", primary_key=True)
+    waiting: int = 0
+    until: datetime
+    flagged_at: datetime | None = None
+
+
 def table_of(model: type[SQLModel]) -> Table:
     """The Core table of a model, for set-based statements (SQLModel hides it from typing)."""
     table: Table = model.__table__  # type: ignore[attr-defined]

@@ -55,7 +55,10 @@ def test_every_post_renders_for_every_audience_within_limits(post: Post) -> None
             limit = 4096 if platform == Platform.TELEGRAM else 2000
             assert 0 < capabilities.text_length(shown.text) <= limit, platform
             if capabilities.markup == Markup.PLAIN:
-                assert "<" not in shown.text and not shown.buttons
+                assert "<" not in shown.text
+                assert bool(shown.buttons) == (
+                    capabilities.inline_buttons and bool(message.buttons)
+                )
         body = html_to_plain(canonical.text)
         assert len(body.split()) <= WORDS_A_PARENT_READS_IN_A_MINUTE, (post.id, audience)
     assert all(callback_bytes(b) <= 64 for b in render(TEMPLATES, post, "x").buttons)

@@ -208,6 +208,12 @@ CHAT_TEMPLATES: dict[str, dict[str, object]] = {
         ),
         "unit_names": ["Trường A", "Trường B"],
     },
+    "zalo_oa_quota_held": {
+        "title": "Họp phụ huynh",
+        "waiting": 12,
+        "until": datetime(2026, 12, 1, 17, 0, tzinfo=UTC),
+        "quota": 4,
+    },
 }
 
 

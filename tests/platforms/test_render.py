@@ -16,7 +16,7 @@ from content.templates import Templates
 EXAMPLES = Path(__file__).resolve().parents[2] / "content" / "examples"
 TEMPLATES = Templates(EXAMPLES / "templates")
 POSTS = {p.id: p for item in load_campaigns(EXAMPLES)[0] for p in item.campaign.posts}
-ZALO = [Platform.ZALO_BOT, Platform.ZALO_OA]
+ZALO = [Platform.ZALO_BOT]  # Zalo OA has buttons (oa.query.show): see below
 
 
 def _on(platform: Platform, post_id: str) -> OutboundMessage:
@@ -73,8 +73,14 @@ def test_other_buttons_become_a_numbered_choice_on_zalo() -> None:
 
 def test_mixed_answers_are_a_numbered_choice_not_an_acknowledgement() -> None:
     message = OutboundMessage("7", "Chọn", (Button("Đã hiểu", "ack:1"), Button("Hỏi", "ask:1")))
-    shown = for_platform(message, CAPABILITIES[Platform.ZALO_OA], TEMPLATES)
+    shown = for_platform(message, CAPABILITIES[Platform.ZALO_BOT], TEMPLATES)
     assert shown.text.endswith("1. Đã hiểu\n2. Hỏi\n\nTrả lời bằng một số từ 1 đến 2.")
+
+
+def test_zalo_oa_keeps_the_buttons_and_shows_plain_text() -> None:
+    message = OutboundMessage("7", "<b>Họp</b> phụ huynh", (Button("Đã hiểu", "ack:1"),))
+    shown = for_platform(message, CAPABILITIES[Platform.ZALO_OA], TEMPLATES)
+    assert (shown.text, shown.buttons) == ("Họp phụ huynh", message.buttons)
 
 
 def test_telegram_gets_the_canonical_message_as_it_is() -> None:
@@ -89,4 +95,4 @@ def test_each_platform_counts_its_own_way() -> None:
     text = "<b>Họp</b> 🙂"  # tags are not counted; the emoji is 2 UTF-16 units, 1 character
     assert telegram.text_length(text) == 6
     assert zalo.text_length(for_platform(OutboundMessage("1", text), zalo, TEMPLATES).text) == 5
-    assert not CAPABILITIES[Platform.ZALO_OA].groups and not zalo.member_count
+    assert CAPABILITIES[Platform.ZALO_OA].member_count and not zalo.member_count

@@ -130,7 +130,8 @@ async def play(w: World) -> None:
 TOTALS = {
     "posts": 2, "sent_chats": 5, "audience": 3 + 4 + 2 + 4 + 3, "ack_audience": 9,
     "acknowledged": 5, "answered": 5, "understood": 3, "engaged": 10, "failed": 1,
-    "uncertain": 0, "expired": 0, "waiting": 0, "acknowledged_rate": 55.6,
+    "uncertain": 0, "expired": 0, "waiting": 0, "received": 0, "seen": 0,
+    "acknowledged_rate": 55.6,
     "understood_rate": 60.0, "engaged_rate": 62.5,
 }  # fmt: skip
 

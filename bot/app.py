@@ -248,6 +248,8 @@ class App:
             log.info("units: %d active, from %s and from officials in chat", active, units_file)
 
         for platform, adapter in self.adapters.items():
+            if platform is Platform.ZALO_OA:
+                continue  # events come only by the webhook set in Zalo's developer console
             if s.webhook_base_url and s.webhook_secret:
                 hook = str(s.webhook_base_url).rstrip("/") + WEBHOOK_PATHS[platform]
                 await adapter.set_webhook(hook, s.webhook_secret.get_secret_value())
@@ -283,7 +285,9 @@ class App:
         scheduler.every("rsvp:reminders", lambda: rsvp.remind(db, templates), rsvp.SWEEP)
 
         if api_url is not None:  # sandbox mode: loa talks to its own sandbox
-            ward = await demo.seed(self.db, api_url, self.adapters, self.templates)
+            # The demo's chats are with the bots; the OA's followers are seeded on their own.
+            bots = {p: a for p, a in self.adapters.items() if p is not Platform.ZALO_OA}
+            ward = await demo.seed(self.db, api_url, bots, self.templates)
             for item, chats in ward.items:
                 scheduler.broadcast_at(item, chats)
             self.running.next_steps = demo_steps(ward, s)

@@ -98,6 +98,8 @@ def user_writes(
         _emit_to_members(sb, chat, "message", message_json(msg, chat, sb.state))
     elif chat.platform == "zalo_bot":
         zalo_bot_api.person_writes(sb, chat, user, msg, kind)
+    elif chat.platform == "zalo_oa":
+        sb.zalo_oa.user_wrote(chat, msg)
     return msg
 
 
@@ -150,8 +152,6 @@ def user_sends_file(
     chat.messages[msg.message_id] = msg
     if chat.platform == "telegram":
         _emit_to_members(sb, chat, "message", message_json(msg, chat, sb.state))
-    elif chat.platform == "zalo_oa":
-        sb.zalo_oa.user_wrote(chat, msg)
     return msg
 
 

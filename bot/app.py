@@ -286,7 +286,9 @@ class App:
 
         if api_url is not None:  # sandbox mode: loa talks to its own sandbox
             # The demo's chats are with the bots; the OA's followers are seeded on their own.
-            bots = {p: a for p, a in self.adapters.items() if p is not Platform.ZALO_OA}
+            bots: dict[Platform, PlatformAdapter] = {
+                p: a for p, a in self.adapters.items() if p is not Platform.ZALO_OA
+            }
             ward = await demo.seed(self.db, api_url, bots, self.templates)
             for item, chats in ward.items:
                 scheduler.broadcast_at(item, chats)

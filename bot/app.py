@@ -24,6 +24,7 @@ from bot.domain import Platform
 from bot.inbox import Inbox
 from bot.platforms.base import PlatformAdapter
 from bot.platforms.telegram import TelegramAdapter
+from bot.reports.report import load_content
 from bot.sandbox import Sandbox
 from bot.services import campaigns, demo, retention, tasks
 from bot.services.announcements import ProgressReporter
@@ -33,6 +34,7 @@ from bot.storage.db import Database
 from bot.storage.migrate import upgrade
 from bot.storage.models import RoleName, utcnow
 from bot.web import create_web_app
+from bot.web.admin import Dashboard
 from content.check import check_content
 from content.templates import Templates
 from content.units import UNITS_FILE, load_units
@@ -149,7 +151,9 @@ class App:
         self.adapters[Platform.TELEGRAM] = telegram
 
         sender = build_sender(s, self.db, self.adapters)
-        dispatcher = Dispatcher(build_router(), db=self.db, templates=self.templates)
+        dispatcher = Dispatcher(
+            build_router(), db=self.db, templates=self.templates, web_url=s.dashboard_url
+        )
         inbox = Inbox(self.db, self.adapters, dispatcher, replies=build_replies(sender))
         scheduler = Scheduler(
             self.db, on_enqueued=sender.wake, misfire_grace=s.misfire_grace_period
@@ -162,6 +166,14 @@ class App:
             webhook_secret=s.webhook_secret.get_secret_value() if s.webhook_secret else None,
             sandbox_url=self.running.urls.get("sandbox"),
             sender_stalls=sender.stalls,
+            dashboard=Dashboard(
+                db=self.db,
+                content=load_content(s.content_dir),
+                content_dir=s.content_dir,
+                templates=self.templates,
+                adapters=self.adapters,
+                secure_cookies=s.dashboard_url.startswith("https://"),
+            ),
         )
         runner = web.AppRunner(web_app, access_log=None)
         await runner.setup()

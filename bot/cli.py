@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.domain import Platform
@@ -297,14 +297,10 @@ def _plan_import(args: argparse.Namespace, _: Settings) -> int:
 
 
 def _report(args: argparse.Namespace, settings: Settings) -> int:
-    from datetime import datetime
-
     from bot.app import StartupError, check_database
-    from bot.reports.docx import Letterhead, letterhead, write_docx
+    from bot.reports.files import Filed, make_report, write_report
     from bot.reports.period import PeriodError, parse_period
-    from bot.reports.report import ReportError, build_report, load_content
-    from bot.reports.wording import report_wording
-    from bot.reports.xlsx import write_xlsx
+    from bot.reports.report import ReportError, load_content
     from bot.storage.db import Database
     from bot.storage.migrate import upgrade
     from content.templates import TemplateError
@@ -313,38 +309,29 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
         print(f"loa: report --format {args.format} needs -o FILE", file=sys.stderr)
         return 1
 
-    async def go() -> tuple[dict[str, Any], Letterhead, list[str]]:
+    async def go() -> Filed:
         db = Database(settings.database_url)
         try:
             await check_database(db)
             await upgrade(settings.database_url)
             period = parse_period(args.period, settings.tz)
             content = load_content(settings.content_dir)
-            report = await build_report(db, period, content, unit=args.unit, plan=args.plan)
-            head = await letterhead(db, args.unit, args.parent_body)
-            plans = [args.plan] if args.plan else sorted({k["plan"] for k in report["kpis"]})
-            return report, head, [content.plans[p].title for p in plans]
+            return await make_report(
+                db, content, period, unit=args.unit, plan=args.plan, parent_body=args.parent_body
+            )
         finally:
             await db.dispose()
 
     try:
-        report, head, titles = run(go())
-        if args.format != "json":
-            words = report_wording(settings.content_dir, settings.tz)
-        if args.format == "docx":
-            write_docx(report, args.out, head, titles, datetime.now(settings.tz).date(), words)
-            return 0
-        if args.format == "xlsx":
-            write_xlsx(report, args.out, words)
-            return 0
+        filed = run(go())
+        if args.out is not None:
+            write_report(filed, args.format, args.out, content_dir=settings.content_dir,
+                         tz=settings.tz)  # fmt: skip
     except (StartupError, PeriodError, ReportError, TemplateError) as e:
         print(f"loa: {e}", file=sys.stderr)
         return 1
-    text = json.dumps(report, ensure_ascii=False, indent=2) + "\n"
     if args.out is None:
-        sys.stdout.write(text)
-    else:
-        args.out.write_text(text, encoding="utf-8")
+        sys.stdout.write(json.dumps(filed.report, ensure_ascii=False, indent=2) + "\n")
     return 0
 
 

@@ -77,6 +77,8 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     web_host: str = "127.0.0.1"
     web_port: Annotated[int, Field(ge=1, le=65535)] = 8080
+    # The dashboard's public address (https behind a proxy); unset: http://WEB_HOST:WEB_PORT.
+    web_base_url: AnyHttpUrl | None = None
     sandbox_port: Annotated[int, Field(ge=0, le=65535)] = 8081
     timezone: str = "Asia/Ho_Chi_Minh"
     quiet_hours: str = "21:00-06:30"
@@ -163,6 +165,13 @@ class Settings(BaseSettings):
     @property
     def misfire_grace_period(self) -> timedelta:
         return parse_duration(self.misfire_grace)
+
+    @property
+    def dashboard_url(self) -> str:
+        """Where sign-in links point, without a trailing slash."""
+        if self.web_base_url is not None:
+            return str(self.web_base_url).rstrip("/")
+        return f"http://{self.web_host}:{self.web_port}"
 
     @property
     def sandbox_mode(self) -> bool:

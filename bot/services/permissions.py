@@ -36,6 +36,7 @@ class Action(StrEnum):
     REPORT_TASK = "report_task"  # give the result of a "06 rõ" task of one's unit
     REPORT_ACTIVITY = "report_activity"  # /baocao and /mohinh, for one's own school (ward)
     APPROVE_MODEL = "approve_model"  # decide on a school's exemplary model (/mohinh)
+    DASHBOARD = "dashboard"  # /dangnhap and the web dashboard: the ward, or one's school
 
 
 PERMISSIONS: Final[dict[Action, frozenset[RoleName]]] = {
@@ -53,6 +54,7 @@ PERMISSIONS: Final[dict[Action, frozenset[RoleName]]] = {
     Action.REPORT_TASK: STAFF,
     Action.REPORT_ACTIVITY: STAFF,
     Action.APPROVE_MODEL: frozenset({OFFICIAL}),
+    Action.DASHBOARD: frozenset({OFFICIAL, SCHOOL_ADMIN}),
 }
 
 INVITE_ACTION: Final[dict[RoleName, Action]] = {

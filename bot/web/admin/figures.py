@@ -1,0 +1,77 @@
+"""The figures a dashboard page shows, from the one reach and KPI modules (bot.services.reach,
+bot.services.kpis) that `/thongke` and `loa report` use, over the viewer's units."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from aiohttp import web
+
+from bot.reports.period import Period, PeriodError, parse_period, quarter_of
+from bot.services.kpis import Kpi, Scope, evaluate
+from bot.services.reach import Figures, Filter, Reach, UnitTree, reach, unit_tree
+from bot.web.admin.deps import Dashboard, Viewer, dashboard, viewer
+
+
+@dataclass(frozen=True)
+class Seen:
+    """A period's reach over the viewer's units, and the unit tree to name them."""
+
+    period: Period
+    reach: Reach
+    tree: UnitTree
+    error: str | None = None  # the period asked for did not parse: the current quarter instead
+
+
+def period_of(request: web.Request) -> tuple[Period, str | None]:
+    """`?ky=2026-Q4` (any form `loa report` takes), else the current quarter."""
+    dash = dashboard(request)
+    asked = request.query.get("ky", "").strip()
+    if asked:
+        try:
+            return parse_period(asked, dash.tz), None
+        except PeriodError:
+            pass
+    current = quarter_of(dash.now().astimezone(dash.tz).date(), dash.tz)
+    return current, (f"Kỳ «{asked}» không hợp lệ" if asked else None)
+
+
+async def seen(request: web.Request) -> Seen:
+    dash, who = dashboard(request), viewer(request)
+    period, error = period_of(request)
+    async with dash.db.reading() as conn:
+        found = await reach(conn, Filter(period, units=who.scope))
+        tree = await unit_tree(conn)
+    return Seen(period, found, tree, error)
+
+
+async def kpis(dash: Dashboard, who: Viewer, s: Seen) -> list[tuple[str, list[Kpi]]]:
+    """Each plan's targets measured over the viewer's units: (plan title, KPIs)."""
+    out = []
+    f = Filter(s.period, units=who.scope)
+    async with dash.db.reading() as conn:
+        for plan_id in sorted(dash.content.plans):
+            plan = dash.content.plans[plan_id]
+            scope = Scope(s.reach, dash.content.campaigns(plan_id), f, dash.now())
+            out.append((plan.title, await evaluate(conn, plan, scope)))
+    return out
+
+
+def weekly(s: Seen) -> list[tuple[str, Figures]]:
+    """Reach by the local week (its Monday, "dd/mm") of the posts' due times, every week of
+    the period shown, empty ones too."""
+    tz = s.period.tz
+
+    def monday(moment: datetime) -> str:
+        day = moment.astimezone(tz).date()
+        return (day - timedelta(days=day.weekday())).isoformat()
+
+    by_week: dict[str, Figures] = s.reach.by_post_audience(lambda post, _: monday(post.due_at))
+    first = s.period.first - timedelta(days=s.period.first.weekday())
+    weeks = []
+    day = first
+    while day <= s.period.last:
+        weeks.append(day.isoformat())
+        day += timedelta(days=7)
+    return [(f"{w[8:10]}/{w[5:7]}", by_week.get(w, Figures())) for w in weeks]

@@ -36,7 +36,8 @@ async def _units(request: web.Request, who: Viewer) -> list[Unit]:
 async def form(request: web.Request) -> web.StreamResponse:
     who = viewer(request)
     period, _ = period_of(request)
-    return page(request, "reports.html", units=await _units(request, who), period=period)
+    units = await _units(request, who)
+    return page(request, "reports.html", units=units, period=period, error=None)
 
 
 async def download(request: web.Request) -> web.StreamResponse:

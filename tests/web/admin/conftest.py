@@ -34,7 +34,7 @@ class Site:
 
     async def link(self, user: int) -> str:
         """What the bot answers /dangnhap with: the sign-in link."""
-        [text] = await self.world.say(user, "/dangnhap")
+        text = (await self.world.say(user, "/dangnhap"))[-1]
         found = LINK.search(text)
         assert found, text
         return found.group(1)

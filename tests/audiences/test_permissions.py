@@ -178,6 +178,14 @@ async def approving_a_model(world: World, actor: int) -> bool:
     return approved
 
 
+async def signing_in(world: World, actor: int) -> bool:
+    """/dangnhap: a one-time dashboard link, or the refusal that says who it is for."""
+    [answer] = await world.say(actor, "/dangnhap")
+    sent = "/admin/vao/" in answer
+    assert sent or answer.startswith("Trang quản lý chỉ dành cho"), answer
+    return sent
+
+
 SCENARIOS: dict[Action, Scenario] = {
     Action.INVITE_OFFICIAL: inviting("canbo", "phuong-a"),
     Action.INVITE_SCHOOL_ADMIN: inviting("quanly", "th-a"),
@@ -193,6 +201,7 @@ SCENARIOS: dict[Action, Scenario] = {
     Action.REPORT_TASK: reporting_a_task,
     Action.REPORT_ACTIVITY: reporting_an_activity,
     Action.APPROVE_MODEL: approving_a_model,
+    Action.DASHBOARD: signing_in,
 }
 # What each role may do, written out here rather than read from PERMISSIONS, so a wrong entry
 # in the table fails: O official, S school admin, T teacher, P parent, C community.
@@ -211,6 +220,7 @@ ALLOWED: dict[Action, str] = {
     Action.REPORT_TASK: "OST",
     Action.REPORT_ACTIVITY: "OST",
     Action.APPROVE_MODEL: "O",
+    Action.DASHBOARD: "OS",
 }
 LETTER = {
     RoleName.OFFICIAL: "O",

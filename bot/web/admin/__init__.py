@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.web.admin import auth, overview, posts, reports, schools
+from bot.web.admin import activities, auth, duties, overview, posts, reports, schools
 from bot.web.admin.deps import DASHBOARD, Dashboard
 
-PAGES = (auth, overview, schools, posts, reports)
+PAGES = (auth, overview, schools, posts, activities, duties, reports)
 
 __all__ = ["Dashboard", "admin_app"]
 

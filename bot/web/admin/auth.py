@@ -82,6 +82,7 @@ async def _viewer(request: web.Request) -> Viewer | None:
         seen = await scope(session, row.person_id, Action.DASHBOARD)
         announce = await scope(session, row.person_id, Action.ANNOUNCE)
         approve = await scope(session, row.person_id, Action.APPROVE_ANNOUNCEMENT)
+        models = await scope(session, row.person_id, Action.APPROVE_MODEL)
     if person is None or not seen:  # erased, or no longer an official or a school admin
         return None
     return Viewer(
@@ -92,6 +93,7 @@ async def _viewer(request: web.Request) -> Viewer | None:
         frozenset(seen),
         frozenset(announce),
         frozenset(approve),
+        frozenset(models),
         row.csrf,
     )
 

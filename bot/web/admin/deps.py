@@ -44,7 +44,8 @@ class Viewer:
     platform_user_id: str
     scope: frozenset[int]  # units they see: Action.DASHBOARD's scope
     announce: frozenset[int]  # units they may write announcements for (officials)
-    approve: frozenset[int]  # units they may approve announcements and models for (officials)
+    approve: frozenset[int]  # units they may approve announcements for (officials)
+    decide_models: frozenset[int]  # units whose exemplary models they decide on (officials)
     csrf: str
 
     def sees(self, unit: int | None) -> bool:

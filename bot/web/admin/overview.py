@@ -87,11 +87,11 @@ async def _waiting(conn: AsyncConnection, who: Viewer) -> dict[str, int]:
         if author != who.person_id and units and set(units) <= who.approve
     )
     models = 0
-    if who.approve:
+    if who.decide_models:
         models = (
             await conn.execute(
                 select(func.count()).where(
-                    m.c.status == "pending", m.c.unit_id.in_(list(who.approve))
+                    m.c.status == "pending", m.c.unit_id.in_(list(who.decide_models))
                 )
             )
         ).scalar_one()

@@ -13,13 +13,13 @@ from aiohttp import web
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.domain import OutboundMessage, Platform
-from bot.platforms.base import SendError
+from bot.domain import OutboundMessage
 from bot.services import announcements as service
 from bot.services.units import bound_chats
 from bot.storage.models import Announcement, AnnouncementStatus, Person, Unit
 from bot.text import utf16_len
-from bot.web.admin.deps import Dashboard, dashboard, viewer
+from bot.web.admin.chat import tell
+from bot.web.admin.deps import dashboard, viewer
 from bot.web.admin.figures import seen
 from bot.web.admin.pages import page
 
@@ -103,7 +103,7 @@ async def compose(request: web.Request) -> web.StreamResponse:
         text = dash.templates.render("announce_request", a=a, number=number, author=who.name,
                                      unit_names=names, groups=groups)  # fmt: skip
         buttons = service.decision_buttons(dash.templates, number)
-        await _tell(
+        await tell(
             dash, approver.platform, OutboundMessage(approver.platform_user_id, text, buttons)
         )
     log.info("dashboard: announcement %d submitted, %d approvers asked", number, len(asked))
@@ -130,20 +130,9 @@ async def decide(request: web.Request) -> web.StreamResponse:
         text = dash.templates.render(
             "announce_decided", outcome=outcome, number=number, by=who.name
         )
-        await _tell(dash, author.platform, OutboundMessage(author.platform_user_id, text))
+        await tell(dash, author.platform, OutboundMessage(author.platform_user_id, text))
     log.info("dashboard: announcement %d %s", number, "approved" if approve else "rejected")
     raise web.HTTPSeeOther(f"/admin/bai?xong={'duyet' if approve else 'tuchoi'}#cho-duyet")
-
-
-async def _tell(dash: Dashboard, platform: str, message: OutboundMessage) -> None:
-    """A message in chat, best effort: the decision stands even if the platform is away."""
-    adapter = dash.adapters.get(Platform(platform))
-    if adapter is None:
-        return
-    try:
-        await adapter.send(message)
-    except SendError as e:
-        log.warning("dashboard: a chat notice was not sent (%s)", type(e).__name__)
 
 
 def _back(error: str) -> web.StreamResponse:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 from pathlib import Path
 
 from sqlmodel import select
@@ -15,8 +16,17 @@ from bot.domain import Button
 from bot.reports.period import quarter_of
 from bot.reports.report import build_report
 from bot.services.broadcasts import Broadcast
-from bot.storage.models import Announcement, Chat, Person, utcnow
+from bot.storage.models import (
+    Announcement,
+    Chat,
+    ExemplaryModel,
+    Person,
+    Task,
+    TaskAnswer,
+    utcnow,
+)
 from content.units import class_code
+from tests.chatworld import World
 from tests.delivery.conftest import send_all
 from tests.reports.test_evidence_end_to_end import _content, play
 from tests.reports.test_reach_end_to_end import _send
@@ -177,3 +187,66 @@ async def test_text_people_typed_is_shown_escaped(site: Site) -> None:
         html = await (await site.client.get(path)).text()
         assert "<script>" not in html, path
     assert "&lt;script&gt;" in await (await site.client.get(f"/admin/nhom/{chat.id}")).text()
+
+
+async def propose(w: World, teacher: int, title: str) -> None:
+    await w.say(teacher, "/mohinh")
+    await w.say(teacher, title)
+    await w.say(teacher, "Mỗi lớp một góc sách")
+
+
+async def test_models_are_decided_on_the_web_with_a_reason(site: Site, tmp_path: Path) -> None:
+    site.dash.content = _content(tmp_path)
+    await play(site.world)
+    w = site.world
+    tu = await user_named(site, "Tú")
+    await propose(w, tu, "Câu lạc bộ <em>đọc</em>")
+    await w.news(tu)
+    await site.sign_in(await user_named(site, "Hùng"))
+    html = await (await site.client.get("/admin/hoatdong")).text()
+    assert html.count("Sinh hoạt chuyên đề") == 2 and "Xây dựng kế hoạch" in html
+    assert "Hội trường" in html and "20 giáo viên, 300 học sinh" in html, "the evidence"
+    assert "Câu lạc bộ &lt;em&gt;đọc&lt;/em&gt;" in html and "Chờ duyệt" in html
+    async with w.db.session() as session:
+        model = (
+            await session.exec(select(ExemplaryModel).where(ExemplaryModel.status == "pending"))
+        ).one()
+    path = f"/admin/hoatdong/mohinh/{model.id}"
+    no_reason = await site.client.post(path, data={"csrf": await site.csrf(), "quyet": "tuchoi"})
+    assert "Hãy ghi lý do" in await no_reason.text()
+    rejected = await site.client.post(path, data={"csrf": await site.csrf(), "quyet": "tuchoi",
+                                                  "lydo": "Chưa có minh chứng"})  # fmt: skip
+    assert "Đã không duyệt mô hình" in await rejected.text()
+    async with w.db.session() as session:
+        decided = await session.get(ExemplaryModel, model.id)
+    assert decided is not None and decided.status == "rejected"
+    assert decided.reason == "Chưa có minh chứng"
+    told = await w.news(tu)
+    assert any("Chưa có minh chứng" in t for t in told), "the author is told why, in chat"
+
+
+async def test_duties_show_owner_deadline_status_and_result(site: Site) -> None:
+    w = site.world
+    official = await staff(w, "Hùng", "official", "phuong-a")
+    lan = await staff(w, "Lan", "teacher", "th-a")
+    th_a = await w.unit("th-a")
+    async with w.db.session() as session:
+        late = Task(
+            key="p:1",
+            plan="p",
+            title="Tổ chức hội nghị quán triệt",
+            owner_unit_id=th_a,
+            deadline=utcnow() - timedelta(days=2),
+        )
+        done = Task(key="p:2", plan="p", title="Xây dựng kế hoạch của trường",
+                    owner_unit_id=th_a, deadline=utcnow() - timedelta(days=1))  # fmt: skip
+        session.add_all([late, done])
+        await session.commit()
+        session.add(TaskAnswer(task_id=done.id or 0, person_id=await w.person_id(lan),
+                               status="done", details="Đã ban hành kế hoạch số 12"))  # fmt: skip
+        await session.commit()
+    html = await site.sign_in(official)
+    assert "Nhiệm vụ «06 rõ» quá hạn chưa hoàn thành: <b>1</b>" in html
+    duties = await (await site.client.get("/admin/nhiemvu")).text()
+    assert "Trường Tiểu học A" in duties and "Đã ban hành kế hoạch số 12" in duties
+    assert duties.count("quá hạn") == 1 and "Đã hoàn thành" in duties

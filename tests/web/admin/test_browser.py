@@ -145,5 +145,4 @@ async def test_an_official_signs_in_approves_and_downloads(
         await page.goto(str(site.client.make_url(path)))
         await fits(page, width)
         if SHOTS:
-            Path(SHOTS).mkdir(parents=True, exist_ok=True)
             await page.screenshot(path=f"{SHOTS}/{name}-{width}.png", full_page=True)

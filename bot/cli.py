@@ -144,6 +144,14 @@ def _parser() -> argparse.ArgumentParser:
     report_bench.add_argument("--db", help="database URL (default: a temporary SQLite file)")
     report_bench.add_argument("--json", action="store_true", help="print JSON (the only format)")
     report_bench.set_defaults(action=_bench_report)
+    dash_bench = kinds.add_parser(
+        "dashboard", help="the dashboard's overview and school pages over N interactions"
+    )
+    dash_bench.add_argument("--events", type=int, default=1_000_000, help="default 1000000")
+    dash_bench.add_argument("--rounds", type=int, default=40, help="requests per page (40)")
+    dash_bench.add_argument("--db", help="database URL (default: a temporary SQLite file)")
+    dash_bench.add_argument("--json", action="store_true", help="print JSON (the only format)")
+    dash_bench.set_defaults(action=_bench_dashboard)
     return parser
 
 
@@ -365,6 +373,14 @@ def _bench_report(args: argparse.Namespace, _: Settings) -> int:
     from bot.bench_report import report
 
     result = run(report(events=args.events, db_url=args.db))
+    print(json.dumps(result, ensure_ascii=False))
+    return 0 if result["errors"] == 0 else 1
+
+
+def _bench_dashboard(args: argparse.Namespace, _: Settings) -> int:
+    from bot.bench_dashboard import dashboard
+
+    result = run(dashboard(events=args.events, db_url=args.db, rounds=args.rounds))
     print(json.dumps(result, ensure_ascii=False))
     return 0 if result["errors"] == 0 else 1
 

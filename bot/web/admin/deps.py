@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -16,6 +17,7 @@ from bot.platforms.base import PlatformAdapter
 from bot.reports.report import Content
 from bot.storage.db import Database
 from bot.storage.models import utcnow
+from bot.web.admin.snapshots import Snapshots
 from content.templates import Templates
 
 
@@ -28,6 +30,8 @@ class Dashboard:
     adapters: Mapping[Platform, PlatformAdapter] = field(default_factory=dict)
     secure_cookies: bool = False  # the dashboard is served over https (LOA_WEB_BASE_URL)
     now: Callable[[], datetime] = utcnow
+    # Figures per period and scope, computed at most once a minute (bot.web.admin.figures).
+    figures: Snapshots[Any] = field(default_factory=Snapshots)
 
     @property
     def tz(self) -> ZoneInfo:

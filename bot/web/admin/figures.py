@@ -11,16 +11,29 @@ from aiohttp import web
 from bot.reports.period import Period, PeriodError, parse_period, quarter_of
 from bot.services.kpis import Kpi, Scope, evaluate
 from bot.services.reach import Figures, Filter, Reach, UnitTree, reach, unit_tree
-from bot.web.admin.deps import Dashboard, Viewer, dashboard, viewer
+from bot.web.admin.deps import Dashboard, dashboard, viewer
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A period's figures over some units, as computed at `at` (bot.web.admin.snapshots)."""
+
+    reach: Reach
+    tree: UnitTree
+    kpis: list[tuple[str, list[Kpi]]]  # (plan title, its targets measured), by plan id
+    at: datetime
 
 
 @dataclass(frozen=True)
 class Seen:
-    """A period's reach over the viewer's units, and the unit tree to name them."""
+    """A period's reach over the viewer's units, the unit tree to name them, each plan's KPIs,
+    and when they were computed."""
 
     period: Period
     reach: Reach
     tree: UnitTree
+    kpis: list[tuple[str, list[Kpi]]]
+    at: datetime
     error: str | None = None  # the period asked for did not parse: the current quarter instead
 
 
@@ -40,22 +53,24 @@ def period_of(request: web.Request) -> tuple[Period, str | None]:
 async def seen(request: web.Request) -> Seen:
     dash, who = dashboard(request), viewer(request)
     period, error = period_of(request)
+    snap = await dash.figures.get(
+        (period.label, who.scope), lambda: _compute(dash, period, who.scope)
+    )
+    return Seen(period, snap.reach, snap.tree, snap.kpis, snap.at, error)
+
+
+async def _compute(dash: Dashboard, period: Period, units: frozenset[int]) -> Snapshot:
+    now = dash.now()
+    f = Filter(period, units=units)
     async with dash.db.reading() as conn:
-        found = await reach(conn, Filter(period, units=who.scope))
+        found = await reach(conn, f)
         tree = await unit_tree(conn)
-    return Seen(period, found, tree, error)
-
-
-async def kpis(dash: Dashboard, who: Viewer, s: Seen) -> list[tuple[str, list[Kpi]]]:
-    """Each plan's targets measured over the viewer's units: (plan title, KPIs)."""
-    out = []
-    f = Filter(s.period, units=who.scope)
-    async with dash.db.reading() as conn:
+        measured = []
         for plan_id in sorted(dash.content.plans):
             plan = dash.content.plans[plan_id]
-            scope = Scope(s.reach, dash.content.campaigns(plan_id), f, dash.now())
-            out.append((plan.title, await evaluate(conn, plan, scope)))
-    return out
+            scope = Scope(found, dash.content.campaigns(plan_id), f, now)
+            measured.append((plan.title, await evaluate(conn, plan, scope)))
+    return Snapshot(found, tree, measured, now)
 
 
 def weekly(s: Seen) -> list[tuple[str, Figures]]:

@@ -25,7 +25,7 @@ from bot.storage.models import (
 )
 from bot.web.admin.chart import reach_chart
 from bot.web.admin.deps import Viewer, dashboard, viewer
-from bot.web.admin.figures import Seen, kpis, seen, weekly
+from bot.web.admin.figures import Seen, seen, weekly
 from bot.web.admin.pages import page
 
 UNDELIVERED_SHOWN = 20
@@ -44,7 +44,6 @@ class Undelivered:
 async def overview(request: web.Request) -> web.StreamResponse:
     dash, who = dashboard(request), viewer(request)
     s = await seen(request)
-    measured = await kpis(dash, who, s)
     async with dash.db.reading() as conn:
         undelivered = await _undelivered(conn, who, s)
         waiting = await _waiting(conn, who)
@@ -66,7 +65,7 @@ async def overview(request: web.Request) -> web.StreamResponse:
         total=total,
         rate=total.as_dict(),
         posts=len(s.reach.sent_posts()),
-        plans=measured,
+        plans=s.kpis,
         chart=reach_chart(weeks, "Số người được đề nghị xác nhận và đã bấm «Đã hiểu» theo tuần"),
         weeks=weeks,
         undelivered=undelivered,

@@ -20,7 +20,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from bot.services import signin
-from bot.services.permissions import Action, scope
+from bot.services.permissions import Action, scope, scopes
 from bot.storage.models import Person
 from bot.web.admin.deps import VIEWER, Viewer, dashboard
 from bot.web.admin.pages import page
@@ -29,7 +29,13 @@ log = logging.getLogger(__name__)
 
 COOKIE = "loa_session"
 SIGNIN_COOKIE = "loa_signin"  # the sign-in form's CSRF pair, before any session exists
-OPEN_PATHS = ("/admin/vao/", "/admin/static/")
+OPEN_PATHS = ("/admin/vao/",)
+VIEWER_ACTIONS = (
+    Action.DASHBOARD,
+    Action.ANNOUNCE,
+    Action.APPROVE_ANNOUNCEMENT,
+    Action.APPROVE_MODEL,
+)
 HEADERS = {
     # No scripts at all; inline styles only. No framing, no referrer (a link token in the URL).
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' "
@@ -79,10 +85,9 @@ async def _viewer(request: web.Request) -> Viewer | None:
         return None
     async with dash.db.session() as session:
         person = await session.get(Person, row.person_id)
-        seen = await scope(session, row.person_id, Action.DASHBOARD)
-        announce = await scope(session, row.person_id, Action.ANNOUNCE)
-        approve = await scope(session, row.person_id, Action.APPROVE_ANNOUNCEMENT)
-        models = await scope(session, row.person_id, Action.APPROVE_MODEL)
+        allowed = await scopes(session, row.person_id, VIEWER_ACTIONS)
+    seen, announce = allowed[Action.DASHBOARD], allowed[Action.ANNOUNCE]
+    approve, models = allowed[Action.APPROVE_ANNOUNCEMENT], allowed[Action.APPROVE_MODEL]
     if person is None or not seen:  # erased, or no longer an official or a school admin
         return None
     return Viewer(

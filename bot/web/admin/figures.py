@@ -22,6 +22,11 @@ class Snapshot:
     tree: UnitTree
     kpis: list[tuple[str, list[Kpi]]]  # (plan title, its targets measured), by plan id
     at: datetime
+    # Roll-ups every page view would otherwise redo (tens of thousands of cells at a province):
+    total: Figures
+    by_unit: dict[int, Figures]  # each unit with everything below it
+    cells: dict[tuple[int | None, str | None], Figures]  # per unit (a class, a school) and audience
+    weeks: list[tuple[str, Figures]]
 
 
 @dataclass(frozen=True)
@@ -30,11 +35,20 @@ class Seen:
     and when they were computed."""
 
     period: Period
-    reach: Reach
-    tree: UnitTree
-    kpis: list[tuple[str, list[Kpi]]]
-    at: datetime
+    snap: Snapshot
     error: str | None = None  # the period asked for did not parse: the current quarter instead
+
+    @property
+    def reach(self) -> Reach:
+        return self.snap.reach
+
+    @property
+    def tree(self) -> UnitTree:
+        return self.snap.tree
+
+    @property
+    def at(self) -> datetime:
+        return self.snap.at
 
 
 def period_of(request: web.Request) -> tuple[Period, str | None]:
@@ -56,7 +70,7 @@ async def seen(request: web.Request) -> Seen:
     snap = await dash.figures.get(
         (period.label, who.scope), lambda: _compute(dash, period, who.scope)
     )
-    return Seen(period, snap.reach, snap.tree, snap.kpis, snap.at, error)
+    return Seen(period, snap, error)
 
 
 async def _compute(dash: Dashboard, period: Period, units: frozenset[int]) -> Snapshot:
@@ -70,23 +84,26 @@ async def _compute(dash: Dashboard, period: Period, units: frozenset[int]) -> Sn
             plan = dash.content.plans[plan_id]
             scope = Scope(found, dash.content.campaigns(plan_id), f, now)
             measured.append((plan.title, await evaluate(conn, plan, scope)))
-    return Snapshot(found, tree, measured, now)
+    cells = found.by_place(lambda p: (p.unit, p.audience))
+    return Snapshot(
+        found, tree, measured, now, found.total(), found.by_unit(tree), cells, weekly(found, period)
+    )
 
 
-def weekly(s: Seen) -> list[tuple[str, Figures]]:
+def weekly(found: Reach, period: Period) -> list[tuple[str, Figures]]:
     """Reach by the local week (its Monday, "dd/mm") of the posts' due times, every week of
     the period shown, empty ones too."""
-    tz = s.period.tz
+    tz = period.tz
 
     def monday(moment: datetime) -> str:
         day = moment.astimezone(tz).date()
         return (day - timedelta(days=day.weekday())).isoformat()
 
-    by_week: dict[str, Figures] = s.reach.by_post_audience(lambda post, _: monday(post.due_at))
-    first = s.period.first - timedelta(days=s.period.first.weekday())
+    by_week: dict[str, Figures] = found.by_post_audience(lambda post, _: monday(post.due_at))
+    first = period.first - timedelta(days=period.first.weekday())
     weeks = []
     day = first
-    while day <= s.period.last:
+    while day <= period.last:
         weeks.append(day.isoformat())
         day += timedelta(days=7)
     return [(f"{w[8:10]}/{w[5:7]}", by_week.get(w, Figures())) for w in weeks]

@@ -25,7 +25,7 @@ from bot.storage.models import (
 )
 from bot.web.admin.chart import reach_chart
 from bot.web.admin.deps import Viewer, dashboard, viewer
-from bot.web.admin.figures import Seen, seen, weekly
+from bot.web.admin.figures import Seen, seen
 from bot.web.admin.pages import page
 
 UNDELIVERED_SHOWN = 20
@@ -56,8 +56,7 @@ async def overview(request: web.Request) -> web.StreamResponse:
             and line.task.deadline < now
             and line.status != TaskStatus.DONE
         ]
-    weeks = weekly(s)
-    total = s.reach.total()
+    weeks, total = s.snap.weeks, s.snap.total
     return page(
         request,
         "overview.html",
@@ -65,7 +64,7 @@ async def overview(request: web.Request) -> web.StreamResponse:
         total=total,
         rate=total.as_dict(),
         posts=len(s.reach.sent_posts()),
-        plans=s.kpis,
+        plans=s.snap.kpis,
         chart=reach_chart(weeks, "Số người được đề nghị xác nhận và đã bấm «Đã hiểu» theo tuần"),
         weeks=weeks,
         undelivered=undelivered,

@@ -6,6 +6,7 @@ latest staff briefing. /admin/nhom/<id>: one group, the people behind its figure
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ from bot.web.admin.deps import dashboard, viewer
 from bot.web.admin.figures import Seen, seen
 from bot.web.admin.pages import page
 
+GROUPS_SHOWN = 100  # the worst first; a school's page lists all of its groups
 SORTS = {
     "ten": lambda r: r.name,
     "nhan": lambda r: r.figures.audience,
@@ -57,7 +59,7 @@ class GroupRow:
 async def schools(request: web.Request) -> web.StreamResponse:
     dash, who = dashboard(request), viewer(request)
     s = await seen(request)
-    by_unit = s.reach.by_unit(s.tree)
+    by_unit = s.snap.by_unit
     async with dash.db.reading() as conn:
         codes = await activities.school_codes(conn, who.scope)
         reports = await _reports(conn, s, codes)
@@ -69,9 +71,10 @@ async def schools(request: web.Request) -> web.StreamResponse:
     key = request.query.get("sap", "ten")
     descending = request.query.get("chieu", "giam" if key != "ten" else "tang") == "giam"
     rows.sort(key=SORTS.get(key, SORTS["ten"]), reverse=descending)
-    groups = _groups(s, s.reach.by_place(lambda p: (p.unit, p.audience)))
-    return page(request, "schools.html", s=s, rows=rows, groups=groups, sort=key,
-                descending=descending, total=sum((r.figures for r in rows), Figures()))  # fmt: skip
+    groups = _groups(s, s.snap.cells)
+    more = max(0, len(groups) - GROUPS_SHOWN)
+    return page(request, "schools.html", s=s, rows=rows, groups=groups[:GROUPS_SHOWN],
+                more=more, sort=key, descending=descending)  # fmt: skip
 
 
 async def school(request: web.Request) -> web.StreamResponse:
@@ -82,7 +85,7 @@ async def school(request: web.Request) -> web.StreamResponse:
     if unit is None or not who.sees(unit) or s.tree.units[unit].kind != UnitKind.school:
         raise web.HTTPNotFound()
     under = {u for u in who.scope if unit in s.tree.chain(u)}
-    cells = s.reach.by_place(lambda p: (p.unit, p.audience) if p.unit in under else None)
+    cells = {k: f for k, f in s.snap.cells.items() if k[0] in under}
     async with dash.db.reading() as conn:
         briefings = await latest_briefings(conn, s.period, under, s.tree)
         chats = (
@@ -97,7 +100,7 @@ async def school(request: web.Request) -> web.StreamResponse:
                 groups=_groups(s, cells), briefings=briefings, chats=chats)  # fmt: skip
 
 
-def _groups(s: Seen, cells: dict[Any, Figures]) -> list[GroupRow]:
+def _groups(s: Seen, cells: Mapping[Any, Figures]) -> list[GroupRow]:
     rows = []
     for (unit, audience), figures in cells.items():
         if unit is None or unit not in s.tree.units:

@@ -7,11 +7,29 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from aiohttp import web
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.reports.period import Period, PeriodError, parse_period, quarter_of
 from bot.services.kpis import Kpi, Scope, evaluate
 from bot.services.reach import Figures, Filter, Reach, UnitTree, reach, unit_tree
+from bot.storage.deliveries import failure_of
+from bot.storage.models import Chat, Delivery, DeliveryStatus, Occurrence, table_of
 from bot.web.admin.deps import Dashboard, dashboard, viewer
+
+UNDELIVERED_SHOWN = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Undelivered:
+    """A chat a post of the period failed to reach, or may not have reached."""
+
+    chat: int
+    title: str
+    unit: str
+    post: str
+    status: str  # failed | uncertain
+    failure: str | None  # bot.storage.deliveries.Failure, for a failed one
 
 
 @dataclass(frozen=True)
@@ -27,6 +45,7 @@ class Snapshot:
     by_unit: dict[int, Figures]  # each unit with everything below it
     cells: dict[tuple[int | None, str | None], Figures]  # per unit (a class, a school) and audience
     weeks: list[tuple[str, Figures]]
+    undelivered: list[Undelivered]  # the latest few
 
 
 @dataclass(frozen=True)
@@ -84,10 +103,35 @@ async def _compute(dash: Dashboard, period: Period, units: frozenset[int]) -> Sn
             plan = dash.content.plans[plan_id]
             scope = Scope(found, dash.content.campaigns(plan_id), f, now)
             measured.append((plan.title, await evaluate(conn, plan, scope)))
+        undelivered = await _undelivered(conn, period, units, tree)
     cells = found.by_place(lambda p: (p.unit, p.audience))
-    return Snapshot(
-        found, tree, measured, now, found.total(), found.by_unit(tree), cells, weekly(found, period)
+    return Snapshot(found, tree, measured, now, found.total(), found.by_unit(tree), cells,
+                    weekly(found, period), undelivered)  # fmt: skip
+
+
+async def _undelivered(
+    conn: AsyncConnection, period: Period, units: frozenset[int], tree: UnitTree
+) -> list[Undelivered]:
+    d, c, o = table_of(Delivery), table_of(Chat), table_of(Occurrence)
+    rows = await conn.execute(
+        select(c.c.id, c.c.title, c.c.unit_id, o.c.title, d.c.status, failure_of(d.c.error))
+        .join(c, c.c.id == d.c.chat_id)
+        .join(o, o.c.id == d.c.occurrence_id)
+        .where(
+            d.c.status.in_([DeliveryStatus.FAILED, DeliveryStatus.UNCERTAIN]),
+            o.c.due_at >= period.start,
+            o.c.due_at < period.end,
+            c.c.unit_id.in_(list(units)),
+        )
+        .order_by(o.c.due_at.desc(), c.c.id)
+        .limit(UNDELIVERED_SHOWN)
     )
+    out = []
+    for chat, title, unit, post, status, failure in rows:
+        name = tree.units[unit].name if unit in tree.units else ""
+        failed = status == DeliveryStatus.FAILED
+        out.append(Undelivered(chat, title, name, post, status, failure if failed else None))
+    return out
 
 
 def weekly(found: Reach, period: Period) -> list[tuple[str, Figures]]:

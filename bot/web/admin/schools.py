@@ -61,7 +61,10 @@ async def schools(request: web.Request) -> web.StreamResponse:
     s = await seen(request)
     by_unit = s.snap.by_unit
     async with dash.db.reading() as conn:
-        codes = await activities.school_codes(conn, who.scope)
+        # every active school, then the viewer's: no IN list of a province's units
+        codes = {
+            u: c for u, c in (await activities.school_codes(conn, None)).items() if who.sees(u)
+        }
         reports = await _reports(conn, s, codes)
         models = await activities.approved_by_unit(conn, s.period, list(codes))
     rows = [

@@ -34,6 +34,8 @@ async def issue_link(db: Database, person_id: int, now: datetime | None = None) 
     now = now or utcnow()
     token = secrets.token_urlsafe(32)
     async with db.session() as session:
+        # links past their time are of no use to anyone: they go as new ones are made
+        await session.exec(delete(SignInLink).where(col(SignInLink.expires_at) < now))
         session.add(
             SignInLink(
                 token_hash=digest(token),

@@ -9,14 +9,26 @@ import html
 import logging
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from aiohttp import web
+from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain import OutboundMessage
 from bot.services import announcements as service
 from bot.services.units import bound_chats
-from bot.storage.models import Announcement, AnnouncementStatus, Person, Unit
+from bot.storage.deliveries import failure_of
+from bot.storage.models import (
+    Announcement,
+    AnnouncementStatus,
+    Chat,
+    Delivery,
+    Feedback,
+    Person,
+    Unit,
+    table_of,
+)
 from bot.text import utf16_len
 from bot.web.admin.chat import tell
 from bot.web.admin.deps import dashboard, viewer
@@ -32,6 +44,7 @@ async def posts(request: web.Request) -> web.StreamResponse:
     s = await seen(request)
     by_post = s.reach.by_post()
     titles = {p.source or p.key: (p.title, p.due_at) for p in s.reach.posts.values()}
+    ids = {p.source or p.key: p.id for p in s.reach.posts.values()}
     async with dash.db.session() as session:
         found = (
             await session.exec(select(Announcement).order_by(col(Announcement.id).desc()))
@@ -50,7 +63,7 @@ async def posts(request: web.Request) -> web.StreamResponse:
         "posts.html",
         s=s,
         posts=sorted(
-            ((key, *titles[key], f) for key, f in by_post.items() if key in titles),
+            ((ids[key], *titles[key], f) for key, f in by_post.items() if key in titles),
             key=lambda p: p[2],
         ),
         announcements=rows,
@@ -150,7 +163,40 @@ async def _units(session: AsyncSession, ids: Sequence[int]) -> list[Unit]:
     return list((await session.exec(select(Unit).where(col(Unit.id).in_(ids)))).all())
 
 
+async def post(request: web.Request) -> web.StreamResponse:
+    """One post: each of the viewer's groups it went to — sent or not, to how many people, who
+    acknowledged or answered (a link to the group's people)."""
+    dash, who = dashboard(request), viewer(request)
+    s = await seen(request)
+    number = int(request.match_info["occurrence"])
+    found = s.reach.posts.get(number)
+    if found is None:
+        raise web.HTTPNotFound()
+    d, c, fb = table_of(Delivery), table_of(Chat), table_of(Feedback)
+    answers = (
+        sa.select(fb.c.chat_id, fb.c.kind, func.count().label("people"))
+        .where(fb.c.occurrence_id == number)
+        .group_by(fb.c.chat_id, fb.c.kind)
+    )
+    async with dash.db.reading() as conn:
+        chats = (
+            await conn.execute(
+                sa.select(c.c.id, c.c.title, c.c.unit_id, c.c.audience, d.c.status,
+                       d.c.audience_size, failure_of(d.c.error).label("failure"))
+                .join(c, c.c.id == d.c.chat_id)
+                .where(d.c.occurrence_id == number)
+                .order_by(c.c.title, c.c.id)
+            )
+        ).all()  # fmt: skip
+        counted = {(chat, kind): n for chat, kind, n in await conn.execute(answers)}
+    rows = [row for row in chats if who.sees(row.unit_id)]
+    if not rows:
+        raise web.HTTPNotFound()
+    return page(request, "post.html", s=s, post=found, rows=rows, counted=counted)
+
+
 def routes(r: web.RouteTableDef) -> None:
     r.get("/bai")(posts)
+    r.get(r"/bai/{occurrence:\d+}")(post)
     r.post("/bai/thongbao")(compose)
     r.post(r"/bai/thongbao/{number:\d+}")(decide)

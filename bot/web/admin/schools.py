@@ -47,6 +47,7 @@ class GroupRow:
     unit: int
     name: str  # the unit's
     school: str
+    school_code: str | None
     audience: str | None
     figures: Figures
 
@@ -109,8 +110,10 @@ def _groups(s: Seen, cells: Mapping[Any, Figures]) -> list[GroupRow]:
         if unit is None or unit not in s.tree.units:
             continue
         school = s.tree.of_kind(unit, UnitKind.school)
-        school_name = s.tree.units[school].name if school is not None else ""
-        rows.append(GroupRow(unit, s.tree.units[unit].name, school_name, audience, figures))
+        row = s.tree.units[school] if school is not None else None
+        name = s.tree.units[unit].name
+        rows.append(GroupRow(unit, name, row.name if row else "", row.code if row else None,
+                             audience, figures))  # fmt: skip
     return sorted(rows, key=lambda g: (not g.never, g.figures.acknowledged_share(), g.name))
 
 

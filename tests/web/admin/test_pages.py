@@ -20,6 +20,7 @@ from bot.storage.models import (
     Announcement,
     Chat,
     ExemplaryModel,
+    Occurrence,
     Person,
     Task,
     TaskAnswer,
@@ -108,6 +109,12 @@ async def test_a_school_admin_sees_their_school_only(site: Site, tmp_path: Path)
     )
     assert report.status == 404, "not the ward's report"
     assert "Soạn thông báo mới" not in await (await site.client.get("/admin/bai")).text()
+    async with site.world.db.session() as session:
+        brief = (
+            await session.exec(select(Occurrence).where(Occurrence.key == "c:ev_2026:brief:1"))
+        ).one()
+    post = await (await site.client.get(f"/admin/bai/{brief.id}")).text()
+    assert "Cán bộ A" in post and "1A" in post and "Cán bộ B" not in post, "their groups only"
 
 
 async def test_groups_that_never_acknowledge_come_first(site: Site) -> None:

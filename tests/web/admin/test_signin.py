@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.storage.models import utcnow
-from tests.web.admin.conftest import Site, staff
+from tests.web.admin.conftest import CSRF, Site, staff
 
 
 async def test_an_official_signs_in_through_the_link_once(any_site: Site) -> None:
@@ -99,3 +99,22 @@ async def test_a_role_taken_away_ends_the_dashboard(site: Site) -> None:
         await session.exec(delete(Role))
         await session.commit()
     assert (await site.client.get("/admin/")).status == 401
+
+
+async def test_cookies_are_secure_behind_https(site: Site) -> None:
+    site.dash.secure_cookies = True  # LOA_WEB_BASE_URL=https://…
+    official = await staff(site.world, "Hùng", "official", "phuong-a")
+    path = (await site.link(official)).split(str(site.client.make_url("")), 1)[1]
+    form = await site.client.get(path)
+    pair = form.cookies["loa_signin"]
+    assert pair["secure"] and pair["httponly"] and pair["samesite"] == "Lax"
+    # this test speaks http: hand the Secure cookie back as an https browser would
+    site.client.session.cookie_jar.update_cookies({"loa_signin": pair.value})
+    csrf = CSRF.search(await form.text())
+    assert csrf
+    response = await site.client.post(path, data={"csrf": csrf.group(1)}, allow_redirects=False)
+    assert response.status == 303
+    cookie = response.cookies["loa_session"]
+    assert cookie["secure"] and cookie["httponly"] and cookie["path"] == "/admin/"
+    assert form.headers["X-Frame-Options"] == "DENY"
+    assert form.headers["Referrer-Policy"] == "no-referrer"

@@ -303,6 +303,10 @@ def demo_steps(ward: demo.DemoWard, s: Settings) -> list[str]:
                 " then as that person choose the unit and audience in the bot's prompt"
             )
     steps.append(
+        "  dashboard        an official (after /start) or the principal sends /dangnhap and opens"
+        f" the one-time link: {s.dashboard_url}/admin/vao/…"
+    )
+    steps.append(
         "The demo's items are urgent, so they arrive at any hour; a real item to parents'"
         f" groups waits until quiet hours ({s.quiet_hours}) are over."
     )

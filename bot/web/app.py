@@ -61,8 +61,13 @@ def create_web_app(
         handler = webhook_handler(platform, inbox, auth.get(platform))
         app.router.add_post(WEBHOOK_PATHS[platform], handler)
     if dashboard is not None:
+        app.router.add_get("/admin", _to_dashboard)
         app.add_subapp("/admin", admin_app(dashboard))
     return app
+
+
+async def _to_dashboard(request: web.Request) -> web.StreamResponse:
+    raise web.HTTPPermanentRedirect("/admin/")
 
 
 def root_handler(sandbox_url: str | None) -> Handler:

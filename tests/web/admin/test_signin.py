@@ -40,6 +40,8 @@ async def test_a_parent_is_refused_in_chat_and_a_guessed_link_opens_nothing(site
     [text] = await site.world.say(parent, "/dangnhap")
     assert "chỉ dành cho cán bộ phường/xã và ban giám hiệu" in text
     assert "/admin/vao/" not in text
+    bare = await site.client.get("/admin", allow_redirects=False)
+    assert bare.status == 308 and bare.headers["Location"] == "/admin/"
     guessed = str(site.client.make_url("/admin/vao/")) + "A" * 43
     response = await site.open_link(guessed)
     assert response.status == 403

@@ -40,16 +40,16 @@ bench: install
 	$(BIN)/loa bench broadcast --chats 3000 --rate 300 --json
 	$(BIN)/loa bench inbound --updates 5000 --rate 1000 --json
 
-# A demo quarter (the report benchmark's data) filed as DOCX and drawn to report-preview/page-1.png
-# to look at; needs soffice (libreoffice-writer) and pdftoppm (poppler-utils), installs neither.
+# A demo quarter (the report benchmark's data and plan: 5 schools, their activities and models)
+# filed as DOCX and drawn to report-preview/page-1.png (every page: report.pdf) to look at;
+# needs soffice (libreoffice-writer) and pdftoppm (poppler-utils), installs neither.
 PREVIEW := report-preview
 report-preview: install
 	@command -v soffice >/dev/null && command -v pdftoppm >/dev/null \
 	  || { echo "report-preview needs soffice (libreoffice-writer) and pdftoppm (poppler-utils)"; exit 1; }
 	rm -rf $(PREVIEW) && mkdir -p $(PREVIEW)
-	$(BIN)/loa bench report --events 20000 --db sqlite+aiosqlite:///$(PREVIEW)/demo.db --json >/dev/null
-	LOA_DATABASE_URL=sqlite+aiosqlite:///$(PREVIEW)/demo.db \
-	  $(BIN)/loa report --period 2026-Q4 --format docx -o $(PREVIEW)/report.docx
+	$(BIN)/loa bench report --events 20000 --db sqlite+aiosqlite:///$(PREVIEW)/demo.db \
+	  --docx $(PREVIEW)/report.docx --json >/dev/null
 	soffice --headless --convert-to pdf --outdir $(PREVIEW) $(PREVIEW)/report.docx >/dev/null
 	pdftoppm -png -r 80 -f 1 -l 1 -singlefile $(PREVIEW)/report.pdf $(PREVIEW)/page-1
 	@echo "$(PREVIEW)/page-1.png"

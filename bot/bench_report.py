@@ -1,21 +1,33 @@
 """`loa bench report`: N interactions (deliveries and feedback) at a province's size — 200
-schools, 10 groups each, several posts — written with set-based inserts into an empty
-database, then one quarterly report timed (everything the JSON report computes)."""
+schools, 10 groups each, several posts — and what the schools reported (a thematic session
+each, half of them their plan, a model approved for every third), written with set-based
+inserts into an empty database, then one quarterly report timed (everything the JSON report
+computes); `--docx FILE` files that report too (what `make report-preview` draws)."""
 
 from __future__ import annotations
 
 import resource
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, insert, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.bench import _database
 from bot.reports.period import parse_period
 from bot.reports.report import Content, build_report
 from bot.storage.db import Database
-from bot.storage.models import Chat, Delivery, Occurrence, Unit, table_of
+from bot.storage.models import (
+    ActivityReport,
+    Chat,
+    Delivery,
+    ExemplaryModel,
+    Occurrence,
+    Unit,
+    table_of,
+)
 from content.plans import Plan
 
 PERIOD = "2026-Q4"
@@ -36,12 +48,19 @@ PLAN = Plan.model_validate(
              "comparator": ">=", "value": 90, "unit": "percent"},
             {"metric": "thematic_sessions", "description": "02 chuyên đề/năm",
              "comparator": ">=", "value": 2, "unit": "count", "per": "year"},
+            {"metric": "plans_built", "description": "100% trường xây dựng kế hoạch",
+             "comparator": "=", "value": 100, "unit": "percent", "per": "year"},
+            {"metric": "exemplar_models", "description": "Mỗi trường ít nhất 01 mô hình",
+             "comparator": ">=", "value": 1, "unit": "count", "per": "year"},
         ],
+        "themes": ["Nội dung cốt lõi của Nghị quyết"],
     }
 )  # fmt: skip
 
 
-async def report(events: int, db_url: str | None = None) -> dict[str, Any]:
+async def report(
+    events: int, db_url: str | None = None, docx: Path | None = None
+) -> dict[str, Any]:
     async with _database(db_url) as db:
         await _refuse_data(db)
         shape = _shape(events)
@@ -57,6 +76,8 @@ async def report(events: int, db_url: str | None = None) -> dict[str, Any]:
         except Exception:
             errors, result = 1, {}
         seconds = time.perf_counter() - started
+        if docx is not None and result:
+            await _file(db, result, docx)
     return {
         "bench": "report",
         "n": made,
@@ -171,6 +192,38 @@ async def _generate(
                 "CROSS JOIN n WHERE d.status = 'sent'"
             )
         )
+        await _activities(conn, schools, start)
+
+
+async def _activities(conn: AsyncConnection, schools: int, start: datetime) -> None:
+    """Every school held a thematic session of the plan in October; the even ones also built
+    their plan; every third had a model approved in November."""
+    reports = [
+        {"unit_id": 2 + s, "kind": kind, "plan": PLAN.id, "theme": PLAN.themes[0],
+         "held_on": date(2026, 10, 1 + s % 28), "participants": {"teachers": 20 + s % 30,
+         "students": 300 + s}, "status": "sent", "sent_at": start, "created_at": start,
+         "updated_at": start}
+        for s in range(schools)
+        for kind in ("thematic_session", "plan")[: 2 - s % 2]
+    ]  # fmt: skip
+    await conn.execute(insert(table_of(ActivityReport)), reports)
+    models = [
+        {"unit_id": 2 + s, "title": f"Mô hình {s:03}", "status": "approved",
+         "decided_at": start + timedelta(days=31 + s % 28), "created_at": start}
+        for s in range(0, schools, 3)
+    ]  # fmt: skip
+    await conn.execute(insert(table_of(ExemplaryModel)), models)
+
+
+async def _file(db: Database, result: dict[str, Any], path: Path) -> None:
+    # Imported here: matplotlib would weigh on the peak RSS the benchmark reports.
+    from bot.config import DEFAULT_CONTENT_DIR
+    from bot.reports.docx import letterhead, write_docx
+    from bot.reports.wording import report_wording
+
+    head = await letterhead(db, None, None)
+    words = report_wording(DEFAULT_CONTENT_DIR)
+    write_docx(result, path, head, [PLAN.title], date(2027, 1, 5), words)
 
 
 async def _settle(db: Database) -> None:

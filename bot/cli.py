@@ -143,6 +143,7 @@ def _parser() -> argparse.ArgumentParser:
     report_bench.add_argument("--events", type=int, required=True)
     report_bench.add_argument("--db", help="database URL (default: a temporary SQLite file)")
     report_bench.add_argument("--json", action="store_true", help="print JSON (the only format)")
+    report_bench.add_argument("--docx", type=Path, help="also file the timed report as DOCX here")
     report_bench.set_defaults(action=_bench_report)
     dash_bench = kinds.add_parser(
         "dashboard", help="the dashboard's overview and school pages over N interactions"
@@ -372,7 +373,7 @@ def _bench_inbound(args: argparse.Namespace, _: Settings) -> int:
 def _bench_report(args: argparse.Namespace, _: Settings) -> int:
     from bot.bench_report import report
 
-    result = run(report(events=args.events, db_url=args.db))
+    result = run(report(events=args.events, db_url=args.db, docx=args.docx))
     print(json.dumps(result, ensure_ascii=False))
     return 0 if result["errors"] == 0 else 1
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from docx.shared import Cm, Mm, Pt
 from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 
+from bot.reports.chart import MAX_BARS, SERIES, reach_png
 from bot.reports.wording import Wording
 from bot.services.reach import unit_tree
 from bot.storage.db import Database
@@ -27,7 +29,7 @@ from bot.storage.db import Database
 FONT = "Times New Roman"
 SHORT_RULE = "──────────"
 LONG_RULE = "────────────────────────"
-BAR_WIDTH = 20  # characters of the widest bar in the reach chart
+TEXT_WIDTH_CM = 16.5  # A4 less the 30 mm and 15 mm margins
 
 
 @dataclass(frozen=True)
@@ -124,7 +126,7 @@ def _line(
 def _header(doc: Any, w: Wording, head: Letterhead, today: date) -> None:
     ward = re.sub(r"\s*\(.*?\)", "", head.ward or w.docx("unknown_ward")).strip()
     place = re.sub(r"^(phường|xã|thị trấn)\s+", "", ward, flags=re.IGNORECASE)
-    left, right = _two_columns(doc, (Cm(6.5), Cm(10)))
+    left, right = _two_columns(doc, (Cm(7), Cm(9.5)))
     _line(left, (head.parent or w.docx("parent")).upper(), size=12, first=True)
     _line(left, w.docx("issuer", ward).upper(), bold=True, size=12)
     _line(left, SHORT_RULE, size=8)
@@ -142,6 +144,8 @@ def _two_columns(doc: Any, widths: tuple[Any, Any]) -> tuple[_Cell, _Cell]:
     cells = table.rows[0].cells
     for column, cell, width in zip(table.columns, cells, widths, strict=True):
         column.width = cell.width = width  # Word reads the cells', LibreOffice the grid
+    # One block on one page: "Nơi nhận" and the signature never part at a page break.
+    table.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
     return cells[0], cells[1]
 
 
@@ -157,6 +161,7 @@ def _heading(doc: Any, text: str) -> None:
     p = _line(doc, text, bold=True, align=WD_ALIGN_PARAGRAPH.JUSTIFY)
     p.paragraph_format.first_line_indent = Cm(1)
     p.paragraph_format.space_before = Pt(6)
+    p.paragraph_format.keep_with_next = True
 
 
 def _body(doc: Any, text: str, *, italic: bool = False) -> None:
@@ -165,7 +170,11 @@ def _body(doc: Any, text: str, *, italic: bool = False) -> None:
     p.paragraph_format.space_after = Pt(6)
 
 
-def _table(doc: Any, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+def _table(
+    doc: Any, header: Sequence[str], rows: Sequence[Sequence[str]], first: float = 4.5
+) -> None:
+    """A grid over the text width: the first column (names) `first` cm wide, the others
+    sharing the rest."""
     table = doc.add_table(rows=1, cols=len(header))
     table.style = "Table Grid"
     for cell, text in zip(table.rows[0].cells, header, strict=True):
@@ -174,6 +183,12 @@ def _table(doc: Any, header: Sequence[str], rows: Sequence[Sequence[str]]) -> No
         for i, (cell, text) in enumerate(zip(table.add_row().cells, row, strict=True)):
             align = WD_ALIGN_PARAGRAPH.LEFT if i == 0 else WD_ALIGN_PARAGRAPH.CENTER
             _line(cell, text, size=12, align=align, first=True)
+    table.autofit = False
+    rest = (TEXT_WIDTH_CM - first) / (len(header) - 1)
+    for i, column in enumerate(table.columns):
+        column.width = Cm(first if i == 0 else rest)  # LibreOffice reads the grid, Word cells
+        for cell in column.cells:
+            cell.width = column.width
     doc.add_paragraph()
 
 
@@ -181,10 +196,21 @@ def _contents(doc: Any, w: Wording, report: Mapping[str, Any]) -> None:
     _heading(doc, w.docx("part", 1))
     if not report["posts"]:
         _body(doc, w.docx("no_posts"))
-        return
-    _body(doc, w.docx("posts_sent", report["totals"]))
+    else:
+        _body(doc, w.docx("posts_sent", report["totals"]))
     for post in report["posts"]:
         _body(doc, w.docx("post", post))
+    _body(doc, w.docx("activities_lead"))
+    if not report["activities"]:
+        _body(doc, w.docx("no_activities"))
+        return
+    header = [w.words("column", c) for c in ("day", "unit", "activity", "theme", "participants")]
+    rows = [
+        [w.words("day", a["held_on"]), a["unit"]["name"], w.words("kind", a["kind"]),
+         a["theme"] or "—", w.docx("participants", a["participants"])]
+        for a in report["activities"]
+    ]  # fmt: skip
+    _table(doc, header, rows, first=2.7)
 
 
 FIGURE_ROWS = (
@@ -202,7 +228,7 @@ def _reach(doc: Any, w: Wording, report: Mapping[str, Any]) -> None:
     totals = report["totals"]
     _body(doc, w.docx("table", "totals"))
     rows = [[w.words("label", k), w.words("value", totals[k])] for k in ("posts", *FIGURE_ROWS)]
-    _table(doc, [w.words("column", "figure"), w.words("column", "result")], rows)
+    _table(doc, [w.words("column", "figure"), w.words("column", "result")], rows, first=11)
     if report["notes"]:
         _body(doc, w.docx("nothing_sent"))
     _body(doc, w.docx("table", "kpis"))
@@ -212,7 +238,10 @@ def _reach(doc: Any, w: Wording, report: Mapping[str, Any]) -> None:
          w.words("status", k["status"])]
         for k in report["kpis"]
     ]  # fmt: skip
-    _table(doc, header, kpis or [_none(w, header)])
+    _table(doc, header, kpis or [_none(w, header)], first=7)
+    for kpi in report["kpis"]:
+        if kpi["estimate"]:
+            _body(doc, w.docx("estimate", kpi), italic=True)
     header = [w.words("column", "unit"), *(w.words("label", k) for k in REACH_COLUMNS)]
     _body(doc, w.docx("table", "schools"))
     rows = [_reach_row(w, r["name"], r) for r in report["by_school"]]
@@ -221,7 +250,7 @@ def _reach(doc: Any, w: Wording, report: Mapping[str, Any]) -> None:
     header[0] = w.words("column", "audience")
     rows = [_reach_row(w, w.words("audience", r["name"]), r) for r in report["by_audience"]]
     _table(doc, header, rows or [_none(w, header)])
-    _chart(doc, w, report["by_school"])
+    _chart(doc, w, report)
 
 
 def _reach_row(w: Wording, name: str, row: Mapping[str, Any]) -> list[str]:
@@ -232,37 +261,48 @@ def _none(w: Wording, header: Sequence[str]) -> list[str]:
     return [w.words("no_data"), *("" for _ in header[1:])]
 
 
-def _chart(doc: Any, w: Wording, schools: Sequence[Mapping[str, Any]]) -> None:
-    """The reach chart as a table of text bars (no image library is installed for one chart)."""
-    _body(doc, w.docx("table", "chart"))
-    if not schools:
+def _chart(doc: Any, w: Wording, report: Mapping[str, Any]) -> None:
+    """The reach chart as a picture, by school when a page can show them, else by audience;
+    the table of its figures under it, for screen readers and for copying."""
+    by = "school" if 0 < len(report["by_school"]) <= MAX_BARS else "audience"
+    if by == "school":
+        rows = [(r["name"], r) for r in report["by_school"]]
+    else:
+        rows = [(w.words("audience", r["name"]), r) for r in report["by_audience"]]
+    _body(doc, w.docx("table", f"chart_{by}"))
+    doc.paragraphs[-1].paragraph_format.keep_with_next = True  # the lead-in stays with its chart
+    if not rows:
         _body(doc, w.words("no_data"))
         return
-    widest = max(s["audience"] for s in schools) or 1
-    bars = [
-        [
-            s["name"],
-            "█" * round(BAR_WIDTH * s["audience"] / widest),
-            w.words("value", s["audience"]),
-        ]
-        for s in schools
-    ]
-    header = [w.words("column", c) for c in ("school", "people", "count")]
-    _table(doc, header, bars)
+    labels = {k: w.words("label", k) for k in SERIES}
+    png = reach_png(rows, labels, w.docx("chart_axis"), lambda n: w.words("value", n))
+    doc.add_picture(io.BytesIO(png), width=Mm(160))
+    picture = doc.paragraphs[-1]
+    picture.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    doc.inline_shapes[-1]._inline.docPr.set("descr", w.docx("chart_alt", by))
+    header = [w.words("column", by), *labels.values()]
+    _table(doc, header, [[name, *(w.words("value", r[k]) for k in SERIES)] for name, r in rows])
 
 
 def _awareness(doc: Any, w: Wording, report: Mapping[str, Any]) -> None:
     totals = report["totals"]
     evidence = [w.docx("understood", totals), w.docx("acknowledged", totals)]
     evidence += [w.docx("audience_understood", r) for r in report["by_audience"] if r["answered"]]
+    feedback = report["feedback"]
+    evidence += [w.docx("feedback", feedback), *(w.docx("theme", t) for t in feedback["themes"])]
     _part(doc, w, 3, evidence)
 
 
 def _left_for_official(doc: Any, w: Wording, report: Mapping[str, Any]) -> None:
     kpis = report["kpis"]
-    _part(doc, w, 4, [w.docx("kpi", k) for k in kpis if k["metric"] == "exemplar_models"])
+    models = [w.docx("model", m) for m in report["models"]]
+    _part(
+        doc, w, 4, [*models, *(w.docx("kpi", k) for k in kpis if k["metric"] == "exemplar_models")]
+    )
     unmeasured = [w.docx("kpi", k) for k in kpis if k["status"] == "not_measurable"]
-    _part(doc, w, 5, [w.docx("failed_sends", report["totals"]), *unmeasured])
+    asked = report["open_questions"]
+    questions = [w.docx("questions", asked), *(w.docx("question", q) for q in asked["questions"])]
+    _part(doc, w, 5, [w.docx("failed_sends", report["totals"]), *unmeasured, *questions])
     _part(doc, w, 6, [w.docx("kpi", k) for k in kpis if k["status"] == "behind"])
 
 
@@ -271,6 +311,7 @@ def _part(doc: Any, w: Wording, number: int, evidence: Sequence[str]) -> None:
     _heading(doc, w.docx("part", number))
     _body(doc, w.docx("fill_in"), italic=True)
     _body(doc, w.docx("evidence"))
+    doc.paragraphs[-1].paragraph_format.keep_with_next = True  # never alone at a page's foot
     for line in evidence or [w.words("no_data")]:
         _body(doc, f"- {line}")
 

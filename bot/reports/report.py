@@ -1,5 +1,6 @@
 """The report of a period (`loa report --format json`; shape in docs/reports.md): totals, reach
-by school, audience, platform and post, and each plan's KPI table."""
+by school, audience, platform and post, each plan's KPI table, the activities schools reported,
+the models approved, and what people said (bot/reports/voices.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import UnitKind
 from bot.reports.period import Period
+from bot.reports.voices import feedback_themes, open_questions
+from bot.services import activities
 from bot.services.kpis import Scope, evaluate
 from bot.services.reach import Figures, Filter, UnitTree, reach, unit_tree
 from bot.storage.db import Database
@@ -64,6 +67,9 @@ async def build_report(
         f = Filter(period, campaigns, units=scope)
         found = await reach(conn, f)
         kpis = await _kpis(conn, plans, content, found, f, now or utcnow())
+        held = await activities.held(conn, period, scope, plan)
+        models = await activities.approved(conn, period, scope)
+        feedback, questions = await feedback_themes(conn, f), await open_questions(conn, f)
     total = found.total()
     sent_posts = found.sent_posts()
     schools = found.by_place(lambda p: tree.of_kind(p.unit, UnitKind.school))
@@ -87,6 +93,10 @@ async def build_report(
         "posts": _posts(
             found.by_post(), {p.source or p.key: p.title for p in found.posts.values()}
         ),
+        "activities": held,
+        "models": models,
+        "feedback": feedback,
+        "open_questions": questions,
         "notes": [] if sent_posts else [NO_DATA],
     }
 

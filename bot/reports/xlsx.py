@@ -1,9 +1,11 @@
 """The report's tables as a workbook (`loa report --format xlsx`), one sheet per table, from the
-report dict of bot/reports/report.py: figures are numbers, rates numbers shown as percentages."""
+report dict of bot/reports/report.py: figures are numbers, rates numbers shown as percentages,
+days dates."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +15,10 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from bot.reports.wording import FIGURES, RATES, Wording
+from bot.services.activities import PARTICIPANTS
 
 PERCENT = "0.0%"
+DAY = "dd/mm/yyyy"
 
 
 def write_xlsx(report: Mapping[str, Any], path: Path, w: Wording) -> None:
@@ -27,6 +31,8 @@ def write_xlsx(report: Mapping[str, Any], path: Path, w: Wording) -> None:
     _reach(book.create_sheet(), w, "audiences", "audience", audiences)
     posts = [(r["title"], r) for r in report["posts"]]
     _reach(book.create_sheet(), w, "posts", "post", posts)
+    _activities(book.create_sheet(), w, report["activities"])
+    _models(book.create_sheet(), w, report["models"])
     book.save(str(path))
 
 
@@ -52,6 +58,8 @@ def _kpis(sheet: Worksheet, w: Wording, kpis: Sequence[Mapping[str, Any]]) -> No
         achieved = k["achieved"]
         value = round(achieved / 100, 6) if percent and achieved is not None else achieved
         note = w.words("no_data") if k["status"] == "not_measurable" else ""
+        if k["estimate"]:
+            note = w.xlsx("estimate")
         target, status = w.words("target", k["target"]), w.words("status", k["status"])
         sheet.append([k["plan"], k["description"], target, value, status, note])
         if percent:
@@ -74,6 +82,29 @@ def _reach(
         for column, key in enumerate(FIGURES, start=2):
             _percent(sheet, key, sheet.max_row, column)
     _widths(sheet, [40, *(16 for _ in FIGURES)])
+
+
+def _activities(sheet: Worksheet, w: Wording, held: Sequence[Mapping[str, Any]]) -> None:
+    """One row per activity: its day a date cell, the people taking part numbers."""
+    sheet.title = w.xlsx("sheet", "activities")
+    columns = ("day", "unit", "activity", "plan", "theme", *PARTICIPANTS)
+    _header(sheet, [w.words("column", c) for c in columns])
+    for a in held:
+        day = date.fromisoformat(a["held_on"]) if a["held_on"] else None
+        counts = [a["participants"][p] for p in PARTICIPANTS]
+        sheet.append([day, a["unit"]["name"], w.words("kind", a["kind"]), a["plan"], a["theme"],
+                      *counts])  # fmt: skip
+        sheet.cell(sheet.max_row, 1).number_format = DAY
+    _widths(sheet, [12, 32, 24, 16, 40, 16, 12, 12])
+
+
+def _models(sheet: Worksheet, w: Wording, models: Sequence[Mapping[str, Any]]) -> None:
+    sheet.title = w.xlsx("sheet", "models")
+    _header(sheet, [w.words("column", c) for c in ("model", "school", "approved_on")])
+    for m in models:
+        sheet.append([m["title"], m["school"]["name"], date.fromisoformat(m["approved_on"])])
+        sheet.cell(sheet.max_row, 3).number_format = DAY
+    _widths(sheet, [48, 32, 12])
 
 
 def _value(key: str, value: Any) -> Any:

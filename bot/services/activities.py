@@ -10,8 +10,9 @@ import re
 from collections import Counter
 from collections.abc import Collection
 from datetime import date, datetime, timedelta
-from typing import Final
+from typing import Any, Final
 
+import sqlalchemy as sa
 from sqlalchemy import func, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
@@ -131,23 +132,56 @@ _models = table_of(ExemplaryModel)
 _units = table_of(Unit)
 
 
+def _sent(period: Period, units: Collection[int] | None, plan: str | None) -> list[Any]:
+    """Sent reports held in the period, by `units` (None: any), for `plan` (None: any plan)."""
+    r = _reports.c
+    where = [r.status == SENT, r.held_on >= period.first, r.held_on <= period.last]
+    if units is not None:
+        where.append(r.unit_id.in_(list(units)))
+    if plan is not None:
+        where.append(r.plan == plan)
+    return where
+
+
 async def reports_by_unit(
-    conn: AsyncConnection, kind: str, period: Period, units: Collection[int] | None
+    conn: AsyncConnection,
+    kind: str,
+    period: Period,
+    units: Collection[int] | None,
+    plan: str | None = None,
 ) -> Counter[int]:
-    """Sent reports of `kind` held in the period, per reporting unit."""
+    """Sent reports of `kind` held in the period for `plan`, per reporting unit."""
     query = (
         select(_reports.c.unit_id, func.count())
-        .where(
-            _reports.c.kind == kind,
-            _reports.c.status == SENT,
-            _reports.c.held_on >= period.first,
-            _reports.c.held_on <= period.last,
-        )
+        .where(_reports.c.kind == kind, *_sent(period, units, plan))
         .group_by(_reports.c.unit_id)
     )
-    if units is not None:
-        query = query.where(_reports.c.unit_id.in_(list(units)))
     return Counter({unit: int(n) for unit, n in (await conn.execute(query)).all()})
+
+
+async def held(
+    conn: AsyncConnection, period: Period, units: Collection[int] | None, plan: str | None
+) -> list[dict[str, Any]]:
+    """The sent reports held in the period, by day then unit name: what the filed report lists
+    (never their notes: free text stays in chat)."""
+    r, u = _reports.c, _units.c
+    query = (
+        sa.select(r.kind, u.code, u.name, r.held_on, r.plan, r.theme, r.participants)
+        .join(_units, u.id == r.unit_id)
+        .where(*_sent(period, units, plan))
+        .order_by(r.held_on, u.name, r.id)
+    )
+    return [
+        {
+            "kind": kind,
+            "unit": {"code": code, "name": name},
+            "held_on": day.isoformat() if day else None,
+            "plan": plan_id,
+            "theme": theme,
+            "participants": {p: (counts or {}).get(p) for p in PARTICIPANTS},
+        }
+        for kind, code, name, day, plan_id, theme, counts in (await conn.execute(query)).all()
+    ]
 
 
 async def approved_by_unit(
@@ -166,6 +200,29 @@ async def approved_by_unit(
     if units is not None:
         query = query.where(_models.c.unit_id.in_(list(units)))
     return Counter({unit: int(n) for unit, n in (await conn.execute(query)).all() if unit})
+
+
+async def approved(
+    conn: AsyncConnection, period: Period, units: Collection[int] | None
+) -> list[dict[str, Any]]:
+    """The models approved in the period, by day of approval (local) then school name."""
+    m, u = _models.c, _units.c
+    query = (
+        select(m.title, u.code, u.name, m.decided_at)
+        .join(_units, u.id == m.unit_id)
+        .where(m.status == APPROVED, m.decided_at >= period.start, m.decided_at < period.end)
+        .order_by(m.decided_at, u.name, m.id)
+    )
+    if units is not None:
+        query = query.where(m.unit_id.in_(list(units)))
+    return [
+        {
+            "title": title,
+            "school": {"code": code, "name": name},
+            "approved_on": at.astimezone(period.tz).date().isoformat(),
+        }
+        for title, code, name, at in (await conn.execute(query)).all()
+    ]
 
 
 async def school_codes(conn: AsyncConnection, units: Collection[int] | None) -> dict[int, str]:

@@ -5,7 +5,7 @@ ever dropped (DESIGN "The seeds' KPIs, measured")."""
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -13,9 +13,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import Audience
+from bot.reports.period import Period, parse_period
 from bot.services import activities
 from bot.services.reach import ACK, Figures, Filter, Reach, distinct_people, members
 from content.plans import Plan, Target
+
+# loa keeps no staff list: the people "registered" are the members of the audience's groups
+# now, so one person in two staff groups counts twice and one in none is missed.
+REGISTERED_ESTIMATE = "registered: member counts of the audience's active groups, not a staff list"
 
 
 class Status(StrEnum):
@@ -46,6 +51,7 @@ class Kpi:
     achieved: float | None = None
     figures: Mapping[str, Any] = field(default_factory=dict)
     reason: str | None = None  # why not measurable
+    estimate: str | None = None  # which figure is estimated, and from what
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -64,6 +70,7 @@ class Kpi:
             "status": self.status.value,
             "figures": dict(self.figures),
             "reason": self.reason,
+            "estimate": self.estimate,
         }
 
 
@@ -100,15 +107,22 @@ async def _briefed(conn: AsyncConnection, plan: Plan, target: Target, scope: Sco
     the period / people in the audience's groups of the unit."""
     audience = (target.audience or Audience.staff).value
     f = Filter(scope.filter.period, scope.campaigns, units=scope.filter.units, audience=audience)
-    acknowledged = sum((await distinct_people(conn, f, ACK)).values())
-    registered = sum((await members(conn, f)).values())
-    figures = {"audience": audience, "acknowledged": acknowledged, "registered": registered}
+    acked, counted = await distinct_people(conn, f, ACK), await members(conn, f)
+    acknowledged, registered = sum(acked.values()), sum(counted.values())
+    codes = await activities.unit_codes(conn, {u for u in (*acked, *counted) if u is not None})
+    by_unit = {
+        codes[u]: {"acknowledged": acked.get(u, 0), "registered": n}
+        for u, n in sorted(counted.items(), key=lambda c: codes.get(c[0] or 0, ""))
+        if u in codes
+    }
+    figures = {"audience": audience, "acknowledged": acknowledged, "registered": registered,
+               "by_unit": by_unit}  # fmt: skip
     if not registered:
         reason = f"no {audience} groups bound in the unit"
         return Kpi(plan.id, target, Status.NOT_MEASURABLE, figures=figures, reason=reason)
     achieved = _measure(target, acknowledged, registered)
     status = judge(target, achieved, scope.filter.period.elapsed(scope.now), cumulative=True)
-    return Kpi(plan.id, target, status, achieved, figures)
+    return Kpi(plan.id, target, status, achieved, figures, estimate=REGISTERED_ESTIMATE)
 
 
 def _understood(plan: Plan, target: Target, scope: Scope) -> Kpi:
@@ -141,31 +155,33 @@ def _understood(plan: Plan, target: Target, scope: Scope) -> Kpi:
 async def _thematic_sessions(
     conn: AsyncConnection, plan: Plan, target: Target, scope: Scope
 ) -> Kpi:
-    """Thematic sessions held in the period, reported with /baocao by the unit's schools (or
-    its ward), per reporting unit."""
-    f = scope.filter
-    by_unit = await activities.reports_by_unit(conn, activities.THEMATIC, f.period, f.units)
+    """The plan's thematic sessions held in the window, reported with /baocao by the unit's
+    schools (or its ward), per reporting unit."""
+    window, elapsed = _window(target, scope)
+    kind = activities.THEMATIC
+    by_unit = await activities.reports_by_unit(conn, kind, window, scope.filter.units, plan.id)
     codes = await activities.unit_codes(conn, by_unit)
     sessions = sum(by_unit.values())
-    figures = {"sessions": sessions, "by_unit": _by_code(by_unit, codes)}
+    figures = {"sessions": sessions, "by_unit": _by_code(by_unit, codes), **_dates(window)}
     achieved = float(sessions)
-    status = judge(target, achieved, f.period.elapsed(scope.now), cumulative=True)
+    status = judge(target, achieved, elapsed, cumulative=True)
     return Kpi(plan.id, target, status, achieved, figures)
 
 
 async def _per_school(conn: AsyncConnection, plan: Plan, target: Target, scope: Scope) -> Kpi:
-    """plans_built: schools that reported (/baocao) building their plan in the period / schools;
-    exemplar_models: the fewest models any school had approved (/mohinh) in the period, so
+    """plans_built: schools that reported (/baocao) building this plan in the window / schools;
+    exemplar_models: the fewest models any school had approved (/mohinh) in the window, so
     "≥ 1 per school" is met once every school has one."""
-    f = scope.filter
-    schools = await activities.school_codes(conn, f.units)
+    schools = await activities.school_codes(conn, scope.filter.units)
     if not schools:
         reason = "no schools in the unit"
         return Kpi(plan.id, target, Status.NOT_MEASURABLE, reason=reason)
+    window, elapsed = _window(target, scope)
     if target.metric == "plans_built":
-        counted = await activities.reports_by_unit(conn, activities.PLAN, f.period, schools)
+        kind = activities.PLAN
+        counted = await activities.reports_by_unit(conn, kind, window, schools, plan.id)
     else:
-        counted = await activities.approved_by_unit(conn, f.period, schools)
+        counted = await activities.approved_by_unit(conn, window, schools)
     done = sorted(code for unit, code in schools.items() if counted[unit])
     missing = sorted(code for unit, code in schools.items() if not counted[unit])
     figures = {
@@ -173,13 +189,31 @@ async def _per_school(conn: AsyncConnection, plan: Plan, target: Target, scope: 
         "with": len(done),
         "by_school": {code: counted[unit] for unit, code in sorted(schools.items())},
         "missing": missing,
+        **_dates(window),
     }
     if target.unit == "percent":
         achieved = _measure(target, len(done), len(schools))
     else:
         achieved = float(min(counted[unit] for unit in schools))
-    status = judge(target, achieved, f.period.elapsed(scope.now), cumulative=True)
+    status = judge(target, achieved, elapsed, cumulative=True)
     return Kpi(plan.id, target, status, achieved, figures)
+
+
+def _window(target: Target, scope: Scope) -> tuple[Period, float]:
+    """What a count is taken over, and how much of its target's time has passed: a yearly
+    target ("≥ 2 sessions a year") counts from 1 January to the period's end, as much of the
+    year as has passed by then; any other, the report's period."""
+    period = scope.filter.period
+    if target.per != "year" or period.first.year != period.last.year:
+        return period, period.elapsed(scope.now)
+    year = parse_period(str(period.last.year), period.tz)
+    window = replace(period, label=f"{year.label}..{period.label}", first=year.first,
+                     start=year.start)  # fmt: skip
+    return window, year.elapsed(min(scope.now, period.end))
+
+
+def _dates(window: Period) -> dict[str, str]:
+    return {"from": window.first.isoformat(), "to": window.last.isoformat()}
 
 
 def _by_code(counts: Mapping[int, int], codes: Mapping[int, str]) -> dict[str, int]:

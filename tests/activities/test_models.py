@@ -89,8 +89,11 @@ async def test_an_official_picks_the_school_within_the_ward(world: World) -> Non
     assert toast == "Bạn không tự duyệt mô hình của mình được."
 
 
+NQ71 = "viet_yen_nq71"
+
+
 async def kpis(world: World, unit: str) -> dict[str, Kpi]:
-    plan = load_plans(DEFAULT_CONTENT_DIR / "examples")["viet_yen_nq71"]
+    plan = load_plans(DEFAULT_CONTENT_DIR / "examples")[NQ71]
     period = parse_period(str(utcnow().year))
     scoped = None if unit == "all" else [await world.unit(unit)]
     async with world.db.reading() as conn:
@@ -101,16 +104,24 @@ async def kpis(world: World, unit: str) -> dict[str, Kpi]:
         }
 
 
+def _report(
+    unit: int, kind: str, day: date, status: str = "sent", plan: str | None = NQ71
+) -> ActivityReport:
+    return ActivityReport(unit_id=unit, kind=kind, held_on=day, status=status, plan=plan)
+
+
 async def test_the_targets_count_sent_reports_and_approved_models(world: World) -> None:
     a, b = await world.unit("th-a"), await world.unit("th-b")
     today = utcnow().date()
     async with world.db.session() as session:
         session.add_all([
-            ActivityReport(unit_id=a, kind="thematic_session", held_on=today, status="sent"),
-            ActivityReport(unit_id=a, kind="thematic_session", held_on=today, status="sent"),
-            ActivityReport(unit_id=b, kind="thematic_session", held_on=today, status="draft"),
-            ActivityReport(unit_id=b, kind="thematic_session", held_on=date(2000, 1, 1), status="sent"),  # noqa: E501
-            ActivityReport(unit_id=a, kind="plan", held_on=today, status="sent"),
+            _report(a, "thematic_session", today),
+            _report(a, "thematic_session", today),
+            _report(b, "thematic_session", today, status="draft"),
+            _report(b, "thematic_session", date(2000, 1, 1)),
+            _report(b, "thematic_session", today, plan=None),  # another plan's: not counted
+            _report(b, "plan", today, plan="other"),
+            _report(a, "plan", today),
             ExemplaryModel(unit_id=a, title="x", status="approved", decided_at=utcnow()),
             ExemplaryModel(unit_id=b, title="y", status="rejected", decided_at=utcnow()),
         ])  # fmt: skip
@@ -118,7 +129,7 @@ async def test_the_targets_count_sent_reports_and_approved_models(world: World) 
     found = await kpis(world, "all")
     sessions = found["thematic_sessions"]
     assert (sessions.achieved, sessions.status.value) == (2.0, "met")
-    assert sessions.figures == {"sessions": 2, "by_unit": {"th-a": 2}}
+    assert (sessions.figures["sessions"], sessions.figures["by_unit"]) == (2, {"th-a": 2})
     built = found["plans_built"]
     assert built.achieved == 50.0 and built.figures["missing"] == ["th-b"]
     exemplar = found["exemplar_models"]

@@ -4,18 +4,21 @@ the JSON report's figures (the scenario of the JSON end-to-end test)."""
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 import subprocess
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 from docx import Document
 
 from bot.cli import main
 from bot.config import DEFAULT_CONTENT_DIR
+from bot.reports.chart import MAX_BARS
 from bot.reports.docx import letterhead, write_docx
 from bot.reports.period import quarter_of
 from bot.reports.report import build_report
@@ -86,8 +89,14 @@ async def test_the_docx_carries_the_json_figures(any_world: World, tmp_path: Pat
     }
     audiences = {r[0]: _number(r[2]) for r in _rows(doc, "Đối tượng")}
     assert audiences == {"Cán bộ": 2, "Phụ huynh": 8}
-    chart = {r[0]: _number(r[2]) for r in _rows(doc, "Trường")}
-    assert chart == {row["name"]: row["audience"] for row in report["by_school"]}
+    chart = {r[0]: [_number(v) for v in r[1:]] for r in _rows(doc, "Trường")}
+    series = ("audience", "acknowledged", "engaged")
+    assert chart == {row["name"]: [row[k] for k in series] for row in report["by_school"]}
+    [picture] = doc.inline_shapes
+    assert "theo trường" in picture._inline.docPr.get("descr"), "screen readers say what it is"
+    assert 150 <= picture.width.mm <= 165, "the chart spans the text width (165 mm)"
+    blip = picture._inline.graphic.graphicData.pic.blipFill.blip.embed
+    assert doc.part.related_parts[blip].blob.startswith(b"\x89PNG")
 
     text = "\n".join(p.text for p in doc.paragraphs)
     for post in report["posts"]:
@@ -144,29 +153,96 @@ def test_a_period_without_data_files_a_report_of_zeros(loa: Path) -> None:  # no
     assert "Ghi chú: trong kỳ chưa có bài nào được gửi" in text
     assert "quý IV năm 2026" in text
     assert doc.tables[0].rows[0].cells[0].paragraphs[0].text == "UBND TỈNH BẮC GIANG"
+    assert not doc.inline_shapes, "no chart of nothing"
+    assert "Trong kỳ chưa có hoạt động nào được báo cáo" in text
+    assert "Ý kiến phản hồi theo chủ đề: chưa được ghi nhận" in text
+
+
+async def test_more_schools_than_a_page_shows_are_charted_by_audience(
+    world: World, tmp_path: Path
+) -> None:
+    report, _ = await _filed(world, tmp_path)
+    [school, *_] = report["by_school"]
+    report["by_school"] = [{**school, "name": f"Trường {i:02}"} for i in range(MAX_BARS + 1)]
+    write_docx(report, tmp_path / "tinh.docx", await letterhead(world.db, None, None), [],
+               FILED_ON, WORDS)  # fmt: skip
+    doc = Document(str(tmp_path / "tinh.docx"))
+    [picture] = doc.inline_shapes
+    assert "theo đối tượng" in picture._inline.docPr.get("descr")
+    *_, table = (t for t in doc.tables if t.rows[0].cells[0].text == "Đối tượng")
+    header = [c.text for c in table.rows[0].cells]
+    assert header == ["Đối tượng", FIGURES["audience"], FIGURES["acknowledged"], FIGURES["engaged"]]
+    chart = {row.cells[0].text: _number(row.cells[1].text) for row in table.rows[1:]}
+    assert chart == {"Cán bộ": 2, "Phụ huynh": 8}, "the chart's table gives it by audience"
+    assert len(_rows(doc, "Đơn vị")) == MAX_BARS + 1, "the reach table still lists every school"
 
 
 @pytest.mark.slow
-async def test_the_docx_renders_as_a4_pages(world: World, tmp_path: Path) -> None:
-    soffice, pdftoppm = shutil.which("soffice"), shutil.which("pdftoppm")
-    if soffice is None or pdftoppm is None:
-        pytest.skip("needs soffice (libreoffice-writer) and pdftoppm (poppler-utils)")
+async def test_the_docx_renders_on_a4_with_decree_30_margins(world: World, tmp_path: Path) -> None:
+    tools = {t: shutil.which(t) for t in ("soffice", "pdftotext", "pdfinfo", "pdfimages")}
+    if not all(tools.values()):
+        pytest.skip("needs soffice (libreoffice-writer) and poppler-utils")
     await _filed(world, tmp_path)
-    pages = await asyncio.to_thread(_pages, soffice, pdftoppm, tmp_path)
-    assert 2 <= len(pages) <= 6, "the report runs over a few pages"
-    width, height = _png_size(pages[0])
-    assert abs(height / width - 297 / 210) < 0.02, "page 1 is A4 portrait"
+    pdf = await asyncio.to_thread(_pdf, str(tools["soffice"]), tmp_path / "bao-cao.docx")
+    pages = _words(pdf)
+
+    info = _run("pdfinfo", "-f", "1", "-l", str(len(pages)), str(pdf))
+    sizes = re.findall(r"Page\s+\d+ size:\s+([\d.]+) x ([\d.]+) pts", info)
+    assert len(sizes) == len(pages) >= 2, "the report runs over a few pages"
+    assert {(round(_mm(w)), round(_mm(h))) for w, h in sizes} == {(210, 297)}, "A4 portrait"
+
+    # Where the ink is: the body's line boxes start at the margins (the page number of pages
+    # 2+ sits in the top margin, so the top is measured on page 1, which has none).
+    body = [word for page in pages for word in page]
+    left, right = min(w[0] for w in body), 210 - max(w[2] for w in body)
+    top, bottom = min(w[1] for w in pages[0]), 297 - max(w[3] for w in body)
+    assert 29.5 <= left <= 35, f"left margin 30–35 mm, ink from {left:.1f} mm"
+    assert 15 <= right <= 20, f"right margin 15–20 mm, ink to {right:.1f} mm from the edge"
+    assert 19.5 <= top <= 25, f"top margin 20–25 mm, first line at {top:.1f} mm"
+    assert bottom >= 20, f"bottom margin ≥ 20 mm, last line {bottom:.1f} mm from the edge"
+
+    first = " ".join(_run("pdftotext", "-f", "1", "-l", "1", str(pdf), "-").split())
+    for line in (
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Độc lập - Tự do - Hạnh phúc",
+        "ỦY BAN NHÂN DÂN PHƯỜNG A",
+        "/BC-UBND",
+        "ngày 05 tháng 01 năm 2027",
+        "BÁO CÁO",
+    ):
+        assert line in first, f"page 1 carries the header line {line!r}"  # fmt: skip
+    number = [w for w in pages[1] if w[3] < 20]
+    assert [w[4] for w in number] == ["2"], "page 2 is numbered in the top margin, page 1 not"
+    assert not [w for w in pages[0] if w[3] < 19.5]
+    images = _run("pdfimages", "-list", str(pdf)).splitlines()[2:]
+    assert any(" image " in row for row in images), "the reach chart is drawn as an image"
 
 
-def _pages(soffice: str, pdftoppm: str, folder: Path) -> list[Path]:
-    """bao-cao.docx → PDF (LibreOffice) → one PNG per page (poppler)."""
-    convert = [soffice, "--headless", "--convert-to", "pdf", "--outdir", str(folder)]
-    subprocess.run([*convert, str(folder / "bao-cao.docx")], check=True, timeout=180)
-    subprocess.run([pdftoppm, "-png", "-r", "30", str(folder / "bao-cao.pdf"),
-                    str(folder / "page")], check=True, timeout=60)  # fmt: skip
-    return sorted(folder.glob("page-*.png"))
+def _pdf(soffice: str, docx: Path) -> Path:
+    """The DOCX → PDF as LibreOffice lays it out (what `make report-preview` draws)."""
+    convert = [soffice, "--headless", "--convert-to", "pdf", "--outdir", str(docx.parent)]
+    subprocess.run([*convert, str(docx)], check=True, timeout=180, capture_output=True)
+    return docx.with_suffix(".pdf")
 
 
-def _png_size(path: Path) -> tuple[int, int]:
-    header = path.read_bytes()[16:24]
-    return int.from_bytes(header[:4], "big"), int.from_bytes(header[4:], "big")
+def _run(*command: str) -> str:
+    return subprocess.run(command, check=True, timeout=60, capture_output=True, text=True).stdout
+
+
+def _mm(points: str | float) -> float:
+    return float(points) * 25.4 / 72
+
+
+def _words(pdf: Path) -> list[list[tuple[float, float, float, float, str]]]:
+    """Per page, each word's box in mm from the top-left corner, and its text."""
+    xhtml = _run("pdftotext", "-bbox", str(pdf), "-")
+    namespace = {"x": "http://www.w3.org/1999/xhtml"}
+    root = ElementTree.fromstring(xhtml)
+    return [
+        [
+            (_mm(w.attrib["xMin"]), _mm(w.attrib["yMin"]), _mm(w.attrib["xMax"]),
+             _mm(w.attrib["yMax"]), w.text or "")
+            for w in page.iterfind("x:word", namespace)
+        ]
+        for page in root.iterfind(".//x:page", namespace)
+    ]  # fmt: skip

@@ -4,10 +4,11 @@ XLSX give exactly the figures the scenario implies."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from docx import Document
 from openpyxl import load_workbook
 
@@ -22,8 +23,10 @@ from bot.services.broadcasts import Broadcast
 from bot.storage.models import utcnow
 from content.campaign.check import load_plans
 from content.units import class_code
+from handlers import activities as activity_handlers
 from tests.activities.conftest import staff
 from tests.chatworld import BOT_ID, World
+from tests.reports.test_docx import _rows
 from tests.reports.test_reach_end_to_end import _send
 
 PLAN_YAML = """\
@@ -31,6 +34,7 @@ id: evidence
 title: Kế hoạch tuyên truyền thử nghiệm
 issuing_unit: UBND phường A
 period: {start: 2026, end: 2030}
+themes: [Nội dung cốt lõi của Nghị quyết]
 targets:
 - {metric: briefed, description: 100% cán bộ được quán triệt, comparator: '=', value: 100,
    unit: percent, audience: staff}
@@ -45,18 +49,28 @@ targets:
 """
 
 
-def _content(tmp_path: Path) -> Content:
-    (tmp_path / "plans").mkdir()
-    (tmp_path / "plans" / "evidence.yaml").write_text(PLAN_YAML, encoding="utf-8")
-    return Content(load_plans(tmp_path), {"ev_2026": "evidence"})
+def _content(folder: Path) -> Content:
+    (folder / "plans").mkdir(exist_ok=True)
+    (folder / "plans" / "evidence.yaml").write_text(PLAN_YAML, encoding="utf-8")
+    return Content(load_plans(folder), {"ev_2026": "evidence"})
 
 
-async def _activity(w: World, teacher: int, kind: str, day: str) -> None:
-    """/baocao of `kind` held on `day`, no plan, every count typed, no notes, sent."""
+@pytest.fixture(autouse=True)
+def evidence_plan(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """/baocao offers the scenario's plan (loa's default content folder has none)."""
+    plans = _content(tmp_path).plans
+    monkeypatch.setattr(activity_handlers, "_plans_in", lambda _folder: plans)
+
+
+async def _activity(w: World, teacher: int, kind: str, day: str, plan: bool = True) -> None:
+    """/baocao of `kind` held on `day`, for the plan and its theme (or another plan), every count
+    typed, no notes, sent."""
     await w.say(teacher, "/baocao")
     [number, *_] = [d.split(":")[1] for _, d in await w.last_buttons(teacher)]
     await w.press(teacher, teacher, f"act:{number}:k:{kind}")
-    await w.press(teacher, teacher, f"act:{number}:p:-")
+    await w.press(teacher, teacher, f"act:{number}:p:{'evidence' if plan else '-'}")
+    if plan:
+        await w.press(teacher, teacher, f"act:{number}:t:0")
     for typed in (day, "20", "300", "0", "Hội trường"):
         await w.say(teacher, typed)
     await w.press(teacher, teacher, f"act:{number}:send")
@@ -105,6 +119,7 @@ async def play(w: World) -> None:
     await _activity(w, lan, "thematic_session", day)
     await _activity(w, minh, "plan", day)
     await _activity(w, nam, "thematic_session", day)
+    await _activity(w, nam, "thematic_session", day, plan=False)  # not this plan's: not counted
     await w.say(tu, "/mohinh")
     await w.say(tu, "Góc đọc sách")
     await w.say(tu, "Mỗi lớp một góc sách")
@@ -118,16 +133,25 @@ TOTALS = {
     "uncertain": 0, "expired": 0, "waiting": 0, "acknowledged_rate": 55.6,
     "understood_rate": 60.0, "engaged_rate": 62.5,
 }  # fmt: skip
-KPIS = {
-    "briefed": (60.0, "behind", {"audience": "staff", "acknowledged": 3, "registered": 5}),
-    "understood": (60.0, "behind", {"parents": {"answered": 3, "understood": 2},
-                                    "staff": {"answered": 2, "understood": 1}}),
-    "thematic_sessions": (2.0, "met", {"sessions": 2, "by_unit": {"th-a": 1, "th-b": 1}}),
-    "plans_built": (50.0, "behind", {"schools": 2, "with": 1, "by_school": {"th-a": 1, "th-b": 0},
-                                     "missing": ["th-b"]}),
-    "exemplar_models": (0.0, "behind", {"schools": 2, "with": 1,
-                                        "by_school": {"th-a": 1, "th-b": 0}, "missing": ["th-b"]}),
-}  # fmt: skip
+
+
+def kpis(period: Period) -> dict[str, tuple[float, str, dict[str, Any]]]:
+    """What each target achieved; yearly targets count from 1 January to the period's end."""
+    year = {"from": f"{period.last.year}-01-01", "to": period.last.isoformat()}
+    a, b = {"acknowledged": 2, "registered": 3}, {"acknowledged": 1, "registered": 2}
+    schools = {"by_school": {"th-a": 1, "th-b": 0}, "missing": ["th-b"]}
+    return {
+        "briefed": (60.0, "behind", {"audience": "staff", "acknowledged": 3, "registered": 5,
+                                     "by_unit": {"th-a": a, "th-b": b}}),
+        "understood": (60.0, "behind", {"parents": {"answered": 3, "understood": 2},
+                                        "staff": {"answered": 2, "understood": 1}}),
+        "thematic_sessions": (2.0, "met", {"sessions": 2, "by_unit": {"th-a": 1, "th-b": 1},
+                                           **year}),
+        "plans_built": (50.0, "behind", {"schools": 2, "with": 1, **schools, **year}),
+        "exemplar_models": (0.0, "behind", {"schools": 2, "with": 1, **schools, **year}),
+    }  # fmt: skip
+
+
 BY_SCHOOL = {  # sent_chats, audience, acknowledged, answered, understood, failed
     "th-a": (4, 14, 4, 5, 3, 0),
     "th-b": (1, 2, 1, 0, 0, 1),
@@ -142,14 +166,34 @@ async def _report(w: World, tmp_path: Path) -> tuple[Period, dict[str, Any], Con
 
 async def test_the_report_gives_the_scenarios_figures(any_world: World, tmp_path: Path) -> None:
     await play(any_world)
-    _, report, _ = await _report(any_world, tmp_path)
+    period, report, _ = await _report(any_world, tmp_path)
 
     assert report["totals"] == TOTALS, "a second tap is one person; the chat without the bot failed"
-    kpis = {k["metric"]: (k["achieved"], k["status"], k["figures"]) for k in report["kpis"]}
-    assert kpis == KPIS
+    achieved = {k["metric"]: (k["achieved"], k["status"], k["figures"]) for k in report["kpis"]}
+    assert achieved == kpis(period), "the session of another plan does not count"
+    estimates = {k["metric"] for k in report["kpis"] if k["estimate"]}
+    assert estimates == {"briefed"}, "staff registered are the staff groups' members"
     keys = ("sent_chats", "audience", "acknowledged", "answered", "understood", "failed")
     schools = {row["code"]: tuple(row[k] for k in keys) for row in report["by_school"]}
     assert schools == BY_SCHOOL
+
+    today = (utcnow() + timedelta(hours=7)).date().isoformat()
+    counts = {"teachers": 20, "students": 300, "parents": 0}
+    theme = "Nội dung cốt lõi của Nghị quyết"
+    assert [
+        (a["kind"], a["unit"]["code"], a["held_on"], a["plan"], a["theme"], a["participants"])
+        for a in report["activities"]
+    ] == [
+        ("thematic_session", "th-a", today, "evidence", theme, counts),
+        ("plan", "th-a", today, "evidence", theme, counts),
+        ("thematic_session", "th-b", today, "evidence", theme, counts),
+        ("thematic_session", "th-b", today, None, None, counts),
+    ], "every activity by name, the other plan's too (the report is not limited to a plan)"
+    [model] = report["models"]
+    assert (model["title"], model["school"]["code"], model["approved_on"]) == (
+        "Góc đọc sách", "th-a", today)  # fmt: skip
+    assert report["feedback"] == {"status": "not_recorded", "themes": []}
+    assert report["open_questions"] == {"status": "not_recorded", "questions": []}
 
 
 def _number(text: str) -> float | None:
@@ -180,3 +224,30 @@ async def test_the_docx_and_xlsx_carry_the_same_numbers(any_world: World, tmp_pa
     assert cells[:15] == [2, 5, 16, 9, 5, 0.556, 5, 3, 0.6, 10, 0.625, 1, 0, 0, 0]
     kpis = [row[3] for row in book["Chỉ tiêu"].iter_rows(min_row=2, values_only=True)]
     assert kpis == [0.6, 0.6, 2, 0.5, 0]
+    notes = [row[5] for row in book["Chỉ tiêu"].iter_rows(min_row=2, values_only=True)]
+    assert "ước tính" in str(notes[0]) and not any(notes[1:]), "staff registered is an estimate"
+
+    today = (utcnow() + timedelta(hours=7)).date()
+    cell_day = datetime.combine(today, time())  # a date cell reads back as its midnight
+    rows = list(book["Hoạt động"].iter_rows(min_row=2, values_only=True))
+    assert [(r[0], r[1], r[2], r[3], *r[5:]) for r in rows] == [
+        (cell_day, "Trường Tiểu học A", "Sinh hoạt chuyên đề", "evidence", 20, 300, 0),
+        (cell_day, "Trường Tiểu học A", "Xây dựng kế hoạch", "evidence", 20, 300, 0),
+        (cell_day, "Trường Tiểu học B", "Sinh hoạt chuyên đề", "evidence", 20, 300, 0),
+        (cell_day, "Trường Tiểu học B", "Sinh hoạt chuyên đề", None, 20, 300, 0),
+    ], "every activity a row, its day a date and its people numbers"
+    [model] = book["Mô hình"].iter_rows(min_row=2, values_only=True)
+    assert model == ("Góc đọc sách", "Trường Tiểu học A", cell_day)
+
+    activities = _rows(doc, "Ngày")
+    day = today.strftime("%d/%m/%Y")
+    assert activities[0] == [day, "Trường Tiểu học A", "Sinh hoạt chuyên đề",
+                             "Nội dung cốt lõi của Nghị quyết",
+                             "cán bộ, giáo viên: 20; học sinh: 300"]  # fmt: skip
+    assert len(activities) == 4 and activities[3][3] == "—"
+    text = "\n".join(p.text for p in doc.paragraphs)
+    part_4 = text[text.index("4. Những mô hình") : text.index("5. Những khó khăn")]
+    assert f"Mô hình “Góc đọc sách” — Trường Tiểu học A (duyệt ngày {day})" in part_4
+    assert "ước tính" in text, "the staff briefed KPI says its base is an estimate"
+    assert "Ý kiến phản hồi theo chủ đề: chưa được ghi nhận" in text
+    assert "Câu hỏi chưa được trả lời: chưa được ghi nhận" in text

@@ -114,7 +114,8 @@ async def test_reach_counts_people_once_and_failed_chats_never(any_world: World)
     assert kpis["briefed"]["figures"]["registered"] == 2
     assert (kpis["understood"]["achieved"], kpis["understood"]["status"]) == (50.0, "behind")
     assert kpis["understood"]["figures"] == {"parents": {"answered": 4, "understood": 2}}
-    assert kpis["thematic_sessions"]["figures"] == {"sessions": 0, "by_unit": {}}
+    sessions = kpis["thematic_sessions"]["figures"]
+    assert (sessions["sessions"], sessions["by_unit"]) == (0, {})
 
     async with w.db.reading() as conn:
         found = await reach(conn, Filter(period))

@@ -18,7 +18,7 @@ from docx import Document
 from bot.delivery.sender import ChannelSender
 from content.units import class_code
 from tests.delivery.conftest import send_all
-from tests.reports.test_evidence_end_to_end import _content, play
+from tests.reports.test_evidence_end_to_end import _content, evidence_plan, play  # noqa: F401
 from tests.sandbox.test_ui_browser import ARGS, CHROMIUM, WAIT_MS, WIDTHS
 from tests.web.admin.conftest import LINK, Site, staff
 from tests.web.admin.test_pages import user_named

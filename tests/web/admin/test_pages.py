@@ -29,7 +29,7 @@ from bot.storage.models import (
 from content.units import class_code
 from tests.chatworld import World
 from tests.delivery.conftest import send_all
-from tests.reports.test_evidence_end_to_end import _content, play
+from tests.reports.test_evidence_end_to_end import _content, evidence_plan, play  # noqa: F401
 from tests.reports.test_reach_end_to_end import _send
 from tests.web.admin.conftest import Site, staff
 
@@ -211,7 +211,8 @@ async def test_models_are_decided_on_the_web_with_a_reason(site: Site, tmp_path:
     await w.news(tu)
     await site.sign_in(await user_named(site, "Hùng"))
     html = await (await site.client.get("/admin/hoatdong")).text()
-    assert html.count("Sinh hoạt chuyên đề") == 2 and "Xây dựng kế hoạch" in html
+    assert html.count("Sinh hoạt chuyên đề") == 3 and "Xây dựng kế hoạch" in html
+    assert html.count("Kế hoạch tuyên truyền thử nghiệm") == 3 and "<td>khác</td>" in html
     assert "Hội trường" in html and "20 giáo viên, 300 học sinh" in html, "the evidence"
     assert "Câu lạc bộ &lt;em&gt;đọc&lt;/em&gt;" in html and "Chờ duyệt" in html
     async with w.db.session() as session:

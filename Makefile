@@ -8,7 +8,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install lint typecheck pytest bench report-preview clean
+.PHONY: run test install lint typecheck pytest bench report-preview dashboard-shots clean
 
 run: install
 	$(BIN)/loa db upgrade
@@ -53,6 +53,14 @@ report-preview: install
 	soffice --headless --convert-to pdf --outdir $(PREVIEW) $(PREVIEW)/report.docx >/dev/null
 	pdftoppm -png -r 80 -f 1 -l 1 -singlefile $(PREVIEW)/report.pdf $(PREVIEW)/page-1
 	@echo "$(PREVIEW)/page-1.png"
+
+# The dashboard's pages at desktop width and at 400 px, as PNGs in dashboard-shots/ to look at:
+# the browser test's scenario (tests/web/admin/test_browser.py) in Debian's chromium.
+SHOTS := dashboard-shots
+dashboard-shots: install
+	rm -rf $(SHOTS)
+	LOA_SHOTS_DIR=$(CURDIR)/$(SHOTS) $(BIN)/pytest -q -p no:randomly tests/web/admin/test_browser.py
+	@ls $(SHOTS)/*.png
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -27,6 +27,7 @@ from bot.platforms.telegram import TelegramAdapter
 from bot.platforms.zalo_bot import InvalidToken as ZaloInvalidToken
 from bot.platforms.zalo_bot import ZaloBotAdapter
 from bot.platforms.zalo_oa import ZaloOaAdapter
+from bot.reports.report import load_content
 from bot.sandbox import Sandbox
 from bot.sandbox import zalo_oa_api as oa_sandbox
 from bot.services import campaigns, demo, evidence, questions, retention, rsvp, tasks, zalo_oa_demo
@@ -40,6 +41,7 @@ from bot.storage.db import Database
 from bot.storage.migrate import upgrade
 from bot.storage.models import RoleName, utcnow
 from bot.web import create_web_app
+from bot.web.admin import Dashboard
 from bot.web.app import WEBHOOK_PATHS
 from bot.web.webhooks import WebhookAuth, ZaloOaSignature
 from content.check import check_content
@@ -218,7 +220,9 @@ class App:
             await _start(adapter)
 
         sender = build_sender(s, self.db, self.adapters)
-        dispatcher = Dispatcher(build_router(), db=self.db, templates=self.templates)
+        dispatcher = Dispatcher(
+            build_router(), db=self.db, templates=self.templates, web_url=s.dashboard_url
+        )
         inbox = Inbox(self.db, self.adapters, dispatcher, replies=build_replies(sender))
         scheduler = Scheduler(
             self.db, on_enqueued=sender.wake, misfire_grace=s.misfire_grace_period
@@ -232,6 +236,14 @@ class App:
             sandbox_url=self.running.urls.get("sandbox"),
             sender_stalls=sender.stalls,
             webhook_auth=_oa_auth(s) if Platform.ZALO_OA in self.adapters else None,
+            dashboard=Dashboard(
+                db=self.db,
+                content=load_content(s.content_dir),
+                content_dir=s.content_dir,
+                templates=self.templates,
+                adapters=self.adapters,
+                secure_cookies=s.dashboard_url.startswith("https://"),
+            ),
         )
         runner = web.AppRunner(web_app, access_log=None)
         await runner.setup()
@@ -422,6 +434,10 @@ def demo_steps(ward: demo.DemoWard, s: Settings) -> list[str]:
             f"  Zalo official    open the Zalo chat of «{name}», type {code}; buttons come as"
             " numbers there: answer «1», «2», …"
         )
+    steps.append(
+        "  dashboard        an official (after /start) or the principal sends /dangnhap and opens"
+        f" the one-time link: {s.dashboard_url}/admin/vao/…"
+    )
     steps.append(
         "The demo's items are urgent, so they arrive at any hour; a real item to parents'"
         f" groups waits until quiet hours ({s.quiet_hours}) are over."

@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.domain import Platform
@@ -171,6 +171,14 @@ def _parser() -> argparse.ArgumentParser:
     report_bench.add_argument("--json", action="store_true", help="print JSON (the only format)")
     report_bench.add_argument("--docx", type=Path, help="also file the timed report as DOCX here")
     report_bench.set_defaults(action=_bench_report)
+    dash_bench = kinds.add_parser(
+        "dashboard", help="the dashboard's overview and school pages over N interactions"
+    )
+    dash_bench.add_argument("--events", type=int, default=1_000_000, help="default 1000000")
+    dash_bench.add_argument("--rounds", type=int, default=40, help="requests per page (40)")
+    dash_bench.add_argument("--db", help="database URL (default: a temporary SQLite file)")
+    dash_bench.add_argument("--json", action="store_true", help="print JSON (the only format)")
+    dash_bench.set_defaults(action=_bench_dashboard)
     return parser
 
 
@@ -361,14 +369,10 @@ def _feedback_evaluate(args: argparse.Namespace, _: Settings) -> int:
 
 
 def _report(args: argparse.Namespace, settings: Settings) -> int:
-    from datetime import datetime
-
     from bot.app import StartupError, check_database
-    from bot.reports.docx import Letterhead, letterhead, write_docx
+    from bot.reports.files import Filed, make_report, write_report
     from bot.reports.period import PeriodError, parse_period
-    from bot.reports.report import ReportError, build_report, load_content
-    from bot.reports.wording import report_wording
-    from bot.reports.xlsx import write_xlsx
+    from bot.reports.report import ReportError, load_content
     from bot.storage.db import Database
     from bot.storage.migrate import upgrade
     from content.templates import TemplateError
@@ -377,38 +381,29 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
         print(f"loa: report --format {args.format} needs -o FILE", file=sys.stderr)
         return 1
 
-    async def go() -> tuple[dict[str, Any], Letterhead, list[str]]:
+    async def go() -> Filed:
         db = Database(settings.database_url)
         try:
             await check_database(db)
             await upgrade(settings.database_url)
             period = parse_period(args.period, settings.tz)
             content = load_content(settings.content_dir)
-            report = await build_report(db, period, content, unit=args.unit, plan=args.plan)
-            head = await letterhead(db, args.unit, args.parent_body)
-            plans = [args.plan] if args.plan else sorted({k["plan"] for k in report["kpis"]})
-            return report, head, [content.plans[p].title for p in plans]
+            return await make_report(
+                db, content, period, unit=args.unit, plan=args.plan, parent_body=args.parent_body
+            )
         finally:
             await db.dispose()
 
     try:
-        report, head, titles = run(go())
-        if args.format != "json":
-            words = report_wording(settings.content_dir, settings.tz)
-        if args.format == "docx":
-            write_docx(report, args.out, head, titles, datetime.now(settings.tz).date(), words)
-            return 0
-        if args.format == "xlsx":
-            write_xlsx(report, args.out, words)
-            return 0
+        filed = run(go())
+        if args.out is not None:
+            write_report(filed, args.format, args.out, content_dir=settings.content_dir,
+                         tz=settings.tz)  # fmt: skip
     except (StartupError, PeriodError, ReportError, TemplateError) as e:
         print(f"loa: {e}", file=sys.stderr)
         return 1
-    text = json.dumps(report, ensure_ascii=False, indent=2) + "\n"
     if args.out is None:
-        sys.stdout.write(text)
-    else:
-        args.out.write_text(text, encoding="utf-8")
+        sys.stdout.write(json.dumps(filed.report, ensure_ascii=False, indent=2) + "\n")
     return 0
 
 
@@ -462,6 +457,14 @@ def _bench_report(args: argparse.Namespace, _: Settings) -> int:
     from bot.bench_report import report
 
     result = run(report(events=args.events, db_url=args.db, docx=args.docx))
+    print(json.dumps(result, ensure_ascii=False))
+    return 0 if result["errors"] == 0 else 1
+
+
+def _bench_dashboard(args: argparse.Namespace, _: Settings) -> int:
+    from bot.bench_dashboard import dashboard
+
+    result = run(dashboard(events=args.events, db_url=args.db, rounds=args.rounds))
     print(json.dumps(result, ensure_ascii=False))
     return 0 if result["errors"] == 0 else 1
 

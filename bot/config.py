@@ -87,6 +87,8 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     web_host: str = "127.0.0.1"
     web_port: Annotated[int, Field(ge=1, le=65535)] = 8080
+    # The dashboard's public address (https behind a proxy); unset: http://WEB_HOST:WEB_PORT.
+    web_base_url: AnyHttpUrl | None = None
     sandbox_port: Annotated[int, Field(ge=0, le=65535)] = 8081
     timezone: str = "Asia/Ho_Chi_Minh"
     quiet_hours: str = "21:00-06:30"
@@ -227,6 +229,13 @@ class Settings(BaseSettings):
     def zalo_oa_enabled(self) -> bool:
         """A real Zalo OA is configured (in sandbox mode, loa uses the sandbox's OA)."""
         return self.zalo_oa_app_id is not None
+
+    @property
+    def dashboard_url(self) -> str:
+        """Where sign-in links point, without a trailing slash."""
+        if self.web_base_url is not None:
+            return str(self.web_base_url).rstrip("/")
+        return f"http://{self.web_host}:{self.web_port}"
 
     @property
     def sandbox_mode(self) -> bool:

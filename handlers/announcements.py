@@ -28,7 +28,7 @@ from bot.storage.models import Announcement, AnnouncementStatus, Person, Unit, u
 from bot.text import utf16_len
 from handlers import conversation
 
-PREFIX = "ann"
+PREFIX = service.PREFIX
 FLOW = "announce"
 ON, OFF = "on", "off"
 T = TypeVar("T")
@@ -145,7 +145,7 @@ async def _draft_view(
     ctx: Context, session: AsyncSession, a: Announcement
 ) -> tuple[dict[str, Any], tuple[Button, ...]]:
     """The draft template's values, and its buttons (each sets the opposite of what is shown)."""
-    units = await _choices(session, ctx.scope)
+    units = await service.choices(session, ctx.scope)
     chosen = [u.name for u in units if u.id in a.unit_ids]
     values = {"a": a, "unit_names": chosen, "groups": await _reach(session, a), "number": a.id}
 
@@ -192,7 +192,7 @@ async def _submit(ctx: Context, session: AsyncSession, a: Announcement) -> None:
         ctx.send_to(
             approver.platform_user_id,
             "announce_request",
-            buttons=_decision_buttons(ctx, a.id),
+            buttons=service.decision_buttons(ctx.templates, a.id),
             a=a,
             number=a.id,
             author=author,
@@ -220,15 +220,6 @@ async def _withdraw(ctx: Context, number: int) -> None:
     ctx.edit("announce_decided", outcome="cancelled", number=number)
 
 
-def _decision_buttons(ctx: Context, number: int) -> tuple[Button, ...]:
-    return tuple(
-        Button(
-            ctx.label("announce_button", kind=kind, value="", on=False), f"{PREFIX}:{number}:{op}"
-        )
-        for kind, op in (("approve", "ok"), ("reject", "no"))
-    )
-
-
 async def _unit_names(session: AsyncSession, a: Announcement) -> list[str]:
     return list((await session.exec(select(Unit.name).where(col(Unit.id).in_(a.unit_ids)))).all())
 
@@ -249,7 +240,7 @@ async def waiting(ctx: Context) -> None:
             found += 1
             ctx.reply(
                 "announce_request",
-                buttons=_decision_buttons(ctx, a.id),
+                buttons=service.decision_buttons(ctx.templates, a.id),
                 a=a,
                 number=a.id,
                 author=author.display_name if author else "",
@@ -299,16 +290,6 @@ async def _decide(ctx: Context, number: int, approve: bool) -> None:
             number=number,
             by=by,
         )
-
-
-async def _choices(session: AsyncSession, scope: frozenset[int]) -> list[Unit]:
-    """The units an announcement can be addressed to: the top of the person's scope and the
-    units right below it (schools, departments, residential groups; not every class)."""
-    roots = await tops(session, set(scope))
-    top = [u.id for u in roots]
-    query = select(Unit).where(col(Unit.parent_id).in_(top), col(Unit.id).in_(scope))
-    below = sorted((await session.exec(query)).all(), key=lambda u: (u.kind, u.name))
-    return roots + below
 
 
 def _set(values: list[T], value: T, on: bool) -> list[T]:

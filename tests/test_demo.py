@@ -100,6 +100,7 @@ async def test_the_demo_sends_its_items_to_parents_and_a_task_to_staff(
     steps = "\n".join(running.next_steps)
     assert steps.index("parent") < steps.index("official") < steps.index("teacher")
     assert "/start " in steps and "quiet hours" in steps
+    assert "/dangnhap" in steps and "/admin/vao/" in steps
 
 
 async def test_the_web_root_says_what_loa_is_and_where_the_sandbox_is(sandbox_mode: App) -> None:

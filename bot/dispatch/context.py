@@ -41,6 +41,7 @@ class Context:
     person: Person | None = None  # set when the route declared `person` or an `action`
     scope: frozenset[int] = frozenset()  # the units where the declared action is allowed
     replies: list[Reply] = field(default_factory=list)
+    web_url: str = ""  # the service's own web address (the dashboard's sign-in links)
 
     @property
     def is_private(self) -> bool:

@@ -13,10 +13,13 @@ from content.templates import Templates
 
 
 class Dispatcher:
-    def __init__(self, router: Router, *, db: Database, templates: Templates) -> None:
+    def __init__(
+        self, router: Router, *, db: Database, templates: Templates, web_url: str = ""
+    ) -> None:
         self.router = router
         self.db = db
         self.templates = templates
+        self.web_url = web_url  # where the dashboard's links point (Settings.dashboard_url)
 
     async def dispatch(self, event: InboundEvent, adapter: PlatformAdapter) -> list[Reply]:
         """Run the handlers for `event`; what they said, to send once this returns. Where the
@@ -69,7 +72,7 @@ class Dispatcher:
         return ctx.replies
 
     def _context(self, event: InboundEvent, adapter: PlatformAdapter, args: str = "") -> Context:
-        return Context(event, self.db, self.templates, adapter, args)
+        return Context(event, self.db, self.templates, adapter, args, web_url=self.web_url)
 
 
 def _refuse(ctx: Context, template_name: str, command: str = "") -> None:

@@ -81,9 +81,11 @@ class Router:
         private: bool = False,
         person: bool = False,
         action: Action | None = None,
+        refusal: str = "not_allowed",
     ) -> Callable[[Handler], Handler]:
         keys = [fold_command(n) for n in names]
-        return self._registrar(self._commands, keys, Needs(private, person, action), keys[0])
+        needs = Needs(private, person, action, refusal)
+        return self._registrar(self._commands, keys, needs, keys[0])
 
     def phrase(
         self, *phrases: str, person: bool = False, action: Action | None = None

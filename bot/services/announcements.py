@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import html
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -26,7 +26,7 @@ from bot.domain import Audience, Button, OutboundMessage, Platform
 from bot.platforms.base import PlatformAdapter, SendError
 from bot.services.broadcasts import Broadcast, enqueue
 from bot.services.permissions import Action, deciders
-from bot.services.units import bound_chats
+from bot.services.units import bound_chats, tops
 from bot.storage.db import Database
 from bot.storage.deliveries import Failure, occurrence_counts
 from bot.storage.models import (
@@ -45,11 +45,33 @@ log = logging.getLogger(__name__)
 MAX_TEXT = 3000  # leaves room in Telegram's 4096 for the header the template adds
 AUDIENCES = (Audience.parents, Audience.teachers, Audience.staff, Audience.community)
 S = AnnouncementStatus
+PREFIX = "ann"  # its buttons' data: "ann:<id>:<op>" (handlers/announcements.py)
 
 
 def as_html(typed: str) -> str:
     """What an official typed, safe inside Telegram HTML."""
     return html.escape(typed.strip(), quote=False)
+
+
+def decision_buttons(templates: Templates, number: int) -> tuple[Button, ...]:
+    """«Duyệt» and «Không duyệt» for an approver, in chat (from /thongbao or the dashboard)."""
+    return tuple(
+        Button(
+            templates.render_plain("announce_button", kind=kind, value="", on=False),
+            f"{PREFIX}:{number}:{op}",
+        )
+        for kind, op in (("approve", "ok"), ("reject", "no"))
+    )
+
+
+async def choices(session: AsyncSession, scope: Collection[int]) -> list[Unit]:
+    """The units an announcement can be addressed to: the top of the person's scope and the
+    units right below it (schools, departments, residential groups; not every class)."""
+    roots = await tops(session, set(scope))
+    top = [u.id for u in roots]
+    query = select(Unit).where(col(Unit.parent_id).in_(top), col(Unit.id).in_(scope))
+    below = sorted((await session.exec(query)).all(), key=lambda u: (u.kind, u.name))
+    return roots + below
 
 
 async def approvers(

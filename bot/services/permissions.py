@@ -41,6 +41,7 @@ class Action(StrEnum):
     SEE_TRENDS = "see_trends"  # receive feedback-trend and misinformation-burst alerts
     ANSWER_QUESTION = "answer_question"  # read, answer, mark handled a question of one's school
     HANDLE_MISINFORMATION = "handle_misinformation"  # see reports, send a clarification
+    DASHBOARD = "dashboard"  # /dangnhap and the web dashboard: the ward, or one's school
 
 
 PERMISSIONS: Final[dict[Action, frozenset[RoleName]]] = {
@@ -61,6 +62,7 @@ PERMISSIONS: Final[dict[Action, frozenset[RoleName]]] = {
     Action.SEE_TRENDS: frozenset({OFFICIAL}),
     Action.ANSWER_QUESTION: STAFF,
     Action.HANDLE_MISINFORMATION: frozenset({OFFICIAL}),
+    Action.DASHBOARD: frozenset({OFFICIAL, SCHOOL_ADMIN}),
 }
 
 INVITE_ACTION: Final[dict[RoleName, Action]] = {
@@ -83,16 +85,29 @@ _ROLES = select(Role).where(col(Role.person_id) == bindparam("person"))  # built
 
 async def scope(session: AsyncSession, person_id: int | None, action: Action) -> set[int]:
     """The units where `person_id` may do `action` (empty: nowhere)."""
-    allowed = PERMISSIONS[action]
-    roots: set[int] = set()
+    return (await scopes(session, person_id, [action]))[action]
+
+
+async def scopes(
+    session: AsyncSession, person_id: int | None, actions: Collection[Action]
+) -> dict[Action, set[int]]:
+    """`scope` of several actions at once: the person's roles and each subtree read once (the
+    dashboard asks for four on every page)."""
+    held: list[tuple[str, int]] = []  # each role, and the unit it acts from
     for role in await roles_of(session, person_id):
-        if role.role not in allowed:
-            continue
         if role.role == OFFICIAL:
-            roots.add(role.unit_id)
+            held.append((role.role, role.unit_id))
         elif (school := await school_of(session, role.unit_id)) is not None:
-            roots.add(school)  # school staff act for their school, and for nothing above it
-    return await subtree_ids(session, roots) if roots else set()
+            held.append((role.role, school))  # school staff act for their school, not above it
+    out: dict[Action, set[int]] = {}
+    walked: dict[frozenset[int], set[int]] = {}
+    for action in actions:
+        allowed = PERMISSIONS[action]
+        roots = frozenset(unit for role, unit in held if role in allowed)
+        if roots and roots not in walked:
+            walked[roots] = await subtree_ids(session, roots)
+        out[action] = set(walked[roots]) if roots else set()
+    return out
 
 
 async def may(

@@ -32,8 +32,10 @@ from bot.storage.models import (
     Invite,
     Person,
     Role,
+    SignInLink,
     TaskAnswer,
     Unit,
+    WebSession,
 )
 
 # Columns that point at a person and are kept, unlinked, when the person is erased.
@@ -142,6 +144,8 @@ async def erase(db: Database, platform: str, platform_user_id: str) -> bool:
                 await session.exec(update(model).where(attribute == pid).values({column: None}))
             await session.exec(delete(Role).where(col(Role.person_id) == pid))
             await session.exec(delete(Conversation).where(col(Conversation.person_id) == pid))
+            for signed_in in (SignInLink, WebSession):  # their dashboard links and sessions end
+                await session.exec(delete(signed_in).where(col(signed_in.person_id) == pid))
         await _anonymise_private_chat(session, platform, platform_user_id)
         await _scrub_waiting_updates(session, platform, platform_user_id)
         if person is not None:

@@ -11,6 +11,7 @@ shown but never reached.
 
 from __future__ import annotations
 
+import operator
 from collections import defaultdict
 from collections.abc import Callable, Collection, Hashable, Iterable, Mapping
 from dataclasses import asdict, dataclass, fields
@@ -59,7 +60,8 @@ class Figures:
     seen: int = 0  # people who opened it (Zalo OA `user_seen_message` only)
 
     def __add__(self, other: Figures) -> Figures:
-        return Figures(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
+        # attrgetter, not fields(): a province's roll-ups add tens of thousands of cells
+        return Figures(*map(operator.add, _values(self), _values(other)))
 
     def acknowledged_share(self) -> float:
         """Of the people sent a post asking for it, the share who tapped Đã hiểu, 0 to 1."""
@@ -72,6 +74,9 @@ class Figures:
             "understood_rate": _rate(self.understood, self.answered),
             "engaged_rate": _rate(self.engaged, self.audience),
         }
+
+
+_values = operator.attrgetter(*(f.name for f in fields(Figures)))
 
 
 def _rate(part: int, whole: int) -> float | None:

@@ -233,7 +233,7 @@ async def overview(session: AsyncSession, scope: frozenset[int]) -> list[TaskLin
             )
         ).first()
         reached = len(await staff_of(session, task.owner_unit_id))
-        lines.append(TaskLine(task, latest.status if latest else None, reached))
+        lines.append(TaskLine(task, latest.status if latest else None, reached, latest))
     return lines
 
 
@@ -242,3 +242,4 @@ class TaskLine:
     task: Task
     status: str | None  # the latest answer's TaskStatus, None before any
     staff: int  # who can receive its reminder and answer
+    answer: TaskAnswer | None = None  # the latest: its details are the result (the dashboard)

@@ -466,7 +466,7 @@ class Counts:
         return sum(self.statuses.get(s, 0) for s in _IN_PROGRESS)
 
 
-def _failure_of(error: Any) -> Any:
+def failure_of(error: Any) -> Any:
     return case(
         (or_(error.like("chat_gone%"), error == CHAT_INACTIVE), Failure.CHAT_GONE.value),
         (error.like("bad_request%"), Failure.REFUSED.value),
@@ -484,7 +484,7 @@ async def occurrence_counts(
     rows = select(
         _delivery.c.occurrence_id.label("occurrence"),
         _delivery.c.status.label("status"),
-        case((_delivery.c.status == S.FAILED, _failure_of(_delivery.c.error))).label("failure"),
+        case((_delivery.c.status == S.FAILED, failure_of(_delivery.c.error))).label("failure"),
         _delivery.c.audience_size.label("size"),
     ).where(_delivery.c.occurrence_id.in_(ids))
     each = rows.subquery()

@@ -485,6 +485,31 @@ class ZaloOaFlag(SQLModel, table=True):
     flagged_at: datetime | None = None
 
 
+class SignInLink(SQLModel, table=True):
+    """A one-time dashboard link /dangnhap sent to an official or school admin: only the
+    token's SHA-256 is kept; it opens one session, once, within its minutes."""
+
+    __tablename__ = "signin_links"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True, max_length=64)
+    person_id: int = Field(foreign_key="people.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in dashboard session. The cookie holds a random id; the row keeps its SHA-256
+    and the form token (CSRF) of this session."""
+
+    __tablename__ = "web_sessions"
+    id_hash: str = Field(primary_key=True, max_length=64)
+    person_id: int = Field(foreign_key="people.id", index=True)
+    csrf: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime = Field(index=True)
+
+
 def table_of(model: type[SQLModel]) -> Table:
     """The Core table of a model, for set-based statements (SQLModel hides it from typing)."""
     table: Table = model.__table__  # type: ignore[attr-defined]

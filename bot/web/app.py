@@ -1,5 +1,5 @@
-"""The aiohttp application: a root page, /healthz and the platforms' webhooks (the /admin
-dashboard later)."""
+"""The aiohttp application: a root page, /healthz, the platforms' webhooks and the /admin
+dashboard."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from bot.domain import Platform
 from bot.inbox import Inbox
 from bot.platforms.base import PlatformAdapter
 from bot.storage.db import Database
+from bot.web.admin import Dashboard, admin_app
 from bot.web.health import SenderStalls, health_handler
 from bot.web.webhooks import (
     TELEGRAM_SECRET_HEADER,
@@ -38,13 +39,14 @@ def create_web_app(
     webhook_auth: Mapping[Platform, WebhookAuth] | None = None,
     sandbox_url: str | None = None,
     sender_stalls: SenderStalls | None = None,
+    dashboard: Dashboard | None = None,
 ) -> web.Application:
     """Webhooks are routed for the platforms in `adapters` (the inbox must know them too).
 
     Telegram and Zalo Bot check `webhook_secret` in their header; Zalo OA signs its calls and
     needs its verifier in `webhook_auth`. A platform without a check answers 403 to everything.
     `sender_stalls`, where this process runs the sender, makes /healthz report a stuck one;
-    /healthz reports a stuck inbox too.
+    /healthz reports a stuck inbox too. `dashboard` serves /admin.
     """
     auth: dict[Platform, WebhookAuth] = {}
     if webhook_secret is not None:
@@ -58,7 +60,14 @@ def create_web_app(
     for platform in adapters:
         handler = webhook_handler(platform, inbox, auth.get(platform))
         app.router.add_post(WEBHOOK_PATHS[platform], handler)
+    if dashboard is not None:
+        app.router.add_get("/admin", _to_dashboard)
+        app.add_subapp("/admin", admin_app(dashboard))
     return app
+
+
+async def _to_dashboard(request: web.Request) -> web.StreamResponse:
+    raise web.HTTPPermanentRedirect("/admin/")
 
 
 def root_handler(sandbox_url: str | None) -> Handler:

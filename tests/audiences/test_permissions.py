@@ -234,6 +234,14 @@ def closing_an_item(kind: str, unit: str, data: str) -> Scenario:
     return scenario
 
 
+async def signing_in(world: World, actor: int) -> bool:
+    """/dangnhap: a one-time dashboard link, or the refusal that says who it is for."""
+    [answer] = await world.say(actor, "/dangnhap")
+    sent = "/admin/vao/" in answer
+    assert sent or answer.startswith("Trang quản lý chỉ dành cho"), answer
+    return sent
+
+
 SCENARIOS: dict[Action, Scenario] = {
     Action.INVITE_OFFICIAL: inviting("canbo", "phuong-a"),
     Action.INVITE_SCHOOL_ADMIN: inviting("quanly", "th-a"),
@@ -252,6 +260,7 @@ SCENARIOS: dict[Action, Scenario] = {
     Action.SEE_TRENDS: receiving_trend_alerts,
     Action.ANSWER_QUESTION: closing_an_item("question", "th-a", "q:{}:a"),
     Action.HANDLE_MISINFORMATION: closing_an_item("misinformation", "th-a-1a", "mi:{}:c"),
+    Action.DASHBOARD: signing_in,
 }
 # What each role may do, written out here rather than read from PERMISSIONS, so a wrong entry
 # in the table fails: O official, S school admin, T teacher, P parent, C community.
@@ -273,6 +282,7 @@ ALLOWED: dict[Action, str] = {
     Action.SEE_TRENDS: "O",
     Action.ANSWER_QUESTION: "OST",
     Action.HANDLE_MISINFORMATION: "O",
+    Action.DASHBOARD: "OS",
 }
 LETTER = {
     RoleName.OFFICIAL: "O",

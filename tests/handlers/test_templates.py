@@ -41,6 +41,8 @@ CHAT_TEMPLATES: dict[str, dict[str, object]] = {
     "unsupported_message": {},
     "private_only": {"command": "moi"},
     "not_allowed": {},
+    "signin_link": {"link": "https://loa.example/admin/vao/abc", "minutes": 10},
+    "signin_refused": {"command": "dangnhap", "reason": "forbidden"},
     "name_of": {"kind": "audience", "value": "teachers"},
     "invite_usage": {
         "roles": [("giaovien", "teacher")],

@@ -83,7 +83,8 @@ class Talk(Protocol):
         ...
 
     async def say(self, chat: int, user: int, text: str) -> list[str]:
-        """`user` writes `text` in `chat` (to the bot); loa's new messages there."""
+        """`user` writes `text` in `chat` to the bot (in a group, naming it); loa's new
+        messages there."""
         ...
 
     async def news(self, chat: int) -> list[str]:
@@ -92,6 +93,10 @@ class Talk(Protocol):
 
     def platform_id(self, user: int) -> str:
         """The sandbox user's id on this platform (what loa's Person holds)."""
+        ...
+
+    async def said(self, chat: int) -> list[str]:
+        """Everything loa has said in `chat`."""
         ...
 
     async def options(self, chat: int) -> list[str]:
@@ -121,6 +126,9 @@ class _Base:
 
     async def bot_messages(self, chat: int) -> list[dict[str, Any]]:
         return [m for m in await self.loa.sandbox.messages(chat) if m["sender"]["id"] == self.bot]
+
+    async def said(self, chat: int) -> list[str]:
+        return [m["text"] or m["caption"] or "" for m in await self.bot_messages(chat)]
 
     async def news(self, chat: int) -> list[str]:
         messages = await self.bot_messages(chat)
@@ -170,6 +178,11 @@ class TelegramTalk(_Base):
         return user, user
 
     async def say(self, chat: int, user: int, text: str) -> list[str]:
+        """In a group (negative ids), said to loa: naming it."""
+        if chat < 0:
+            adapter = self.loa.adapters[self.platform]
+            assert isinstance(adapter, TelegramAdapter)
+            text = f"@{adapter.username} {text}"
         return await self.write(chat, user, text)
 
     def platform_id(self, user: int) -> str:

@@ -99,6 +99,10 @@ class Talk(Protocol):
         """Everything loa has said in `chat`."""
         ...
 
+    async def photo(self, chat: int, user: int) -> list[str]:
+        """`user` sends a photo to `chat`; loa's new messages there."""
+        ...
+
     async def options(self, chat: int) -> list[str]:
         """The answers loa's latest offer in `chat` shows (buttons or numbered replies)."""
         ...
@@ -188,6 +192,11 @@ class TelegramTalk(_Base):
     def platform_id(self, user: int) -> str:
         return str(user)
 
+    async def photo(self, chat: int, user: int) -> list[str]:
+        await self.loa.sandbox.send_file(chat, user, "photo", data=b"\xff\xd8 a photo")
+        await self.loa.pump()
+        return await self.news(chat)
+
     async def _offer(self, chat: int) -> dict[str, Any]:
         for message in reversed(await self.bot_messages(chat)):
             if message.get("reply_markup"):
@@ -226,6 +235,12 @@ class ZaloBotTalk(_Base):
 
     def platform_id(self, user: int) -> str:
         return str(private_chat_id(user))
+
+    async def photo(self, chat: int, user: int) -> list[str]:
+        body = {"user_id": user, "kind": "image"}
+        await self.loa.sandbox.call("POST", f"chats/{chat}/messages", body)
+        await self.loa.pump()
+        return await self.news(chat)
 
     async def say(self, chat: int, user: int, text: str) -> list[str]:
         """In a group, Zalo shows the bot only what mentions it."""

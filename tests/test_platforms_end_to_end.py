@@ -125,6 +125,12 @@ async def test_a_ward_works_the_same_on_every_platform(loa: Loa, platform: Platf
         [report] = (await session.exec(select(ActivityReport))).all()
     assert report.status == "sent" and report.unit_id == await loa.unit("th-a")
     assert report.participants == {"teachers": 30, "students": 120, "parents": 0}
+    # A photo as evidence: kept on Telegram (by its file id); Zalo gives only a URL, said so.
+    [photo] = await talk.photo(private, teacher)
+    if platform is Platform.TELEGRAM:
+        assert photo.startswith("Đã lưu"), photo
+    else:
+        assert "Zalo chỉ cho loa xem ảnh qua một đường dẫn" in photo, photo
 
     # The reach report: people, not messages; on Zalo Bot, from replies, and it says so.
     period = quarter_of((utcnow() + timedelta(hours=7)).date())
@@ -142,6 +148,9 @@ async def test_a_ward_works_the_same_on_every_platform(loa: Loa, platform: Platf
         assert totals["audience"] == 0 and totals["acknowledged_rate"] is None
         assert AUDIENCE_FROM_REPLIES in found["notes"]
     assert brief != quiz
+    stats = "\n".join(await talk.say(private, teacher, "/thongke"))
+    assert "• Bài đã gửi: 2" in stats
+    assert ("Nhóm Zalo không cho biết số thành viên" in stats) is (platform is Platform.ZALO_BOT)
 
 
 async def test_a_school_on_two_platforms_is_one_unit_in_every_count(loa: Loa) -> None:

@@ -252,8 +252,9 @@ async def test_questions_and_misinformation_on_every_platform(loa: Loa, platform
 
 
 async def test_a_parent_on_zalo_is_answered_by_a_teacher_on_telegram(loa: Loa) -> None:
-    """The school's staff use Telegram, its parents a Zalo group: the question reaches the
-    teacher on Telegram (with buttons), and the answer leaves through Zalo into the group."""
+    """The school's staff and the ward's official use Telegram, its parents a Zalo group: a
+    question and a misinformation report reach them on Telegram (with buttons), and the answer
+    and the clarification leave through Zalo into the group."""
     telegram, zalo = TALKS[Platform.TELEGRAM](loa), TALKS[Platform.ZALO_BOT](loa)
     teacher, teacher_chat = await telegram.person("Cô Hoa")
     await grant(loa, telegram, teacher, "teacher", class_code("th-a", "Lớp 1A"))
@@ -268,3 +269,17 @@ async def test_a_parent_on_zalo_is_answered_by_a_teacher_on_telegram(loa: Loa) -
     )  # fmt: skip
     assert "Bấm «Trả lời»" in told, "Telegram's wording, with buttons"
     assert "<" not in answer, "plain text on Zalo"
+
+    # A misinformation report in the Zalo group reaches the ward's official on Telegram; the
+    # clarification goes into the Zalo group, with its numbered «Đã hiểu».
+    official, official_chat = await telegram.person("Cán bộ Bình")
+    await grant(loa, telegram, official, "official", "phuong-a")
+    await telegram.news(official_chat)
+    await zalo.say(parents, parent, "báo tin sai: trường thu tiền học thêm")
+    [flagged] = await telegram.news(official_chat)
+    assert "trường thu tiền học thêm" in flagged and "Bấm «Gửi đính chính»" in flagged
+    await telegram.choose(official_chat, official, "Gửi đính chính")
+    await telegram.say(official_chat, official, "Trường không thu tiền học thêm.")
+    await deliver(loa, Platform.ZALO_BOT)
+    [clarification] = await zalo.news(parents)
+    assert "Trường không thu tiền học thêm." in clarification and "Trả lời 1" in clarification

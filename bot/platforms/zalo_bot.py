@@ -8,7 +8,9 @@ What differs from Telegram, and where it is handled here (shared/platforms.md, "
 - getUpdates hands out one update and confirms it by doing so; 408 means none came;
 - no update_id: an update's key is its event name and message id;
 - no member counts, edits or callbacks (capabilities say so);
-- `message.unsupported.received` (a minor's or protected sender's message, without content).
+- `message.unsupported.received` (a minor's or protected sender's message, without content);
+- groups show the bot only mentions of it and replies to it: the event says which (the mention
+  stripped from the text); a photo is a URL, not a file loa can keep (`keeps_files`).
 """
 
 from __future__ import annotations
@@ -336,12 +338,12 @@ def _update(raw: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def _photo(msg: Mapping[str, Any], message_id: str) -> InboundFile:
-    """Zalo gives a photo as a URL on its servers, no file id: the event says a photo came,
-    and `capabilities.keeps_files` (False) tells the handlers loa cannot keep it."""
+    """Zalo gives a photo as a URL on its servers (`photo_url`), no file id: the event says a
+    photo came, and `capabilities.keeps_files` (False) tells the handlers loa cannot keep it.
+    Without a usable URL it is still a photo: the sender is told the same, kindly."""
     url = msg.get("photo_url")
-    if not isinstance(url, str) or not 0 < len(url) <= _MAX_URL:
-        raise MalformedUpdate("message.photo_url is not a URL")
-    return InboundFile("photo", url, message_id)
+    kept = url if isinstance(url, str) and 0 < len(url) <= _MAX_URL else ""
+    return InboundFile("photo", kept, message_id)
 
 
 def _user(raw: Any) -> PlatformUser:

@@ -54,6 +54,9 @@ class OutboundMessage:
     text: str
     buttons: tuple[Button, ...] = ()
     reply_to_message_id: str | None = None
+    # The chat's platform when it is not the handled event's (an answer to a question asked
+    # on Zalo, typed by a teacher on Telegram); None: the event's own.
+    platform: Platform | None = None
 
 
 @dataclass(frozen=True, slots=True)

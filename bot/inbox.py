@@ -292,7 +292,7 @@ class Inbox:
     ) -> None:
         groups = (event.chat_id,) if event.chat_type is ChatType.GROUP and event.chat_id else ()
         try:
-            await self.replies.send(adapter, replies, groups)
+            await self.replies.send(adapter, replies, groups, self.adapters)
         except Exception as e:  # a bug in sending must not stop the lane
             log.error("inbox: replies failed: %s at %s", type(e).__name__, _traceback(e))
 

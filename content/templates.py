@@ -103,6 +103,9 @@ class Templates:
             if quiet_hours is None
             else {"start": f"{quiet_hours[0]:%H:%M}", "end": f"{quiet_hours[1]:%H:%M}"}
         )
+        # Whether buttons show as numbered replies (Zalo): the dispatch Context sets it from the
+        # platform's capabilities, so a text says «trả lời 1» there and «bấm» on Telegram.
+        self.env.globals["numbered"] = False
         self.env.filters["vn_date"] = self._vn_date
         self.env.filters["vn_number"] = vn_number
         self.env.filters["vn_time"] = lambda value: vn_time(value, self.timezone)

@@ -13,6 +13,9 @@ from handlers import activities
 async def on_file(ctx: Context) -> None:
     file = ctx.event.file
     assert file is not None
+    if not ctx.capabilities.keeps_files:  # Zalo Bot: a URL that loa cannot keep
+        ctx.reply("evidence_refused", reason="platform")
+        return
     if not await ctx.authorize(Action.REPORT_ACTIVITY):
         ctx.reply("evidence_refused", reason="no_target")
         return

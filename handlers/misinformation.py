@@ -44,7 +44,7 @@ async def command(ctx: Context) -> None:
 
 async def phrase_reply(ctx: Context) -> None:
     """A group message starting with the phrase (routed here by handlers/typed.py)."""
-    await _report(ctx, questions.cleaned(_rest(ctx.event.text)))
+    await _report(ctx, questions.cleaned(_rest(questions_flow.without_mention(ctx))))
 
 
 async def _report(ctx: Context, words: str) -> None:
@@ -73,12 +73,13 @@ async def _report(ctx: Context, words: str) -> None:
             session, person_id=person_id, text=words, reported_text=reported,
             chat=chat if in_group else None, unit_id=unit_id, message_id=event.message_id,
         )  # fmt: skip
-        officials = await service.officials_for(session, unit_id, event.platform.value)
+        officials = await service.officials_for(session, unit_id)
     assert item.id is not None
     for official in officials:
         ctx.send_to(
             official.platform_user_id,
             "misinfo_new",
+            platform=official.platform,
             buttons=service.buttons(ctx.templates, item.id),
             item=item,
             reporter=user.name,

@@ -54,7 +54,7 @@ async def ask_in_group(ctx: Context) -> None:
     user = ctx.event.user
     if user is None or user.is_bot:
         return
-    text = service.cleaned(_without_mention(ctx))
+    text = service.cleaned(without_mention(ctx))
     async with ctx.db.session() as session:
         chat = await service.unit_of_chat(session, ctx.event.platform, ctx.event.chat_id or "")
         if chat is None or chat.unit_id is None:
@@ -75,7 +75,7 @@ async def ask_in_group(ctx: Context) -> None:
 _BOT_NAME = re.compile(r"@\w*bot\b", re.IGNORECASE)
 
 
-def _without_mention(ctx: Context) -> str:
+def without_mention(ctx: Context) -> str:
     """The text less loa's @name, so "@loa_bot con hỏi…" keeps only the question."""
     text = ctx.event.text or ""
     return _BOT_NAME.sub(" ", text) if ctx.event.mentions_bot else text
@@ -84,13 +84,14 @@ def _without_mention(ctx: Context) -> str:
 async def _tell_staff(ctx: Context, item: FeedbackItem, where: str) -> None:
     assert item.id is not None and item.unit_id is not None
     async with ctx.db.session() as session:
-        staff = await service.answerers(session, item.unit_id, ctx.event.platform)
+        staff = await service.answerers(session, item.unit_id)
         unit = await session.get(Unit, item.unit_id)
     asker = ctx.event.user.name if ctx.event.user else ""
     for person in staff:
         ctx.send_to(
             person.platform_user_id,
             "question_new",
+            platform=person.platform,
             buttons=service.buttons(ctx.templates, item.id),
             item=item,
             asker=asker,
@@ -169,12 +170,13 @@ async def _typed(ctx: Context, flow: str) -> bool:
             ctx.reply("question_closed", outcome="handled", item=item)
             return True
         to = await service.destination(session, item)
-    if to is None or to.platform != ctx.event.platform:
+    if to is None:
         ctx.reply("question_closed", outcome="undeliverable", item=item)
         return True
     ctx.send_to(
         to.chat_id,
         "question_answer",
+        platform=to.platform,
         reply_to=to.reply_to,
         item=item,
         staff=ctx.person.display_name if ctx.person else "",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from bot.dispatch import Context, Router
 from bot.reports.period import VIETNAM, quarter_of
 from bot.services.permissions import Action, scope
-from bot.services.reach import Figures, Filter, latest_briefings, reach, unit_tree
+from bot.services.reach import Figures, Filter, audience_unknown, latest_briefings, reach, unit_tree
 from bot.storage.models import Announcement, Occurrence, utcnow
 
 LOWEST = 3  # groups named as acknowledging least
@@ -40,6 +40,7 @@ async def stats(ctx: Context) -> None:
         rate=total.as_dict(),
         lowest=lowest,
         briefings=[(tree.units[b.unit].name, b) for b in briefings],
+        uncounted=audience_unknown(found),
     )
 
 

@@ -67,8 +67,8 @@ async def _in_group(ctx: Context) -> None:
     event = ctx.event
     if event.file is not None and not (event.text or "").strip():
         return  # a photo replying to loa's post is not a question
-    if misinformation.is_report(event.text) and (
-        event.reply_to_message_id is not None or event.mentions_bot
+    if misinformation.is_report(questions.without_mention(ctx)) and (
+        event.reply_to_message_id is not None or event.reply_to_bot or event.mentions_bot
     ):
         await misinformation.phrase_reply(ctx)
     elif event.reply_to_bot or event.mentions_bot:

@@ -83,7 +83,8 @@ class Talk(Protocol):
         ...
 
     async def say(self, chat: int, user: int, text: str) -> list[str]:
-        """`user` writes `text` in `chat` (to the bot); loa's new messages there."""
+        """`user` writes `text` in `chat` to the bot (in a group, naming it); loa's new
+        messages there."""
         ...
 
     async def news(self, chat: int) -> list[str]:
@@ -92,6 +93,14 @@ class Talk(Protocol):
 
     def platform_id(self, user: int) -> str:
         """The sandbox user's id on this platform (what loa's Person holds)."""
+        ...
+
+    async def said(self, chat: int) -> list[str]:
+        """Everything loa has said in `chat`."""
+        ...
+
+    async def photo(self, chat: int, user: int) -> list[str]:
+        """`user` sends a photo to `chat`; loa's new messages there."""
         ...
 
     async def options(self, chat: int) -> list[str]:
@@ -121,6 +130,9 @@ class _Base:
 
     async def bot_messages(self, chat: int) -> list[dict[str, Any]]:
         return [m for m in await self.loa.sandbox.messages(chat) if m["sender"]["id"] == self.bot]
+
+    async def said(self, chat: int) -> list[str]:
+        return [m["text"] or m["caption"] or "" for m in await self.bot_messages(chat)]
 
     async def news(self, chat: int) -> list[str]:
         messages = await self.bot_messages(chat)
@@ -170,10 +182,20 @@ class TelegramTalk(_Base):
         return user, user
 
     async def say(self, chat: int, user: int, text: str) -> list[str]:
+        """In a group (negative ids), said to loa: naming it."""
+        if chat < 0:
+            adapter = self.loa.adapters[self.platform]
+            assert isinstance(adapter, TelegramAdapter)
+            text = f"@{adapter.username} {text}"
         return await self.write(chat, user, text)
 
     def platform_id(self, user: int) -> str:
         return str(user)
+
+    async def photo(self, chat: int, user: int) -> list[str]:
+        await self.loa.sandbox.send_file(chat, user, "photo", data=b"\xff\xd8 a photo")
+        await self.loa.pump()
+        return await self.news(chat)
 
     async def _offer(self, chat: int) -> dict[str, Any]:
         for message in reversed(await self.bot_messages(chat)):
@@ -213,6 +235,12 @@ class ZaloBotTalk(_Base):
 
     def platform_id(self, user: int) -> str:
         return str(private_chat_id(user))
+
+    async def photo(self, chat: int, user: int) -> list[str]:
+        body = {"user_id": user, "kind": "image"}
+        await self.loa.sandbox.call("POST", f"chats/{chat}/messages", body)
+        await self.loa.pump()
+        return await self.news(chat)
 
     async def say(self, chat: int, user: int, text: str) -> list[str]:
         """In a group, Zalo shows the bot only what mentions it."""

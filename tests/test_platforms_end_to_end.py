@@ -23,7 +23,7 @@ from bot.storage.models import ActivityReport, Chat, Feedback, utcnow
 from content.campaign.check import load_plans
 from content.units import class_code
 from handlers import activities
-from tests.channels import TALKS, Loa, grant, loa_on_every_platform
+from tests.channels import TALKS, Loa, Talk, grant, loa_on_every_platform
 from tests.delivery.conftest import send_all
 
 CONTENT = Content({PLAN.id: PLAN}, {"nq71_2026": PLAN.id})
@@ -125,6 +125,12 @@ async def test_a_ward_works_the_same_on_every_platform(loa: Loa, platform: Platf
         [report] = (await session.exec(select(ActivityReport))).all()
     assert report.status == "sent" and report.unit_id == await loa.unit("th-a")
     assert report.participants == {"teachers": 30, "students": 120, "parents": 0}
+    # A photo as evidence: kept on Telegram (by its file id); Zalo gives only a URL, said so.
+    [photo] = await talk.photo(private, teacher)
+    if platform is Platform.TELEGRAM:
+        assert photo.startswith("Đã lưu"), photo
+    else:
+        assert "Zalo chỉ cho loa xem ảnh qua một đường dẫn" in photo, photo
 
     # The reach report: people, not messages; on Zalo Bot, from replies, and it says so.
     period = quarter_of((utcnow() + timedelta(hours=7)).date())
@@ -142,6 +148,12 @@ async def test_a_ward_works_the_same_on_every_platform(loa: Loa, platform: Platf
         assert totals["audience"] == 0 and totals["acknowledged_rate"] is None
         assert AUDIENCE_FROM_REPLIES in found["notes"]
     assert brief != quiz
+    stats = "\n".join(await talk.say(private, teacher, "/thongke"))
+    assert "• Bài đã gửi: 2" in stats
+    assert ("Nhóm Zalo không cho biết số thành viên" in stats) is (platform is Platform.ZALO_BOT)
+    if platform is Platform.ZALO_BOT:  # Zalo has no buttons: nothing says to tap one
+        said = [*await talk.said(parents), *await talk.said(private)]
+        assert not [t for t in said if "bấm" in t.lower() or "nút" in t.lower()]
 
 
 async def test_a_school_on_two_platforms_is_one_unit_in_every_count(loa: Loa) -> None:
@@ -169,3 +181,108 @@ async def test_a_school_on_two_platforms_is_one_unit_in_every_count(loa: Loa) ->
     platforms = {row["name"]: row["acknowledged"] for row in found["by_platform"]}
     assert platforms == {"telegram": 1, "zalo_bot": 1}
     assert found["totals"]["posts"] == 1 and AUDIENCE_FROM_REPLIES in found["notes"]
+
+
+async def deliver(loa: Loa, platform: Platform) -> None:
+    """The outbox's rows for `platform` sent (a clarification is a post like any other)."""
+    await send_all(
+        ChannelSender(loa.db, loa.adapters[platform], rate_per_s=0, retry_base_s=0.01), loa.db
+    )
+
+
+async def ask_and_answer(
+    asker: tuple[Talk, int, int], staff: tuple[Talk, int, int], question: str, reply: str
+) -> tuple[str, str]:
+    """The asker (talk, group, user) asks `question` in the group naming loa; the staff member
+    (talk, private chat, user) is told, picks «Trả lời» and types `reply`, which comes back
+    into the group. What the staff member was told, and the answer as the group sees it."""
+    (ask_talk, group, user), (staff_talk, private, member) = asker, staff
+    [sent] = await ask_talk.say(group, user, question)
+    assert "Trường Tiểu học A" in sent, sent
+    [told] = await staff_talk.news(private)
+    assert question in told, told
+    assert await staff_talk.options(private) == ["Trả lời", "Đã xử lý"]
+    [ask] = await staff_talk.choose(private, member, "Trả lời")
+    assert "Gõ câu trả lời" in ask, ask
+    [closed] = await staff_talk.say(private, member, reply)
+    assert closed.startswith("Đã gửi câu trả lời"), closed
+    [answer] = await ask_talk.news(group)
+    assert reply in answer, answer
+    return told, answer
+
+
+@pytest.mark.parametrize("platform", list(TALKS))
+async def test_questions_and_misinformation_on_every_platform(loa: Loa, platform: Platform) -> None:
+    """A parent asks in the class group by naming loa; the teacher answers from a private
+    chat; the answer comes back into the group. A misinformation report there reaches the
+    ward's official, whose clarification goes to the group. On Zalo every instruction speaks
+    of numbers to type, never of buttons to tap."""
+    talk = TALKS[platform](loa)
+    lan, _ = await talk.person("Nguyễn Thị Lan")
+    teacher, teacher_chat = await talk.person("Cô Hoa")
+    official, official_chat = await talk.person("Cán bộ Bình")
+    await grant(loa, talk, teacher, "teacher", class_code("th-a", "Lớp 1A"))
+    await grant(loa, talk, official, "official", "phuong-a")
+    parents = await talk.bound_group(
+        "Phụ huynh lớp 1A", class_code("th-a", "Lớp 1A"), "parents", [lan, teacher]
+    )
+    for chat in (parents, teacher_chat, official_chat):
+        await talk.news(chat)
+
+    told, answer = await ask_and_answer(
+        (talk, parents, lan), (talk, teacher_chat, teacher),
+        "Cô ơi, thứ Bảy này lớp có họp phụ huynh không ạ?",
+        "Có ạ, 8 giờ sáng thứ Bảy tại phòng 1A.",
+    )  # fmt: skip
+    assert "Nguyễn Thị Lan" in told and "Cô Hoa" in answer
+
+    [noted] = await talk.say(parents, lan, "Báo tin sai: trường không thu tiền học thêm")
+    assert "cán bộ" in noted.lower(), noted
+    [flagged] = await talk.news(official_chat)
+    assert "trường không thu tiền học thêm" in flagged
+    await talk.choose(official_chat, official, "Gửi đính chính")
+    await talk.say(official_chat, official, "Trường không thu bất kỳ khoản tiền học thêm nào.")
+    await deliver(loa, platform)
+    [clarification] = await talk.news(parents)
+    assert "Trường không thu bất kỳ khoản tiền học thêm nào." in clarification
+    assert await talk.options(parents) in (["Đã hiểu"], ["đã hiểu"])
+
+    if platform is Platform.ZALO_BOT:
+        said = [t for c in (parents, teacher_chat, official_chat) for t in await talk.said(c)]
+        tapped = [t for t in said if "bấm" in t.lower() or "nút" in t.lower()]
+        assert not tapped, tapped
+        assert "Trả lời 1 («Trả lời»)" in told
+
+
+async def test_a_parent_on_zalo_is_answered_by_a_teacher_on_telegram(loa: Loa) -> None:
+    """The school's staff and the ward's official use Telegram, its parents a Zalo group: a
+    question and a misinformation report reach them on Telegram (with buttons), and the answer
+    and the clarification leave through Zalo into the group."""
+    telegram, zalo = TALKS[Platform.TELEGRAM](loa), TALKS[Platform.ZALO_BOT](loa)
+    teacher, teacher_chat = await telegram.person("Cô Hoa")
+    await grant(loa, telegram, teacher, "teacher", class_code("th-a", "Lớp 1A"))
+    parent, _ = await zalo.person("Phụ huynh An")
+    parents = await zalo.bound_group(
+        "Nhóm Zalo lớp 1A", class_code("th-a", "Lớp 1A"), "parents", [parent]
+    )
+    await telegram.news(teacher_chat)
+    told, answer = await ask_and_answer(
+        (zalo, parents, parent), (telegram, teacher_chat, teacher),
+        "Bao giờ con được nghỉ Tết ạ?", "Con nghỉ Tết từ ngày 14 tháng 2.",
+    )  # fmt: skip
+    assert "Bấm «Trả lời»" in told, "Telegram's wording, with buttons"
+    assert "<" not in answer, "plain text on Zalo"
+
+    # A misinformation report in the Zalo group reaches the ward's official on Telegram; the
+    # clarification goes into the Zalo group, with its numbered «Đã hiểu».
+    official, official_chat = await telegram.person("Cán bộ Bình")
+    await grant(loa, telegram, official, "official", "phuong-a")
+    await telegram.news(official_chat)
+    await zalo.say(parents, parent, "báo tin sai: trường thu tiền học thêm")
+    [flagged] = await telegram.news(official_chat)
+    assert "trường thu tiền học thêm" in flagged and "Bấm «Gửi đính chính»" in flagged
+    await telegram.choose(official_chat, official, "Gửi đính chính")
+    await telegram.say(official_chat, official, "Trường không thu tiền học thêm.")
+    await deliver(loa, Platform.ZALO_BOT)
+    [clarification] = await zalo.news(parents)
+    assert "Trường không thu tiền học thêm." in clarification and "Trả lời 1" in clarification

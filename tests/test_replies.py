@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
+
 from bot.delivery.limits import ChatLimiter, Pacer
 from bot.delivery.replies import ChannelLimiters, ReplySender
 from bot.delivery.sender import ChannelSender
@@ -65,6 +67,23 @@ async def test_a_failed_reply_does_not_stop_the_next(world: World) -> None:
     await _sender().send(world.adapter, [ButtonAnswer("không-có"), *replies])
 
     assert [m["text"] for m in await world.sandbox.messages(chat)] == ["hai"]
+
+
+async def test_a_reply_for_a_platform_not_running_is_dropped_and_the_rest_sent(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An answer for a Zalo chat while only Telegram runs: nowhere to send it; said in the log
+    (without its text), and the Telegram reply after it still leaves."""
+    chat = await _private_chat(world)
+    replies = [
+        OutboundMessage("zalo-chat", "Trả lời riêng", platform=Platform.ZALO_BOT),
+        OutboundMessage(str(chat), "hai", platform=Platform.TELEGRAM),
+    ]
+
+    await _sender().send(world.adapter, replies, others={Platform.TELEGRAM: world.adapter})
+
+    assert [m["text"] for m in await world.sandbox.messages(chat)] == ["hai"]
+    assert "zalo_bot" in caplog.text and "Trả lời riêng" not in caplog.text
 
 
 async def test_a_reply_does_not_wait_behind_a_broadcast(db: Database, world: World) -> None:

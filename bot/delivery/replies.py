@@ -63,12 +63,23 @@ class ReplySender:
         self._clock = clock
 
     async def send(
-        self, adapter: PlatformAdapter, replies: Sequence[Reply], groups: Collection[str] = ()
+        self,
+        adapter: PlatformAdapter,
+        replies: Sequence[Reply],
+        groups: Collection[str] = (),
+        others: Mapping[Platform, PlatformAdapter] | None = None,
     ) -> None:
         """`groups`: the chats among the replies' that are groups (their per-chat limit is
-        per minute, a private chat's per second)."""
+        per minute, a private chat's per second). A message for a chat on another platform
+        (`OutboundMessage.platform`) leaves through that platform's adapter, from `others`."""
         for reply in replies:
-            await self._send(adapter, reply, groups)
+            to = reply.platform if isinstance(reply, OutboundMessage) else None
+            if to is None or to == adapter.platform:
+                await self._send(adapter, reply, groups)
+            elif others is not None and to in others:
+                await self._send(others[to], reply, ())  # paced as a private chat: one message
+            else:
+                log.warning("a reply for %s was not sent: that platform is not running", to)
 
     async def _send(self, adapter: PlatformAdapter, reply: Reply, groups: Collection[str]) -> None:
         limits = self._limits.get(adapter.platform)

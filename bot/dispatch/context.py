@@ -19,9 +19,11 @@ from bot.domain import (
     EventKind,
     InboundEvent,
     OutboundMessage,
+    Platform,
     Reply,
 )
 from bot.platforms.base import Capabilities, NotesContact, PlatformAdapter, SendError
+from bot.platforms.capabilities import CAPABILITIES
 from bot.services.people import find_person
 from bot.services.permissions import Action, scope
 from bot.storage.db import Database
@@ -95,6 +97,12 @@ class Context:
         return self.person.id
 
     def render(self, template_name: str, /, **values: object) -> str:
+        return self._render_on(self.capabilities, template_name, values)
+
+    def _render_on(self, on: Capabilities, template_name: str, values: dict[str, object]) -> str:
+        """The template for a chat on the platform `on` describes: `numbered` tells it that
+        buttons show as numbered replies there («Trả lời 1», not «Bấm»)."""
+        values.setdefault("numbered", not on.inline_buttons)
         return self.templates.render(template_name, **values)
 
     def label(self, template_name: str, /, **values: object) -> str:
@@ -124,12 +132,18 @@ class Context:
         *,
         buttons: tuple[Button, ...] = (),
         reply_to: str | None = None,
+        platform: Platform | str | None = None,
         **values: object,
     ) -> None:
         """Send the rendered template to another chat (an approver's, an author's), as a reply
-        to `reply_to` there if given."""
-        text = self.render(template_name, **values)
-        self.replies.append(OutboundMessage(chat_id, text, buttons, reply_to))
+        to `reply_to` there if given; on `platform` when the chat is on another one than the
+        event's (a teacher on Telegram answering a parent on Zalo)."""
+        to = None if platform is None else Platform(platform)
+        if to == self.event.platform:
+            to = None
+        on = self.capabilities if to is None else CAPABILITIES[to]
+        text = self._render_on(on, template_name, values)
+        self.replies.append(OutboundMessage(chat_id, text, buttons, reply_to, to))
 
     def edit(
         self, template_name: str, /, *, buttons: tuple[Button, ...] = (), **values: object

@@ -46,6 +46,7 @@ class Capabilities:
     length_unit: LengthUnit
     max_button_label: int = 0  # characters; 0 where there are no inline buttons
     max_callback_bytes: int = 0
+    keeps_files: bool = False  # a photo or document comes with an id loa can download later
 
     def text_length(self, text: str) -> int:
         """The length of `text`, as this platform sends it, the way the platform counts it:

@@ -8,7 +8,8 @@ from typing import Final
 from bot.domain import Platform
 from bot.platforms.base import Capabilities, LengthUnit, Markup
 
-# Zalo Bot API: plain text up to 2000 characters, no inline buttons (numbered replies).
+# Zalo Bot API: plain text up to 2000 characters, no inline buttons (numbered replies); a photo
+# comes as a URL on Zalo's servers, no file id: loa cannot keep it as evidence.
 _ZALO_BOT: Final = Capabilities(
     inline_buttons=False,
     polls=False,
@@ -33,6 +34,7 @@ CAPABILITIES: Final[dict[Platform, Capabilities]] = {
         length_unit=LengthUnit.UTF16,
         max_button_label=64,
         max_callback_bytes=64,
+        keeps_files=True,
     ),
     Platform.ZALO_BOT: _ZALO_BOT,
     # Zalo OA: plain text up to 2000 characters; oa.query.show buttons to followers (their

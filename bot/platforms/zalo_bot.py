@@ -8,7 +8,9 @@ What differs from Telegram, and where it is handled here (shared/platforms.md, "
 - getUpdates hands out one update and confirms it by doing so; 408 means none came;
 - no update_id: an update's key is its event name and message id;
 - no member counts, edits or callbacks (capabilities say so);
-- `message.unsupported.received` (a minor's or protected sender's message, without content).
+- `message.unsupported.received` (a minor's or protected sender's message, without content);
+- groups show the bot only mentions of it and replies to it: the event says which (the mention
+  stripped from the text); a photo is a URL, not a file loa can keep (`keeps_files`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from bot.domain import (
     ChatType,
     EventKind,
     InboundEvent,
+    InboundFile,
     OutboundMessage,
     Platform,
     PlatformUser,
@@ -61,6 +64,8 @@ QUICK_408_S: Final = 1.0  # a long poll answered sooner than this waits out the 
 _COMMAND: Final = re.compile(r"/(\w{1,32})(?:\s+(.*))?", re.DOTALL)
 _TEXT: Final = "message.text.received"
 _UNSUPPORTED: Final = "message.unsupported.received"
+_IMAGE: Final = "message.image.received"
+_MAX_URL: Final = 2048
 _MAX_ID: Final = 64  # ids are opaque strings; a longer one is not Zalo's
 
 
@@ -248,25 +253,37 @@ class ZaloBotAdapter:
         }
         if event_name == _UNSUPPORTED:
             return InboundEvent(Platform.ZALO_BOT, EventKind.UNSUPPORTED, **common)
-        if event_name != _TEXT:
-            return None  # images and stickers: nothing loa reads, as on Telegram
-        text = msg.get("text")
+        file, text = None, msg.get("text")
+        if event_name == _IMAGE:
+            file, text = _photo(msg, common["message_id"]), msg.get("caption") or ""
+        elif event_name != _TEXT:
+            return None  # stickers: nothing loa reads, as on Telegram
         if not isinstance(text, str):
             raise MalformedUpdate("message.text is not a string")
+        mentioned = False
         if chat_type is ChatType.GROUP:
-            text = self._unmentioned(text)
+            text, mentioned = self._unmentioned(text)
         command, args = None, ""
         if match := _COMMAND.fullmatch(text.strip()):
             command, args = match[1].lower(), (match[2] or "").strip()
+        # In a group Zalo shows the bot only mentions of it and replies to it, and the update
+        # does not say which message a reply answers: what does not mention loa replies to it.
+        in_group = chat_type is ChatType.GROUP
         return InboundEvent(
-            Platform.ZALO_BOT, EventKind.MESSAGE, text=text, command=command, args=args, **common
-        )
+            Platform.ZALO_BOT, EventKind.MESSAGE, text=text, command=command, args=args,
+            mentions_bot=in_group and mentioned, reply_to_bot=in_group and not mentioned,
+            file=file, **common,
+        )  # fmt: skip
 
-    def _unmentioned(self, text: str) -> str:
-        """A group message reaches the bot by mentioning it: "@Loa 1" is "1" to loa."""
+    def _unmentioned(self, text: str) -> tuple[str, bool]:
+        """A group message reaches the bot by mentioning it: "@Loa 1" is "1" to loa. Also
+        whether the mention was there (a bot whose name getMe did not give cannot tell)."""
+        found = False
         if self.name:
-            text = re.sub(rf"@{re.escape(self.name)}\b", " ", text, count=1, flags=re.IGNORECASE)
-        return " ".join(text.split()) if "\n" not in text else text.strip()
+            pattern = rf"@{re.escape(self.name)}\b"
+            text, n = re.subn(pattern, " ", text, count=1, flags=re.IGNORECASE)
+            found = n > 0
+        return (" ".join(text.split()) if "\n" not in text else text.strip()), found
 
 
 class _NoUpdate(SendError):
@@ -318,6 +335,15 @@ def _update(raw: Mapping[str, Any]) -> Mapping[str, Any]:
     if "event_name" not in raw and isinstance(raw.get("result"), Mapping):
         return _obj(raw["result"], "result")
     return raw
+
+
+def _photo(msg: Mapping[str, Any], message_id: str) -> InboundFile:
+    """Zalo gives a photo as a URL on its servers (`photo_url`), no file id: the event says a
+    photo came, and `capabilities.keeps_files` (False) tells the handlers loa cannot keep it.
+    Without a usable URL it is still a photo: the sender is told the same, kindly."""
+    url = msg.get("photo_url")
+    kept = url if isinstance(url, str) and 0 < len(url) <= _MAX_URL else ""
+    return InboundFile("photo", kept, message_id)
 
 
 def _user(raw: Any) -> PlatformUser:

@@ -12,13 +12,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.domain import Platform, UnitKind
-from bot.platforms.capabilities import CAPABILITIES
+from bot.domain import UnitKind
 from bot.reports.period import Period
 from bot.reports.voices import feedback_themes, open_questions
 from bot.services import activities
 from bot.services.kpis import Scope, evaluate
-from bot.services.reach import Figures, Filter, UnitTree, reach, unit_tree
+from bot.services.reach import Figures, Filter, UnitTree, audience_unknown, reach, unit_tree
 from bot.storage.db import Database
 from bot.storage.models import utcnow
 from content.campaign.check import load_campaigns, load_plans
@@ -102,18 +101,13 @@ async def build_report(
         "models": models,
         "feedback": feedback,
         "open_questions": questions,
-        "notes": _notes(sent_posts, found.by_place(lambda p: p.platform)),
+        "notes": _notes(sent_posts, audience_unknown(found)),
     }
 
 
-def _notes(sent_posts: Any, by_platform: Mapping[str, Figures]) -> list[str]:
+def _notes(sent_posts: Any, uncounted: bool) -> list[str]:
     notes = [] if sent_posts else [NO_DATA]
-    uncounted = (
-        name
-        for name, figures in by_platform.items()
-        if figures.sent_chats and not CAPABILITIES[Platform(name)].member_count
-    )
-    if any(uncounted):
+    if uncounted:
         notes.append(AUDIENCE_FROM_REPLIES)
     return notes
 

@@ -55,9 +55,12 @@ async def report(
     return item
 
 
-async def officials_for(session: AsyncSession, unit_id: int | None, platform: str) -> list[Person]:
-    """Who is flagged: the officials over the unit; every official on the platform when loa
-    cannot tell the unit (a private report from someone it does not place)."""
+async def officials_for(
+    session: AsyncSession, unit_id: int | None, platform: str | None = None
+) -> list[Person]:
+    """Who is flagged: the officials over the unit; every official when loa cannot tell the
+    unit (a private report from someone it does not place). Each on their own platform; only
+    those on `platform` when it is given."""
     if unit_id is not None:
         found = await officials_over(session, unit_id, platform)
         if found:
@@ -65,7 +68,7 @@ async def officials_for(session: AsyncSession, unit_id: int | None, platform: st
     query = (
         select(Person)
         .join(Role, col(Role.person_id) == Person.id)
-        .where(Role.role == OFFICIAL, Person.platform == platform)
+        .where(Role.role == OFFICIAL, *([] if platform is None else [Person.platform == platform]))
         .distinct()
     )
     return sorted((await session.exec(query)).all(), key=lambda p: p.id or 0)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy import update
 from sqlmodel import col, select
@@ -124,9 +124,12 @@ async def ask(
     return item
 
 
-async def answerers(session: AsyncSession, unit_id: int, platform: str) -> list[Person]:
-    """Who is told of a question for `unit_id` on `platform`: a school's admins and teachers;
-    above schools, or at a school with nobody on loa yet, the officials over it."""
+async def answerers(
+    session: AsyncSession, unit_id: int, platform: str | None = None
+) -> list[Person]:
+    """Who is told of a question for `unit_id` (on `platform`, or on every platform: a teacher
+    on Telegram answers a parent on Zalo): a school's admins and teachers; above schools, or at
+    a school with nobody on loa yet, the officials over it."""
     people: Sequence[Person] = []
     if await school_of(session, unit_id) == unit_id:
         inside = await subtree_ids(session, [unit_id])
@@ -137,7 +140,7 @@ async def answerers(session: AsyncSession, unit_id: int, platform: str) -> list[
                 .where(
                     col(Role.unit_id).in_(inside),
                     col(Role.role).in_(list(SCHOOL_STAFF)),
-                    Person.platform == platform,
+                    *_on(platform),
                 )
                 .distinct()
             )
@@ -147,12 +150,14 @@ async def answerers(session: AsyncSession, unit_id: int, platform: str) -> list[
     return sorted(people, key=lambda p: p.id or 0)
 
 
-async def officials_over(session: AsyncSession, unit_id: int, platform: str) -> list[Person]:
-    """The officials on `platform` whose scope holds `unit_id`."""
+async def officials_over(
+    session: AsyncSession, unit_id: int, platform: str | None = None
+) -> list[Person]:
+    """The officials (on `platform`, or on every one) whose scope holds `unit_id`."""
     query = (
         select(Person)
         .join(Role, col(Role.person_id) == Person.id)
-        .where(Role.role == OFFICIAL, Person.platform == platform)
+        .where(Role.role == OFFICIAL, *_on(platform))
         .distinct()
     )
     return [
@@ -160,6 +165,10 @@ async def officials_over(session: AsyncSession, unit_id: int, platform: str) -> 
         for p in (await session.exec(query)).all()
         if unit_id in await scope(session, p.id, Action.ANSWER_QUESTION)
     ]
+
+
+def _on(platform: str | None) -> list[Any]:
+    return [] if platform is None else [Person.platform == platform]
 
 
 @dataclass(frozen=True)
@@ -277,11 +286,10 @@ async def escalate(
             if not late and item.reminded_at is not None:
                 continue
             step = "escalated" if late else "reminded"
-            platform = await _platform_of(session, item)
             people = (
-                await officials_over(session, item.unit_id, platform)
+                await officials_over(session, item.unit_id)
                 if late
-                else await answerers(session, item.unit_id, platform)
+                else await answerers(session, item.unit_id)
             )
             unit = await session.get(Unit, item.unit_id)
             chats = [await private_chat(session, p) for p in people]
@@ -315,11 +323,3 @@ async def escalate(
             await session.exec(update(items).where(items.c.id == item_id).values({column: now}))
         await session.commit()
     return done
-
-
-async def _platform_of(session: AsyncSession, item: FeedbackItem) -> str:
-    chat = None if item.chat_id is None else await session.get(Chat, item.chat_id)
-    if chat is not None:
-        return chat.platform
-    asker = None if item.person_id is None else await session.get(Person, item.person_id)
-    return asker.platform if asker is not None else "telegram"

@@ -22,6 +22,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, String, and_, case, cast, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.domain import Platform
+from bot.platforms.capabilities import CAPABILITIES
 from bot.reports.period import VIETNAM, Period
 from bot.storage.models import (
     Chat,
@@ -167,6 +169,15 @@ class Reach:
             for above in tree.chain(unit):
                 out[above] += figures
         return dict(out)
+
+
+def audience_unknown(found: Reach) -> bool:
+    """Whether some chats reached are on a platform that cannot count its members (Zalo Bot):
+    their audience is not counted, and their reach is the people who replied."""
+    return any(
+        figures.sent_chats and not CAPABILITIES[Platform(place.platform)].member_count
+        for place, figures in found.places.items()
+    )
 
 
 def _summed(items: Iterable[tuple[Any, Figures]], key: Callable[[Any], Any]) -> dict[Any, Figures]:

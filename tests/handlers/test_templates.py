@@ -398,7 +398,7 @@ SENT = Figures(sent_chats=10, audience=60, ack_audience=60, acknowledged=1, fail
 FILLED = {
     "stats": {
         **CHAT_TEMPLATES["stats"], "posts": 3, "figures": SENT, "rate": SENT.as_dict(),
-        "briefings": [],
+        "briefings": [], "uncounted": True,
     },
     "stats_announcement": {
         "number": 3, "found": True, "sent": True, "figures": SENT, "rate": SENT.as_dict()

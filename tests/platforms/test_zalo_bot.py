@@ -152,10 +152,15 @@ def test_parsing_groups_unsupported_and_what_loa_ignores() -> None:
     adapter.name = "Loa Sandbox"
     event = adapter.parse_update(update(text="@Loa Sandbox  1 "))
     assert event is not None and event.text == "1" and event.chat_type is ChatType.GROUP
+    assert event.mentions_bot and not event.reply_to_bot
     unsupported = adapter.parse_update(update("message.unsupported.received"))
     assert unsupported is not None and unsupported.kind is EventKind.UNSUPPORTED
     assert unsupported.text is None
-    assert adapter.parse_update(update("message.image.received", photo_url="x")) is None
+    photo = adapter.parse_update(update("message.image.received", photo_url="https://z/p.jpg"))
+    assert photo is not None and photo.file is not None and photo.file.kind == "photo"
+    assert photo.text == "" and not adapter.capabilities.keeps_files
+    bare = adapter.parse_update(update("message.image.received"))
+    assert bare is not None and bare.file is not None and bare.file.file_id == ""
     assert adapter.parse_update(update("message.sticker.received")) is None
     cleaned = adapter.parse_update(update(text="Chào\x00 cô\ud800"))
     assert cleaned is not None and cleaned.text == "Chào cô\ufffd"
@@ -169,6 +174,26 @@ def test_parsing_groups_unsupported_and_what_loa_ignores() -> None:
             adapter.update_key(broken)
     with pytest.raises(MalformedUpdate):
         adapter.parse_update(update(text=5))
+
+
+def test_in_a_group_what_does_not_name_loa_is_a_reply_to_loa() -> None:
+    """Zalo shows a bot in a group only mentions of it and replies to it, without saying which
+    message a reply answers: loa tells a question by a mention from one by a reply."""
+    adapter = ZaloBotAdapter(TOKEN, "http://unused", TEMPLATES)
+    adapter.name = "Loa Sandbox"
+    named = adapter.parse_update(update(text="@loa sandbox Bao giờ họp ạ?"))
+    assert named is not None and named.text == "Bao giờ họp ạ?"
+    assert named.mentions_bot and not named.reply_to_bot and named.reply_to_message_id is None
+    replied = adapter.parse_update(update(text="Bao giờ họp ạ?"))
+    assert replied is not None and replied.reply_to_bot and not replied.mentions_bot
+    alone: dict[str, Any] = {"chat": {"id": "u1", "chat_type": "PRIVATE"}}
+    private = adapter.parse_update(update(text="@Loa Sandbox chào", **alone))
+    assert private is not None and private.text == "@Loa Sandbox chào"
+    assert not private.mentions_bot and not private.reply_to_bot
+    caption = adapter.parse_update(
+        update("message.image.received", photo_url="https://z/p.jpg", caption="@Loa Sandbox ảnh")
+    )
+    assert caption is not None and caption.text == "ảnh" and caption.mentions_bot
 
 
 async def test_a_refused_token_names_the_setting_never_the_token(

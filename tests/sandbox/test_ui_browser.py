@@ -221,6 +221,28 @@ async def test_on_zalo_people_answer_by_typing_the_number(
     await page.close()
 
 
+async def test_a_parent_asks_in_the_zalo_group_and_reads_the_teachers_answer(
+    sandbox_url: str, browser: Browser
+) -> None:
+    """A parent names loa in the Zalo group; the teacher, on Telegram, taps «Trả lời» and
+    types the answer; it comes into the Zalo group, from the Zalo bot."""
+    page = await browser.new_page(viewport={"width": 1280, "height": 800}, locale="vi-VN")
+    await page.goto(sandbox_url)
+    await open_chat(page, "Nhóm Zalo phụ huynh lớp 5A")
+    question = "Cô ơi, thứ Bảy này lớp 5A có họp phụ huynh không ạ?"
+    await say(page, f"@Loa Sandbox {question}", "Loa đã chuyển câu hỏi, góp ý của bạn")
+    await open_chat(page, TEACHER)
+    await expect(bot_message(page, question)).to_be_visible(timeout=WAIT_MS)
+    await press(page, "Trả lời", "Gõ câu trả lời")
+    await say(page, "Có ạ, 8 giờ sáng thứ Bảy tại phòng 5A.", "Đã gửi câu trả lời")
+    await open_chat(page, "Nhóm Zalo phụ huynh lớp 5A")
+    answer = bot_message(page, "8 giờ sáng thứ Bảy tại phòng 5A")
+    await expect(answer).to_be_visible(timeout=WAIT_MS)
+    await expect(answer).to_contain_text("Trả lời câu hỏi của bạn")
+    await page.screenshot(path="/tmp/loa-ui-zalo-question.png")
+    await page.close()
+
+
 async def test_a_teacher_sends_a_document_as_evidence_from_the_page(
     sandbox_url: str, browser: Browser
 ) -> None:

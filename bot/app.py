@@ -27,7 +27,17 @@ from bot.platforms.telegram import TelegramAdapter
 from bot.platforms.zalo_bot import InvalidToken as ZaloInvalidToken
 from bot.platforms.zalo_bot import ZaloBotAdapter
 from bot.sandbox import Sandbox
-from bot.services import campaigns, demo, evidence, questions, retention, rsvp, tasks
+from bot.services import (
+    campaigns,
+    demo,
+    evidence,
+    labels,
+    questions,
+    retention,
+    rsvp,
+    tasks,
+    trends,
+)
 from bot.services.announcements import ProgressReporter
 from bot.services.numbered import NumberedStore
 from bot.services.units import sync_units
@@ -171,6 +181,10 @@ class App:
         for adapter in self.adapters.values():
             await _start(adapter)
 
+        # The classifier trains once, in a thread, before the first update can need it; then
+        # what was stored unlabelled (before this version, or the last run) is labelled aside.
+        await labels.warm()
+        self._spawn(labels.catch_up_all(self.db))
         sender = build_sender(s, self.db, self.adapters)
         dispatcher = Dispatcher(build_router(), db=self.db, templates=self.templates)
         inbox = Inbox(self.db, self.adapters, dispatcher, replies=build_replies(sender))
@@ -229,6 +243,8 @@ class App:
             "questions:overdue", lambda: questions.escalate(db, templates), questions.SWEEP
         )
         scheduler.every("rsvp:reminders", lambda: rsvp.remind(db, templates), rsvp.SWEEP)
+        scheduler.every("labels:catch-up", lambda: labels.catch_up(db), labels.SWEEP)
+        trends.schedule(scheduler, db, templates, labels.source(db))
 
         if api_url is not None:  # sandbox mode: loa talks to its own sandbox
             ward = await demo.seed(self.db, api_url, self.adapters, self.templates)

@@ -24,6 +24,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain import Button, ChatType
+from bot.services import labels
 from bot.services.broadcasts import Broadcast, enqueue
 from bot.services.people import private_chat
 from bot.services.permissions import OFFICIAL, STAFF, Action, scope
@@ -119,7 +120,7 @@ async def ask(
         unit_id=await target_of(session, unit_id),
         text=text[:MAX_TEXT],
     )
-    session.add(item)
+    session.add(await labels.stamp(item))
     await session.commit()
     return item
 

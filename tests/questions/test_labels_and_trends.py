@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from bot.config import DEFAULT_CONTENT_DIR
 from bot.services import labels
 from bot.services.trends import alert_rises
-from bot.storage.models import FeedbackItem
+from bot.storage.models import ActivityReport, FeedbackItem
 from content.templates import Templates
 from tests.chatworld import World
 from tests.feedback.test_trends import delivered
@@ -50,6 +50,24 @@ async def test_the_catch_up_labels_what_was_stored_without_labels(world: World) 
     assert (thanks.category, thanks.sentiment) == ("thanks", "positive")
     assert dropped.classified_at is None
     assert report.category == "misinformation"
+
+
+async def test_report_notes_are_caught_up_and_read_by_the_trends_with_the_items(
+    world: World,
+) -> None:
+    school = await world.unit("th-b")
+    sent = datetime.now(UTC) - timedelta(hours=1)
+    async with world.db.session() as session:
+        session.add(ActivityReport(unit_id=school, status="sent", sent_at=sent, notes=COMPLAINT))
+        session.add(ActivityReport(unit_id=school, status="draft", notes="Chưa gửi"))
+        session.add(FeedbackItem(kind="question", unit_id=school, text=QUESTION, created_at=sent))
+        await session.commit()
+    assert await labels.catch_up(world.db) == 2, "a sent report's notes and the question"
+    read = await labels.source(world.db)(sent - timedelta(minutes=1), sent + timedelta(minutes=1))
+    assert sorted((f[0], f[2], f[3], f[4]) for f in read) == [
+        (school, "complaint", "negative", COMPLAINT),
+        (school, "question", "neutral", QUESTION),
+    ], "drafts are nobody's feedback yet"
 
 
 async def test_three_reports_on_one_rumour_in_chat_send_the_official_one_burst_alert(

@@ -239,7 +239,8 @@ async def _voices(conn: AsyncConnection, schools: int, start: datetime) -> None:
                 "category": "misinformation" if kind == "misinformation" else category,
                 "sentiment": sentiment, "classified_at": at, "created_at": at,
             })  # fmt: skip
-    await conn.execute(insert(table_of(FeedbackItem)), items)
+    if items:
+        await conn.execute(insert(table_of(FeedbackItem)), items)
 
 
 async def _file(db: Database, result: dict[str, Any], path: Path) -> None:

@@ -30,7 +30,18 @@ from bot.platforms.zalo_oa import ZaloOaAdapter
 from bot.reports.report import load_content
 from bot.sandbox import Sandbox
 from bot.sandbox import zalo_oa_api as oa_sandbox
-from bot.services import campaigns, demo, evidence, questions, retention, rsvp, tasks, zalo_oa_demo
+from bot.services import (
+    campaigns,
+    demo,
+    evidence,
+    labels,
+    questions,
+    retention,
+    rsvp,
+    tasks,
+    trends,
+    zalo_oa_demo,
+)
 from bot.services.announcements import ProgressReporter
 from bot.services.numbered import NumberedStore
 from bot.services.units import sync_units
@@ -219,6 +230,10 @@ class App:
         for adapter in self.adapters.values():
             await _start(adapter)
 
+        # The classifier trains once, in a thread, before the first update can need it; then
+        # what was stored unlabelled (before this version, or the last run) is labelled aside.
+        await labels.warm()
+        self._spawn(labels.catch_up_all(self.db))
         sender = build_sender(s, self.db, self.adapters)
         dispatcher = Dispatcher(
             build_router(), db=self.db, templates=self.templates, web_url=s.dashboard_url
@@ -295,6 +310,8 @@ class App:
             "questions:overdue", lambda: questions.escalate(db, templates), questions.SWEEP
         )
         scheduler.every("rsvp:reminders", lambda: rsvp.remind(db, templates), rsvp.SWEEP)
+        scheduler.every("labels:catch-up", lambda: labels.catch_up(db), labels.SWEEP)
+        trends.schedule(scheduler, db, templates, labels.source(db))
 
         if api_url is not None:  # sandbox mode: loa talks to its own sandbox
             # The demo's chats are with the bots; the OA's followers are seeded on their own.

@@ -24,6 +24,7 @@ from bot.storage.models import (
     Chat,
     Delivery,
     ExemplaryModel,
+    FeedbackItem,
     Occurrence,
     Unit,
     table_of,
@@ -89,6 +90,8 @@ async def report(
         "database": "sqlite" if db.is_sqlite else "postgresql",
         **shape,
         "engaged": result.get("totals", {}).get("engaged"),
+        "feedback_items": result.get("feedback", {}).get("total"),
+        "open_questions": result.get("open_questions", {}).get("open"),
     }
 
 
@@ -193,6 +196,7 @@ async def _generate(
             )
         )
         await _activities(conn, schools, start)
+        await _voices(conn, schools, start)
 
 
 async def _activities(conn: AsyncConnection, schools: int, start: datetime) -> None:
@@ -213,6 +217,30 @@ async def _activities(conn: AsyncConnection, schools: int, start: datetime) -> N
         for s in range(0, schools, 3)
     ]  # fmt: skip
     await conn.execute(insert(table_of(ExemplaryModel)), models)
+
+
+ITEMS_PER_SCHOOL = 100  # questions, suggestions and misinformation reports in the quarter
+LABELS = [(c, s) for c in ("question", "suggestion", "complaint", "thanks", "other")
+          for s in ("positive", "neutral", "negative")]  # fmt: skip
+
+
+async def _voices(conn: AsyncConnection, schools: int, start: datetime) -> None:
+    """ITEMS_PER_SCHOOL labelled feedback items a school over the quarter (report parts 3
+    and 5): one in ten a misinformation report, one in five questions still open."""
+    items = []
+    for s in range(schools):
+        for i in range(ITEMS_PER_SCHOOL):
+            at = start + timedelta(minutes=(s * ITEMS_PER_SCHOOL + i) * 37 % (91 * 24 * 60))
+            category, sentiment = LABELS[(s + i) % len(LABELS)]
+            kind = "misinformation" if i % 10 == 0 else "question"
+            items.append({
+                "kind": kind, "unit_id": 2 + s, "text": f"Ý kiến số {i} của trường {s:03}",
+                "status": "open" if i % 5 == 1 else "answered",
+                "category": "misinformation" if kind == "misinformation" else category,
+                "sentiment": sentiment, "classified_at": at, "created_at": at,
+            })  # fmt: skip
+    if items:
+        await conn.execute(insert(table_of(FeedbackItem)), items)
 
 
 async def _file(db: Database, result: dict[str, Any], path: Path) -> None:

@@ -22,6 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.dispatch import Context, Router
 from bot.domain import Button
 from bot.services import activities as service
+from bot.services import labels
 from bot.services.permissions import Action
 from bot.storage.models import ActivityReport, utcnow
 from content.campaign.check import load_plans
@@ -108,7 +109,7 @@ async def _finish(ctx: Context, session: AsyncSession, report: ActivityReport, o
     if op == "send":
         report.status, report.updated_at = service.SENT, utcnow()
         report.sent_at = report.sent_at or report.updated_at  # an edit does not extend the 24 h
-        session.add(report)
+        session.add(await labels.stamp_note(report))
         await session.commit()
         edit = Button(ctx.label("activity_button", kind="edit"), f"{PREFIX}:{report.id}:edit")
         ctx.answer_button()

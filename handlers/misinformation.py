@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from bot.dispatch import Context, Router
 from bot.domain import ChatType
+from bot.services import labels, questions, trends
 from bot.services import misinformation as service
-from bot.services import questions
 from bot.services.people import upsert_person
 from bot.services.permissions import Action
-from bot.storage.models import ItemKind
+from bot.storage.models import ItemKind, utcnow
 from bot.text import fold_phrase
 from handlers import conversation
 from handlers import questions as questions_flow
@@ -86,6 +86,8 @@ async def _report(ctx: Context, words: str) -> None:
             where=chat.title if in_group and chat else "",
         )
     ctx.reply("misinfo_sent", told=len(officials))
+    # A burst of reports on one topic is told at once, not at the next 10-minute watch.
+    await trends.alert_bursts(ctx.db, ctx.templates, labels.source(ctx.db), utcnow())
 
 
 async def tapped(ctx: Context) -> None:

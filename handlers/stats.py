@@ -1,13 +1,15 @@
 """/thongke: the current quarter in a few lines for the person's units (an official's ward, a
 school's staff their school): posts sent, groups and people reached, acknowledged, understood,
-the groups that acknowledged least, and per staff group who has not acknowledged its latest
-briefing. `/thongke <số thông báo>`: one announcement's figures, for its author or an official
+the groups that acknowledged least, per staff group who has not acknowledged its latest
+briefing, and the questions still open in those units (whenever asked) and how many are
+overdue. `/thongke <số thông báo>`: one announcement's figures, for its author or an official
 over all its units."""
 
 from __future__ import annotations
 
 from bot.dispatch import Context, Router
 from bot.reports.period import VIETNAM, quarter_of
+from bot.services import questions
 from bot.services.permissions import Action, scope
 from bot.services.reach import Figures, Filter, audience_unknown, latest_briefings, reach, unit_tree
 from bot.storage.models import Announcement, Occurrence, utcnow
@@ -24,6 +26,7 @@ async def stats(ctx: Context) -> None:
         found = await reach(conn, Filter(period, units=ctx.scope))
         tree = await unit_tree(conn)
         briefings = await latest_briefings(conn, period, ctx.scope, tree)
+        pending = await questions.pending(conn, ctx.scope, utcnow())
     total = found.total()
     places = [
         (tree.units[p.unit].name, p.audience, f.acknowledged_share())
@@ -41,6 +44,7 @@ async def stats(ctx: Context) -> None:
         lowest=lowest,
         briefings=[(tree.units[b.unit].name, b) for b in briefings],
         uncounted=audience_unknown(found),
+        pending=pending,
     )
 
 

@@ -159,3 +159,12 @@ async def test_the_demo_zalo_group_gets_numbered_replies_and_a_typed_one_counts(
         assert "Cảm ơn" in str(thanks["text"])
     steps = "\n".join(sandbox_mode.running.next_steps)
     assert title in steps and "@Loa Sandbox 1" in steps
+
+
+async def test_loa_run_watches_feedback_trends_and_labels_what_is_unlabelled(
+    sandbox_mode: App,
+) -> None:
+    scheduler = sandbox_mode._scheduler
+    assert scheduler is not None
+    jobs = set(scheduler.job_ids())
+    assert {"labels:catch-up", "trends:weekly", "trends:bursts"} <= jobs

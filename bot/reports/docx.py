@@ -31,6 +31,7 @@ FONT = "Times New Roman"
 SHORT_RULE = "──────────"
 LONG_RULE = "────────────────────────"
 TEXT_WIDTH_CM = 16.5  # A4 less the 30 mm and 15 mm margins
+MAX_QUESTIONS = 20  # open questions listed in part 5; the XLSX sheet has every one
 
 
 @dataclass(frozen=True)
@@ -304,7 +305,10 @@ def _left_for_official(doc: Any, w: Wording, report: Mapping[str, Any]) -> None:
     )
     unmeasured = [w.docx("kpi", k) for k in kpis if k["status"] == "not_measurable"]
     asked = report["open_questions"]
-    questions = [w.docx("questions", asked), *(w.docx("question", q) for q in asked["questions"])]
+    listed = asked["questions"][:MAX_QUESTIONS]  # all of them are in the XLSX
+    questions = [w.docx("questions", asked), *(w.docx("question", q) for q in listed)]
+    if len(asked["questions"]) > len(listed):
+        questions.append(w.docx("more_questions", len(asked["questions"]) - len(listed)))
     _part(doc, w, 5, [w.docx("failed_sends", report["totals"]), *unmeasured, *questions])
     _part(doc, w, 6, [w.docx("kpi", k) for k in kpis if k["status"] == "behind"])
 

@@ -17,6 +17,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from bot.reports.report import AUDIENCE_FROM_REPLIES, NO_DATA
 from bot.reports.wording import FIGURES, RATES, Wording
 from bot.services.activities import PARTICIPANTS
+from bot.services.classify import SENTIMENTS
 
 PERCENT = "0.0%"
 DAY = "dd/mm/yyyy"
@@ -34,6 +35,8 @@ def write_xlsx(report: Mapping[str, Any], path: Path, w: Wording) -> None:
     _reach(book.create_sheet(), w, "posts", "post", posts)
     _activities(book.create_sheet(), w, report["activities"])
     _models(book.create_sheet(), w, report["models"])
+    _feedback(book.create_sheet(), w, report["feedback"])
+    _questions(book.create_sheet(), w, report["open_questions"])
     book.save(str(path))
 
 
@@ -108,6 +111,31 @@ def _models(sheet: Worksheet, w: Wording, models: Sequence[Mapping[str, Any]]) -
         sheet.append([m["title"], m["school"]["name"], date.fromisoformat(m["approved_on"])])
         sheet.cell(sheet.max_row, 3).number_format = DAY
     _widths(sheet, [48, 32, 12])
+
+
+def _feedback(sheet: Worksheet, w: Wording, feedback: Mapping[str, Any]) -> None:
+    """One row per category: its count and per sentiment (numbers), then its examples."""
+    sheet.title = w.xlsx("sheet", "feedback")
+    columns = ("category", "feedback", *SENTIMENTS, "examples")
+    _header(sheet, [w.words("column", c) for c in columns])
+    for t in feedback["themes"]:
+        counts = [t["sentiment"][s] for s in SENTIMENTS]
+        examples = "\n".join(t["examples"])
+        sheet.append([w.words("category", t["category"]), t["count"], *counts, examples])
+    _widths(sheet, [28, 12, 12, 12, 12, 80])
+
+
+def _questions(sheet: Worksheet, w: Wording, asked: Mapping[str, Any]) -> None:
+    """One row per open question: the day asked a date, its age in days a number."""
+    sheet.title = w.xlsx("sheet", "questions")
+    columns = ("asked_on", "unit", "audience", "age_days", "overdue", "question")
+    _header(sheet, [w.words("column", c) for c in columns])
+    for q in asked["questions"]:
+        audience = w.words("audience", q["audience"]) if q["audience"] else None
+        sheet.append([date.fromisoformat(q["asked_on"]), q["unit"], audience, q["age_days"],
+                      w.xlsx("yes", q["overdue"]), q["text"]])  # fmt: skip
+        sheet.cell(sheet.max_row, 1).number_format = DAY
+    _widths(sheet, [12, 32, 18, 12, 16, 80])
 
 
 def _value(key: str, value: Any) -> Any:

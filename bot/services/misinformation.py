@@ -11,6 +11,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain import Button
+from bot.services import labels
 from bot.services.broadcasts import Broadcast, enqueue
 from bot.services.people import private_chat
 from bot.services.permissions import OFFICIAL
@@ -50,7 +51,7 @@ async def report(
         text=text[:MAX_TEXT] or None,
         reported_text=None if reported_text is None else reported_text[:MAX_TEXT],
     )
-    session.add(item)
+    session.add(await labels.stamp(item))
     await session.commit()
     return item
 

@@ -19,11 +19,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
+import sqlalchemy as sa
 from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain import Button, ChatType
+from bot.services import labels
 from bot.services.broadcasts import Broadcast, enqueue
 from bot.services.people import private_chat
 from bot.services.permissions import OFFICIAL, STAFF, Action, scope
@@ -119,7 +122,7 @@ async def ask(
         unit_id=await target_of(session, unit_id),
         text=text[:MAX_TEXT],
     )
-    session.add(item)
+    session.add(await labels.stamp(item))
     await session.commit()
     return item
 
@@ -323,3 +326,62 @@ async def escalate(
             await session.exec(update(items).where(items.c.id == item_id).values({column: now}))
         await session.commit()
     return done
+
+
+@dataclass(frozen=True)
+class Pending:
+    """Questions still open in some units, and how many of them are overdue (past 96 h)."""
+
+    open: int
+    overdue: int
+
+
+def _open_in(
+    units: Collection[int] | None, since: datetime | None, until: datetime | None
+) -> list[Any]:
+    """The conditions of an open question of `units` (None: any), asked in [since, until)."""
+    t = table_of(FeedbackItem)
+    where = [t.c.kind == ItemKind.QUESTION.value, t.c.status == ItemStatus.OPEN.value]
+    if units is not None:
+        where.append(t.c.unit_id.in_(list(units)))
+    if since is not None:
+        where.append(t.c.created_at >= since)
+    if until is not None:
+        where.append(t.c.created_at < until)
+    return where
+
+
+async def pending(
+    conn: AsyncConnection,
+    units: Collection[int] | None,
+    now: datetime,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Pending:
+    """How many questions of `units` asked in [since, until) are open at `now`, and overdue:
+    one aggregate in the database (the `ix_feedback_items_open` index)."""
+    t = table_of(FeedbackItem)
+    late = sa.case((t.c.created_at <= now - ESCALATE_AFTER, 1), else_=0)
+    query = sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(late), 0)).where(
+        *_open_in(units, since, until)
+    )
+    found, overdue_ = (await conn.execute(query)).one()
+    return Pending(int(found), int(overdue_))
+
+
+async def still_open(
+    conn: AsyncConnection,
+    units: Collection[int] | None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[tuple[int, datetime, str | None, str | None, str | None]]:
+    """The open questions of `units` asked in [since, until), oldest first: id, asked at, the
+    unit's name, the audience of the group it was asked in (None: in private), the text."""
+    t, u, c = table_of(FeedbackItem), table_of(Unit), table_of(Chat)
+    query = (
+        sa.select(t.c.id, t.c.created_at, u.c.name, c.c.audience, t.c.text)
+        .select_from(t.outerjoin(u, u.c.id == t.c.unit_id).outerjoin(c, c.c.id == t.c.chat_id))
+        .where(*_open_in(units, since, until))
+        .order_by(t.c.created_at, t.c.id)
+    )
+    return [tuple(row) for row in (await conn.execute(query)).all()]

@@ -286,7 +286,11 @@ class Repeats(Protocol):
     """What runs a job on a schedule (scheduler.runner.Scheduler)."""
 
     def every(
-        self, job_id: str, job: Callable[[], Awaitable[object]], **cron: int | str
+        self,
+        job_id: str,
+        job: Callable[[], Awaitable[object]],
+        interval: timedelta | None = None,
+        **cron: int | str,
     ) -> None: ...
 
 

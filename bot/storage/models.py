@@ -320,6 +320,10 @@ class ActivityReport(SQLModel, table=True):
         default_factory=dict, sa_column=Column(JSON, nullable=False)
     )  # audience → people
     notes: str | None = None  # free text, dropped after the free-text retention
+    # The classifier's labels on `notes`, set when the report is sent (bot/services/labels.py).
+    category: str | None = Field(default=None, max_length=16)
+    sentiment: str | None = Field(default=None, max_length=16)
+    classified_at: datetime | None = None
     status: str = Field(default="draft", max_length=16)  # draft | sent
     sent_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)

@@ -13,6 +13,7 @@ from bot.dispatch import Dispatcher
 from bot.domain import Platform
 from bot.inbox import Inbox
 from bot.services.activities import EDITABLE
+from bot.services.classify import classify
 from bot.storage.models import ActivityReport, utcnow
 from content.campaign.check import load_plans
 from content.templates import Templates
@@ -59,9 +60,13 @@ async def test_a_teacher_reports_a_thematic_session(world: World) -> None:
     [summary] = await world.say(teacher, "Tổ chức ở hội trường, mời báo cáo viên")
     assert "Sinh hoạt chuyên đề" in summary and "1.200 học sinh" in summary
     [report] = await reports(world)
+    assert report.classified_at is None, "a draft's notes are not labelled yet"
     assert await world.press(teacher, teacher, f"act:{report.id}:send") is None
     [report] = await reports(world)
     assert report.status == "sent" and report.unit_id == await world.unit("th-a")
+    labelled = classify("Tổ chức ở hội trường, mời báo cáo viên")
+    assert (report.category, report.sentiment) == (labelled.category, labelled.sentiment)
+    assert report.classified_at is not None, "the notes are labelled as the report is sent"
     assert report.held_on is not None and (report.held_on.day, report.held_on.month) == (1, 10)
     assert report.participants == {"teachers": 30, "students": 1200, "parents": 0}
     assert (report.plan, report.notes) == (

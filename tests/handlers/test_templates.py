@@ -13,6 +13,7 @@ import pytest
 
 from bot.config import DEFAULT_CONTENT_DIR
 from bot.services.announcements import Progress
+from bot.services.questions import Pending
 from bot.services.reach import Figures
 from bot.services.trends import Burst, Rise
 from bot.storage.models import Announcement, FeedbackItem, Task
@@ -77,7 +78,15 @@ CHAT_TEMPLATES: dict[str, dict[str, object]] = {
     "bind_already": {"unit_name": "Lớp 1A", "audience": "parents"},
     "bind_not_allowed": {"title": "Phụ huynh 1A"},
     "units_list": {"lines": [(0, "th-a", "Trường A")], "more": 0, "may_add": False},
-    "stats": {"quarter": 4, "year": 2026, "posts": 0, "figures": None, "rate": {}, "lowest": []},
+    "stats": {
+        "quarter": 4,
+        "year": 2026,
+        "posts": 0,
+        "figures": None,
+        "rate": {},
+        "lowest": [],
+        "pending": Pending(open=0, overdue=0),
+    },
     "stats_announcement": {"number": 12, "found": False},
     "unit_added": {"outcome": "done", "code": "th-a-3a", "name": "Lớp 3A", "parent_name": "A"},
     "quiz_right": {"name": "Lan", "right": "Bộ Chính trị"},
@@ -398,7 +407,7 @@ SENT = Figures(sent_chats=10, audience=60, ack_audience=60, acknowledged=1, fail
 FILLED = {
     "stats": {
         **CHAT_TEMPLATES["stats"], "posts": 3, "figures": SENT, "rate": SENT.as_dict(),
-        "briefings": [], "uncounted": True,
+        "briefings": [], "uncounted": True, "pending": Pending(open=2, overdue=1),
     },
     "stats_announcement": {
         "number": 3, "found": True, "sent": True, "figures": SENT, "rate": SENT.as_dict()

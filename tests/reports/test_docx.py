@@ -155,7 +155,8 @@ def test_a_period_without_data_files_a_report_of_zeros(loa: Path) -> None:  # no
     assert doc.tables[0].rows[0].cells[0].paragraphs[0].text == "UBND TỈNH BẮC GIANG"
     assert not doc.inline_shapes, "no chart of nothing"
     assert "Trong kỳ chưa có hoạt động nào được báo cáo" in text
-    assert "Ý kiến phản hồi theo chủ đề: chưa được ghi nhận" in text
+    assert "Ý kiến phản hồi theo chủ đề: trong kỳ không có ý kiến phản hồi." in text
+    assert "Câu hỏi chưa được trả lời: không có." in text
 
 
 async def test_more_schools_than_a_page_shows_are_charted_by_audience(

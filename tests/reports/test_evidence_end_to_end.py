@@ -1,6 +1,7 @@
 """The evidence end to end: a plan's targets, a campaign sent through the sandbox and tapped,
-activity reports (/baocao) and a model (/mohinh) approved — then the report's JSON, DOCX and
-XLSX give exactly the figures the scenario implies."""
+activity reports (/baocao) and a model (/mohinh) approved, parents' questions (one answered, one
+left open) and a misinformation report — then the report's JSON, DOCX and XLSX give exactly the
+figures the scenario implies."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 from docx import Document
 from openpyxl import load_workbook
+from sqlmodel import select
 
 from bot.config import DEFAULT_CONTENT_DIR
 from bot.domain import Button
@@ -20,7 +22,7 @@ from bot.reports.report import Content, build_report
 from bot.reports.wording import report_wording
 from bot.reports.xlsx import write_xlsx
 from bot.services.broadcasts import Broadcast
-from bot.storage.models import utcnow
+from bot.storage.models import FeedbackItem, utcnow
 from content.campaign.check import load_plans
 from content.units import class_code
 from handlers import activities as activity_handlers
@@ -126,6 +128,45 @@ async def play(w: World) -> None:
     [(_, approve), _] = await w.last_buttons(official)
     await w.press(official, official, approve)
 
+    # What parents said, in private to loa and in their group.
+    for parent in (p1, p2):
+        await w.sandbox.create_chat("", type="private", user_id=parent)
+        await w.sandbox.add_member(parent, BOT_ID)
+    await w.say(p1, ANSWERED)
+    [(_, answer), _] = await w.last_buttons(lan)
+    await w.press(lan, lan, answer)
+    await w.say(lan, "Thứ bảy tuần này, 8 giờ sáng ạ.")
+    await w.say(p2, LEFT_OPEN)
+    rumour = await w.sandbox.write(parents_a, p4, RUMOUR)
+    await w.sandbox.write(parents_a, p3, "báo tin sai, trường chưa thông báo gì", rumour)
+    await w.pump()
+
+
+ANSWERED = "Cho em hỏi lịch họp phụ huynh học kỳ này là ngày nào ạ?"
+LEFT_OPEN = (
+    "Nhà trường có tổ chức bán trú cho lớp 1 không ạ? Cô Mai gọi lại giúp em số 0912 345 678"
+)
+SHOWN = "Nhà trường có tổ chức bán trú cho lớp 1 không ạ? Cô … gọi lại giúp em số [số điện thoại]"
+RUMOUR = "Nghe nói từ tuần sau học sinh phải đóng thêm 2 triệu tiền học"
+FEEDBACK = {
+    "status": "recorded",
+    "total": 3,
+    "unlabelled": 0,
+    "themes": [
+        {"category": "question", "count": 2, "examples": [SHOWN, ANSWERED],
+         "sentiment": {"positive": 0, "neutral": 2, "negative": 0}},
+        {"category": "misinformation", "count": 1, "examples": [RUMOUR],
+         "sentiment": {"positive": 0, "neutral": 0, "negative": 1}},
+    ],
+}  # fmt: skip
+
+
+async def _asked(w: World) -> datetime:
+    """When the question left open was asked."""
+    async with w.db.session() as session:
+        query = select(FeedbackItem.created_at).where(FeedbackItem.status == "open")
+        return (await session.exec(query.where(FeedbackItem.kind == "question"))).one()
+
 
 TOTALS = {
     "posts": 2, "sent_chats": 5, "audience": 3 + 4 + 2 + 4 + 3, "ack_audience": 9,
@@ -193,8 +234,15 @@ async def test_the_report_gives_the_scenarios_figures(any_world: World, tmp_path
     [model] = report["models"]
     assert (model["title"], model["school"]["code"], model["approved_on"]) == (
         "Góc đọc sách", "th-a", today)  # fmt: skip
-    assert report["feedback"] == {"status": "not_recorded", "themes": []}
-    assert report["open_questions"] == {"status": "not_recorded", "questions": []}
+    assert report["feedback"] == FEEDBACK, "names and phone numbers are not in the examples"
+    asked = await _asked(any_world)
+    age, overdue = (period.end - asked).days, period.end - asked >= timedelta(hours=96)
+    assert report["open_questions"] == {
+        "status": "recorded", "open": 1, "overdue": int(overdue),
+        "questions": [{"id": 2, "asked_on": today, "asked_at": asked.isoformat(), "age_days": age,
+                       "overdue": overdue, "unit": "Trường Tiểu học A", "audience": None,
+                       "text": SHOWN}],
+    }, "the answered question is not listed; the report's age is at its end"  # fmt: skip
 
 
 def _number(text: str) -> float | None:
@@ -206,7 +254,7 @@ def _number(text: str) -> float | None:
 
 async def test_the_docx_and_xlsx_carry_the_same_numbers(any_world: World, tmp_path: Path) -> None:
     await play(any_world)
-    _, report, content = await _report(any_world, tmp_path)
+    period, report, content = await _report(any_world, tmp_path)
     docx_path, xlsx_path = tmp_path / "bao-cao.docx", tmp_path / "bao-cao.xlsx"
     head = await letterhead(any_world.db, None, None)
     words = report_wording(DEFAULT_CONTENT_DIR)
@@ -250,5 +298,32 @@ async def test_the_docx_and_xlsx_carry_the_same_numbers(any_world: World, tmp_pa
     part_4 = text[text.index("4. Những mô hình") : text.index("5. Những khó khăn")]
     assert f"Mô hình “Góc đọc sách” — Trường Tiểu học A (duyệt ngày {day})" in part_4
     assert "ước tính" in text, "the staff briefed KPI says its base is an estimate"
-    assert "Ý kiến phản hồi theo chủ đề: chưa được ghi nhận" in text
-    assert "Câu hỏi chưa được trả lời: chưa được ghi nhận" in text
+    part_3 = text[text.index("3. Sự chuyển biến") : text.index("4. Những mô hình")]
+    assert (
+        "Ý kiến phản hồi (câu hỏi, góp ý, báo tin sai): 3 ý kiến, phân loại tự động theo 2 chủ đề."
+        in part_3
+    )
+    assert (
+        f"Câu hỏi: 2 ý kiến (0 tích cực, 2 trung tính, 0 tiêu cực), ví dụ: “{SHOWN}”; “{ANSWERED}”."
+    ) in part_3
+    assert (
+        f"Báo tin sai, tin đồn: 1 ý kiến (0 tích cực, 0 trung tính, 1 tiêu cực), ví dụ: “{RUMOUR}”."
+    ) in part_3
+    part_5 = text[text.index("5. Những khó khăn") : text.index("6. Đề xuất")]
+    asked = await _asked(any_world)
+    age, overdue = (period.end - asked).days, period.end - asked >= timedelta(hours=96)
+    assert (
+        f"Câu hỏi chưa được trả lời: 1 câu hỏi, trong đó {int(overdue)} câu quá hạn (quá 96 giờ)."
+    ) in part_5
+    late = " (quá hạn)" if overdue else ""
+    assert f"{day}, Trường Tiểu học A, {age} ngày{late}: “{SHOWN}”" in part_5
+    assert "0912" not in text and "Mai" not in text
+
+    feedback = list(book["Ý kiến phản hồi"].iter_rows(min_row=2, values_only=True))
+    assert feedback == [
+        ("Câu hỏi", 2, 0, 2, 0, f"{SHOWN}\n{ANSWERED}"),
+        ("Báo tin sai, tin đồn", 1, 0, 0, 1, RUMOUR),
+    ], "counts are numbers"
+    [question] = book["Câu hỏi chưa trả lời"].iter_rows(min_row=2, values_only=True)
+    assert question == (cell_day, "Trường Tiểu học A", None, age, "Có" if overdue else "Không",
+                        SHOWN)  # fmt: skip

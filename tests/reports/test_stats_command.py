@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from sqlalchemy import update
+
 from bot.domain import Button
 from bot.services.broadcasts import Broadcast
-from bot.storage.models import Announcement
+from bot.storage.models import Announcement, FeedbackItem, table_of, utcnow
 from content.units import class_code
 from tests.chatworld import World
 from tests.reports.test_reach_end_to_end import _send, play
+
+items = table_of(FeedbackItem)
 
 
 async def test_an_official_sees_the_ward_and_a_teacher_their_school(any_world: World) -> None:
@@ -131,3 +137,30 @@ async def test_an_official_elsewhere_who_teaches_here_does_not_see_its_figures(
     await w.grant(ward, "official", "phuong-a")
     [figures] = await w.say(ward, f"/thongke {number}")
     assert figures.startswith(f"Thống kê thông báo số {number}")
+
+
+async def test_open_and_overdue_questions_of_the_viewers_units(any_world: World) -> None:
+    w = any_world
+    official, teacher_a, teacher_b, parent = [
+        await w.person(n) for n in ("Lan", "Minh", "Nam", "Hoa")
+    ]
+    await w.grant(official, "official", "phuong-a")
+    await w.grant(teacher_a, "teacher", "th-a")
+    await w.grant(teacher_b, "teacher", "th-b")
+    await w.grant(parent, "parent", class_code("th-a", "Lớp 1A"))
+    for text in ("Khi nào có lịch thi ạ?", "Trường có xe đưa đón không ạ?", "Học phí bao nhiêu?"):
+        await w.say(parent, text)
+    async with w.db.session() as session:  # the first was asked five days ago
+        await session.exec(
+            update(items).where(items.c.id == 1).values(created_at=utcnow() - timedelta(days=5))
+        )
+        await session.commit()
+    [(_, answer), _] = await w.last_buttons(teacher_a)
+    await w.press(teacher_a, teacher_a, answer)
+    await w.say(teacher_a, "Học phí theo quy định của thành phố ạ.")
+
+    line = "Câu hỏi, góp ý của phụ huynh, người dân chưa trả lời: 2, trong đó 1 quá 96 giờ."
+    assert line in "\n".join(await w.say(official, "/thongke"))
+    assert line in "\n".join(await w.say(teacher_a, "/thongke"))
+    other = "\n".join(await w.say(teacher_b, "/thongke"))
+    assert "Không có câu hỏi, góp ý nào đang chờ trả lời." in other, "not another school's"

@@ -52,7 +52,8 @@ async def test_the_workbook_carries_the_json_numbers(any_world: World, tmp_path:
     book = load_workbook(tmp_path / "bao-cao.xlsx")
 
     assert book.sheetnames == ["Tổng hợp", "Chỉ tiêu", "Theo trường", "Theo đối tượng", "Theo bài",
-                               "Hoạt động", "Mô hình"]  # fmt: skip
+                               "Hoạt động", "Mô hình", "Ý kiến phản hồi",
+                               "Câu hỏi chưa trả lời"]  # fmt: skip
     totals = book["Tổng hợp"]
     assert [c.value for c in totals[1]] == ["Chỉ số", "Kết quả"]
     assert totals["B2"].value == report["totals"]["posts"] == 2

@@ -10,7 +10,9 @@ from sqlalchemy import update
 
 from bot.delivery.sender import ChannelSender
 from bot.storage.models import FeedbackItem, table_of, utcnow
+from bot.web.admin.snapshots import Snapshots
 from tests.delivery.conftest import send_all
+from tests.questions.conftest import loa_posts
 from tests.web.admin.conftest import Site, staff
 
 
@@ -46,6 +48,26 @@ async def test_a_question_answered_on_the_web_reaches_the_asker(any_site: Site) 
     again = await site.client.post("/admin/cauhoi/1", data={
         "csrf": await site.csrf(), "cach": "traloi", "noidung": "Lần hai"})  # fmt: skip
     assert "đã được trả lời hoặc xử lý rồi" in await again.text()
+
+
+async def test_a_group_question_is_answered_in_the_group_and_is_no_post(site: Site) -> None:
+    w = site.world
+    official = await staff(w, "Anh Hùng", "official", "phuong-a")
+    parent = await w.sandbox.create_user("Phụ huynh Lan")
+    group = await w.bound_group("Phụ huynh 1A", "th-a-1a", "parents", [parent])
+    post = await loa_posts(w, group)
+    await w.sandbox.write(group, parent, "Họp ở phòng nào ạ?", post)
+    await w.pump()
+    await site.sign_in(official)
+    await site.client.post("/admin/cauhoi/1", data={
+        "csrf": await site.csrf(), "cach": "traloi", "noidung": "Phòng 203 ạ"})  # fmt: skip
+    await w.news(group)
+    await send_all(ChannelSender(w.db, w.adapter, rate_per_s=0), w.db)
+    [answer] = await w.news(group)
+    assert "Bạn hỏi: Họp ở phòng nào ạ?" in answer and answer.endswith("Phòng 203 ạ")
+    site.dash.figures = Snapshots()  # no cached figures: computed afresh
+    overview = await (await site.client.get("/admin/")).text()
+    assert 'id="posts">0<' in overview and 'id="audience">0<' in overview, "an answer is no post"
 
 
 async def test_marked_handled_with_a_reason_sends_nothing(site: Site) -> None:

@@ -169,6 +169,8 @@ async def test_a_parents_question_is_answered_on_the_web(
     await page.get_by_role("button", name="Gửi câu trả lời").click()
     await expect(page.locator(".met")).to_contain_text("Đã gửi câu trả lời")
     await fits(page, width)
+    if SHOTS:
+        await page.screenshot(path=f"{SHOTS}/cau-hoi-da-tra-loi-{width}.png", full_page=True)
     await send_all(ChannelSender(w.db, w.adapter, rate_per_s=0), w.db)
 
     sandbox = await page.context.new_page()

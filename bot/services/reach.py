@@ -42,6 +42,8 @@ _feedback, _unit = table_of(Feedback), table_of(Unit)
 _role, _person = table_of(Role), table_of(Person)
 ACK, QUIZ = "ack", "quiz"
 RECEIPTS = ("received", "seen")  # receipts, not answers: never engagement
+# Occurrences that are one person's service messages, not posts: never reach.
+NOT_POSTS = ("question_answer", "question_reminder")
 CAMPAIGN = "campaign:"  # an occurrence's source: "campaign:{id}/{post}" or "announcement:{id}"
 
 
@@ -218,7 +220,11 @@ async def unit_tree(conn: AsyncConnection) -> UnitTree:
 
 def _occurrences(f: Filter) -> Select[Any]:
     o = _occurrence.c
-    query = select(o.id).where(o.due_at >= f.period.start, o.due_at < f.period.end)
+    query = select(o.id).where(
+        o.due_at >= f.period.start,
+        o.due_at < f.period.end,
+        or_(o.kind.is_(None), o.kind.not_in(NOT_POSTS)),
+    )
     if f.campaigns is not None:
         query = query.where(
             or_(

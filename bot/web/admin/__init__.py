@@ -5,10 +5,20 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.web.admin import activities, auth, duties, overview, posts, reports, schools
+from bot.web.admin import (
+    activities,
+    auth,
+    duties,
+    feedback,
+    overview,
+    posts,
+    questions,
+    reports,
+    schools,
+)
 from bot.web.admin.deps import DASHBOARD, Dashboard
 
-PAGES = (auth, overview, schools, posts, activities, duties, reports)
+PAGES = (auth, overview, schools, posts, questions, feedback, activities, duties, reports)
 
 __all__ = ["Dashboard", "admin_app"]
 

@@ -16,10 +16,18 @@ FONT = 18  # in viewBox units: ~11 px at 400 px wide
 def reach_chart(weeks: Sequence[tuple[str, Figures]], title: str) -> str:
     """Bars per week: people sent a post asking for «Đã hiểu» (light) and those who
     acknowledged (dark)."""
-    top = max([f.ack_audience for _, f in weeks] + [1])
+    rows = [(label, (f.ack_audience, f.acknowledged)) for label, f in weeks]
+    return bar_chart(rows, ("#9ec5e8", "#1f4e79"), title)
+
+
+def bar_chart(
+    weeks: Sequence[tuple[str, Sequence[int]]], colours: Sequence[str], title: str
+) -> str:
+    """Side-by-side bars per label, one per colour (values in the same order)."""
+    top = max([v for _, values in weeks for v in values] + [1])
     inner_w, inner_h = W - LEFT - RIGHT, H - TOP - BOTTOM
     step = inner_w / max(len(weeks), 1)
-    bar = step * 0.4
+    bar = step * 0.8 / max(len(colours), 1)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" role="img" '
         f'class="chart" aria-label="{escape(title)}">',
@@ -30,11 +38,9 @@ def reach_chart(weeks: Sequence[tuple[str, Figures]], title: str) -> str:
         f'<text x="{LEFT - 6}" y="{TOP + inner_h}" font-size="{FONT}" text-anchor="end">0</text>',
     ]
     every = max(1, round(len(weeks) / 7))  # at most ~7 labels: they stay readable when narrow
-    for i, (label, f) in enumerate(weeks):
-        x = LEFT + i * step + (step - 2 * bar) / 2
-        for j, (value, colour) in enumerate(
-            ((f.ack_audience, "#9ec5e8"), (f.acknowledged, "#1f4e79"))
-        ):
+    for i, (label, values) in enumerate(weeks):
+        x = LEFT + i * step + (step - len(colours) * bar) / 2
+        for j, (value, colour) in enumerate(zip(values, colours, strict=True)):
             h = inner_h * value / top
             parts.append(
                 f'<rect x="{x + j * bar:.1f}" y="{TOP + inner_h - h:.1f}" width="{bar:.1f}" '

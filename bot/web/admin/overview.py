@@ -4,15 +4,21 @@ deliveries that failed or may not have arrived (and what to do about them)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from aiohttp import web
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.services import tasks
+from bot.services.questions import REMIND_AFTER
 from bot.storage.models import (
     Announcement,
     AnnouncementStatus,
     ExemplaryModel,
+    FeedbackItem,
+    ItemKind,
+    ItemStatus,
     TaskStatus,
     table_of,
 )
@@ -29,6 +35,7 @@ async def overview(request: web.Request) -> web.StreamResponse:
     s = await seen(request)
     async with dash.db.reading() as conn:
         waiting = await _waiting(conn, who)
+        waiting |= await _unanswered(conn, who, dash.now() - REMIND_AFTER)
     async with dash.db.session() as session:
         now = dash.now()
         overdue = [
@@ -76,6 +83,26 @@ async def _waiting(conn: AsyncConnection, who: Viewer) -> dict[str, int]:
             )
         ).scalar_one()
     return {"announcements": announcements, "models": int(models)}
+
+
+async def _unanswered(conn: AsyncConnection, who: Viewer, late: datetime) -> dict[str, int]:
+    """Questions of the viewer's units open past 48 h; misinformation reports open (for
+    officials: those who decide models are the ward's officials)."""
+    f = table_of(FeedbackItem)
+    counted = await conn.execute(
+        select(f.c.kind, func.count())
+        .where(
+            f.c.status == ItemStatus.OPEN,
+            f.c.unit_id.in_(list(who.scope)),
+            (f.c.kind == ItemKind.MISINFORMATION) | (f.c.created_at <= late),
+        )
+        .group_by(f.c.kind)
+    )
+    by_kind = {kind: int(n) for kind, n in counted}
+    return {
+        "questions": by_kind.get(ItemKind.QUESTION, 0),
+        "misinformation": by_kind.get(ItemKind.MISINFORMATION, 0) if who.decide_models else 0,
+    }
 
 
 def routes(r: web.RouteTableDef) -> None:

@@ -24,6 +24,8 @@ NAV = (
     NavItem("/admin/", "Tổng quan"),
     NavItem("/admin/truong", "Trường học"),
     NavItem("/admin/bai", "Bài đăng & thông báo"),
+    NavItem("/admin/cauhoi", "Câu hỏi"),
+    NavItem("/admin/phanhoi", "Phản hồi"),
     NavItem("/admin/hoatdong", "Hoạt động & mô hình"),
     NavItem("/admin/nhiemvu", "Nhiệm vụ «06 rõ»"),
     NavItem("/admin/baocao", "Báo cáo"),

@@ -38,6 +38,8 @@ PAGES = {
     "truong": "/admin/truong",
     "truong-th-a": "/admin/truong/th-a",
     "bai": "/admin/bai",
+    "cau-hoi": "/admin/cauhoi",
+    "phan-hoi": "/admin/phanhoi",
     "hoat-dong": "/admin/hoatdong",
     "nhiem-vu": "/admin/nhiemvu",
     "bao-cao": "/admin/baocao",
@@ -146,3 +148,36 @@ async def test_an_official_signs_in_approves_and_downloads(
         await fits(page, width)
         if SHOTS:
             await page.screenshot(path=f"{SHOTS}/{name}-{width}.png", full_page=True)
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+async def test_a_parents_question_is_answered_on_the_web(
+    site: Site, browser: Browser, width: str
+) -> None:
+    """A parent asks loa in the sandbox; the official answers on the dashboard; the answer
+    appears in the parent's chat in the sandbox."""
+    w = site.world
+    official = await staff(w, "Anh Hùng", "official", "phuong-a")
+    parent = await w.person("Phụ huynh Lan")
+    await w.grant(parent, "parent", class_code("th-a", "Lớp 1A"))
+    await w.say(parent, "Cho hỏi <b>lịch họp</b> phụ huynh ạ?")
+
+    page = await sign_in(site, browser, official, width)
+    await page.get_by_role("link", name="Câu hỏi").first.click()
+    await expect(page.locator("blockquote")).to_have_text("Cho hỏi <b>lịch họp</b> phụ huynh ạ?")
+    await page.get_by_label("Câu trả lời").fill("Họp lúc 8 giờ thứ Bảy tại phòng 203.")
+    await page.get_by_role("button", name="Gửi câu trả lời").click()
+    await expect(page.locator(".met")).to_contain_text("Đã gửi câu trả lời")
+    await fits(page, width)
+    if SHOTS:
+        await page.screenshot(path=f"{SHOTS}/cau-hoi-da-tra-loi-{width}.png", full_page=True)
+    await send_all(ChannelSender(w.db, w.adapter, rate_per_s=0), w.db)
+
+    sandbox = await page.context.new_page()
+    await sandbox.goto(w.sandbox.api.removesuffix("/api"))
+    if await sandbox.locator("#back").is_visible():
+        await sandbox.locator("#back").click()
+    await sandbox.locator("#chats a", has_text="Phụ huynh Lan").first.click()
+    answer = sandbox.locator(".msg.bot").filter(has_text="Họp lúc 8 giờ thứ Bảy tại phòng 203.")
+    await expect(answer.last).to_be_visible(timeout=WAIT_MS)
+    await expect(answer.last).to_contain_text("Trả lời câu hỏi của bạn (từ Anh Hùng)")

@@ -68,6 +68,7 @@ async def bind_command(ctx: Context) -> None:
     it joins a group, so there a staff member mentions loa with it ("@Loa /ganhom"); on
     Telegram it brings back a prompt that was lost. A bound group says what it is bound to."""
     if ctx.event.chat_type is not ChatType.GROUP or ctx.event.chat_id is None:
+        ctx.reply("group_only", command="ganhom")
         return
     async with ctx.db.session() as session:
         chat = await _find(session, ctx, ctx.event.chat_id)

@@ -167,3 +167,10 @@ async def test_a_migration_seen_late_moves_what_waited_to_the_new_row(world: Wor
         retired = await session.get(Chat, old.id)
     assert waiting.chat_id == new.id and waiting.status == "pending"
     assert retired is not None and retired.active is False
+
+
+async def test_ganhom_in_a_private_chat_says_where_it_belongs(world: World) -> None:
+    teacher = await world.person("Cô Hoa")
+    await world.grant(teacher, "teacher", "th-a")
+    [answer] = await world.say(teacher, "/ganhom")
+    assert answer.startswith("Lệnh /ganhom chỉ dùng trong nhóm"), answer

@@ -41,6 +41,7 @@ CHAT_TEMPLATES: dict[str, dict[str, object]] = {
     "numbered_out_of_range": {"typed": 7, "count": 3},
     "unsupported_message": {},
     "private_only": {"command": "moi"},
+    "group_only": {"command": "ganhom"},
     "not_allowed": {},
     "signin_link": {"link": "https://loa.example/admin/vao/abc", "minutes": 10},
     "signin_refused": {"command": "dangnhap", "reason": "forbidden"},

@@ -356,7 +356,7 @@ class App:
             raise
         _calm_the_collector()
         mode = (
-            " (sandbox mode: neither LOA_TELEGRAM_TOKEN nor LOA_ZALO_BOT_TOKEN set)"
+            " (sandbox mode: no LOA_TELEGRAM_TOKEN, LOA_ZALO_BOT_TOKEN or LOA_ZALO_OA_APP_ID set)"
             if self.settings.sandbox_mode
             else ""
         )

@@ -68,7 +68,9 @@ async def _report(ctx: Context, words: str) -> None:
         person_id = await upsert_person(session, ctx.db, event.platform, user)
         chat = await questions.unit_of_chat(session, event.platform, event.chat_id or "")
         in_group = event.chat_type is ChatType.GROUP and chat is not None
-        unit_id = chat.unit_id if in_group and chat else await questions.home_of(session, person_id)
+        unit_id = (
+            chat.unit_id if in_group and chat else await questions.home_of(session, person_id, chat)
+        )
         item = await service.report(
             session, person_id=person_id, text=words, reported_text=reported,
             chat=chat if in_group else None, unit_id=unit_id, message_id=event.message_id,

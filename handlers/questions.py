@@ -31,7 +31,8 @@ async def ask_in_private(ctx: Context) -> None:
         return
     async with ctx.db.session() as session:
         person_id = await upsert_person(session, ctx.db, ctx.event.platform, user)
-        unit_id = await service.home_of(session, person_id)
+        chat = await service.unit_of_chat(session, ctx.event.platform, ctx.event.chat_id or "")
+        unit_id = await service.home_of(session, person_id, chat)
         if unit_id is None:
             staff = await service.is_staff(session, person_id)
             await session.commit()
@@ -40,7 +41,6 @@ async def ask_in_private(ctx: Context) -> None:
             else:
                 ctx.reply("question_refused", reason="no_unit")
             return
-        chat = await service.unit_of_chat(session, ctx.event.platform, ctx.event.chat_id or "")
         item = await service.ask(
             session, person_id=person_id, unit_id=unit_id, text=text,
             chat_id=None if chat is None else chat.id,

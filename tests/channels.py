@@ -1,8 +1,11 @@
 """One conversation, whatever the platform: people in the sandbox write, answer what loa offers
-and read what it said, on Telegram (buttons) or Zalo Bot (numbered replies typed back).
+and read what it said, on Telegram (buttons), Zalo Bot (numbered replies typed back) or Zalo OA
+(`oa.query.show` buttons, whose payload comes back as the follower's text).
 
-`Talk` is what a platform-neutral test speaks; a platform adds one class (Zalo OA: a third).
-Every step polls every adapter and handles each pending update before it returns."""
+`Talk` is what a platform-neutral test speaks; a platform adds one class. Every step takes
+every adapter's pending updates (Zalo OA's: the events the sandbox's OA emitted, as its webhook
+would post them; the signed webhook itself is tests/zalo_oa/test_webhook.py's) and handles
+them before it returns."""
 
 from __future__ import annotations
 
@@ -19,11 +22,14 @@ from bot.inbox import Inbox
 from bot.platforms.base import PlatformAdapter
 from bot.platforms.telegram import TelegramAdapter
 from bot.platforms.zalo_bot import ZaloBotAdapter
+from bot.platforms.zalo_oa import ZaloOaAdapter
 from bot.sandbox import Sandbox
 from bot.sandbox.client import SandboxClient
 from bot.sandbox.zalo_bot_api import private_chat_id
+from bot.sandbox.zalo_oa_api import APP_ID, FIRST_REFRESH_TOKEN, OA_ID, SECRET_KEY
 from bot.services.numbered import NumberedStore
 from bot.services.units import sync_units
+from bot.services.zalo_oa_store import ZaloOaStore
 from bot.storage.db import Database
 from bot.storage.models import Chat, Person, Role, Unit, utcnow
 from content.templates import Templates
@@ -33,7 +39,7 @@ from tests.chatworld import UNITS
 
 TELEGRAM_TOKEN = "1000000007:loa-world-token"
 ZALO_TOKEN = "1000000008:loa-zalo-world-token"
-BOTS = {Platform.TELEGRAM: 1000000007, Platform.ZALO_BOT: 1000000008}
+BOTS = {Platform.TELEGRAM: 1000000007, Platform.ZALO_BOT: 1000000008, Platform.ZALO_OA: OA_ID}
 ZALO_MENTION = "@Loa Sandbox"  # the sandbox's bots are called "Loa Sandbox"
 _NUMBERED = re.compile(r"^(?:Trả lời )?(\d+)(?:\. | nếu )(.+?)\.?$")
 
@@ -46,12 +52,21 @@ class Loa:
     sandbox: SandboxClient
     adapters: dict[Platform, PlatformAdapter]
     inbox: Inbox
+    oa_events: list[dict[str, Any]]  # what the sandbox's OA emitted, in order
+    _oa_taken: int = 0
+
+    async def updates(self, platform: Platform) -> list[dict[str, Any]]:
+        """The platform's pending updates: polled, or (Zalo OA, webhook only) emitted."""
+        if platform is not Platform.ZALO_OA:
+            return await self.adapters[platform].poll(0)
+        taken, self._oa_taken = self.oa_events[self._oa_taken :], len(self.oa_events)
+        return taken
 
     async def pump(self) -> None:
         while True:
             got = 0
-            for platform, adapter in self.adapters.items():
-                while updates := await adapter.poll(0):
+            for platform in self.adapters:
+                while updates := await self.updates(platform):
                     got += len(updates)
                     for raw in updates:
                         await self.inbox.accept(platform, raw)
@@ -116,6 +131,14 @@ class Talk(Protocol):
         self, title: str, unit_code: str, audience: str, members: list[int]
     ) -> int: ...
 
+    async def audience_chats(
+        self, title: str, unit_code: str, audience: str, members: list[int]
+    ) -> dict[int, int]:
+        """Where each member reads the unit's posts: one bound group on Telegram and Zalo
+        Bot; on Zalo OA each follower's own chat with the OA (posts to an OA group go
+        without buttons, so nobody could answer them there)."""
+        ...
+
 
 @dataclass
 class _Base:
@@ -147,22 +170,42 @@ class _Base:
             title, platform=self.platform, members=[*members, self.bot]
         )
         counts = self.platform is Platform.TELEGRAM  # Zalo Bot cannot count members
+        await self.bind([str(group)], "group", title, unit_code, audience,
+                        len(members) if counts else None)  # fmt: skip
+        return group
+
+    async def bind(
+        self,
+        ids: list[str],
+        kind: str,
+        title: str,
+        unit_code: str,
+        audience: str,
+        members: int | None,
+    ) -> None:
+        """loa's chats `ids` bound to the unit for `audience`, as binding leaves them."""
         unit = await self.loa.unit(unit_code)
         async with self.loa.db.session() as session:
-            session.add(
-                Chat(
-                    platform=self.platform,
-                    platform_chat_id=str(group),
-                    type="group",
-                    title=title,
-                    unit_id=unit,
-                    audience=audience,
-                    member_count=len(members) if counts else None,
-                    member_count_at=utcnow() if counts else None,
+            for platform_chat_id in ids:
+                session.add(
+                    Chat(
+                        platform=self.platform,
+                        platform_chat_id=platform_chat_id,
+                        type=kind,
+                        title=title,
+                        unit_id=unit,
+                        audience=audience,
+                        member_count=members,
+                        member_count_at=None if members is None else utcnow(),
+                    )
                 )
-            )
             await session.commit()
-        return group
+
+    async def audience_chats(
+        self, title: str, unit_code: str, audience: str, members: list[int]
+    ) -> dict[int, int]:
+        group = await self.bound_group(title, unit_code, audience, members)
+        return dict.fromkeys(members, group)
 
     async def write(self, chat: int, user: int, text: str) -> list[str]:
         await self.loa.sandbox.write(chat, user, text)
@@ -171,7 +214,29 @@ class _Base:
 
 
 @dataclass
-class TelegramTalk(_Base):
+class _Buttons(_Base):
+    """Offers as buttons (Telegram's inline keyboard; the sandbox shows Zalo OA's alike)."""
+
+    async def _offer(self, chat: int) -> dict[str, Any]:
+        for message in reversed(await self.bot_messages(chat)):
+            if message.get("reply_markup"):
+                found: dict[str, Any] = message
+                return found
+        raise AssertionError(f"no offer in chat {chat}")
+
+    async def options(self, chat: int) -> list[str]:
+        rows = (await self._offer(chat))["reply_markup"]["inline_keyboard"]
+        return [b["text"] for row in rows for b in row]
+
+    async def _data(self, chat: int, label: str) -> tuple[dict[str, Any], str]:
+        offer = await self._offer(chat)
+        rows = offer["reply_markup"]["inline_keyboard"]
+        [data] = [b["callback_data"] for row in rows for b in row if b["text"] == label]
+        return offer, data
+
+
+@dataclass
+class TelegramTalk(_Buttons):
     platform: Platform = Platform.TELEGRAM
 
     async def person(self, name: str) -> tuple[int, int]:
@@ -197,21 +262,8 @@ class TelegramTalk(_Base):
         await self.loa.pump()
         return await self.news(chat)
 
-    async def _offer(self, chat: int) -> dict[str, Any]:
-        for message in reversed(await self.bot_messages(chat)):
-            if message.get("reply_markup"):
-                found: dict[str, Any] = message
-                return found
-        raise AssertionError(f"no offer in chat {chat}")
-
-    async def options(self, chat: int) -> list[str]:
-        rows = (await self._offer(chat))["reply_markup"]["inline_keyboard"]
-        return [b["text"] for row in rows for b in row]
-
     async def choose(self, chat: int, user: int, label: str) -> list[str]:
-        offer = await self._offer(chat)
-        rows = offer["reply_markup"]["inline_keyboard"]
-        [data] = [b["callback_data"] for row in rows for b in row if b["text"] == label]
+        offer, data = await self._data(chat, label)
         callback = await self.loa.sandbox.press(chat, user, offer["message_id"], data)
         await self.loa.pump()
         said = await self.news(chat)
@@ -265,16 +317,58 @@ class ZaloBotTalk(_Base):
         return await self.say(chat, user, numbers.get(label) or folded[label.lower()])
 
 
+@dataclass
+class ZaloOaTalk(_Buttons):
+    """A follower's chat with the OA is their user id; they write only there (1:1)."""
+
+    platform: Platform = Platform.ZALO_OA
+
+    async def person(self, name: str) -> tuple[int, int]:
+        user = await self.loa.sandbox.create_user(name)
+        await self.loa.sandbox.call("POST", "zalo-oa/followers", {"user_id": user})
+        await self.say(user, user, "/start")
+        return user, user
+
+    def platform_id(self, user: int) -> str:
+        return str(user)
+
+    async def say(self, chat: int, user: int, text: str) -> list[str]:
+        assert chat == user, "an OA follower writes only in their own chat"
+        return await self.write(chat, user, text)
+
+    async def photo(self, chat: int, user: int) -> list[str]:
+        raise AssertionError("loa reads no images from Zalo OA (only user_send_text)")
+
+    async def choose(self, chat: int, user: int, label: str) -> list[str]:
+        """A tap on an `oa.query.show` button: Zalo sends its payload as the follower's text."""
+        _, data = await self._data(chat, label)
+        return await self.say(chat, user, data)
+
+    async def audience_chats(
+        self, title: str, unit_code: str, audience: str, members: list[int]
+    ) -> dict[int, int]:
+        """Each follower's chat bound to the unit, one member each (as sandbox mode binds
+        them, bot/services/zalo_oa_demo.py)."""
+        await self.bind([str(u) for u in members], "private", title, unit_code, audience, 1)
+        return {user: user for user in members}
+
+    async def seen(self, user: int) -> None:
+        """The follower opens what the OA sent them (`user_seen_message`)."""
+        await self.loa.sandbox.call("POST", "zalo-oa/seen", {"user_id": user})
+        await self.loa.pump()
+
+
 TALKS: dict[Platform, Callable[[Loa], Talk]] = {
     Platform.TELEGRAM: TelegramTalk,
     Platform.ZALO_BOT: ZaloBotTalk,
+    Platform.ZALO_OA: ZaloOaTalk,
 }
 
 
 @asynccontextmanager
 async def loa_on_every_platform(db: Database) -> AsyncIterator[Loa]:
-    """loa running on Telegram and Zalo Bot at once against one sandbox, units of the
-    audiences' ward synced."""
+    """loa running on Telegram, Zalo Bot and Zalo OA at once against one sandbox, units of
+    the audiences' ward synced."""
     await sync_units(db, load_units(UNITS))
     sandbox = Sandbox()
     url = await sandbox.start("127.0.0.1", 0)
@@ -284,13 +378,22 @@ async def loa_on_every_platform(db: Database) -> AsyncIterator[Loa]:
         Platform.ZALO_BOT: ZaloBotAdapter(
             ZALO_TOKEN, f"{url}/zalo", templates, numbers=NumberedStore(db), timeout=5.0
         ),
+        Platform.ZALO_OA: ZaloOaAdapter(
+            ZaloOaStore(db, APP_ID),
+            app_id=APP_ID,
+            secret_key=SECRET_KEY,
+            refresh_token=FIRST_REFRESH_TOKEN,
+            api_url=f"{url}/zalo-oa",
+            oauth_url=f"{url}/zalo-oa",
+            timeout=5.0,
+        ),
     }
     async with SandboxClient(url) as client:
         for adapter in adapters.values():
             await adapter.start()
         inbox = Inbox(db, adapters, Dispatcher(build_router(), db=db, templates=templates))
         try:
-            yield Loa(db, client, adapters, inbox)
+            yield Loa(db, client, adapters, inbox, sandbox.zalo_oa.state.events)
         finally:
             for adapter in adapters.values():
                 await adapter.stop()

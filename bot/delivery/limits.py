@@ -7,6 +7,7 @@ about 1/s into one private chat. We stay under those limits instead of bouncing 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections import deque
 from collections.abc import Callable
@@ -14,25 +15,36 @@ from collections.abc import Callable
 # Pace a little under the nominal rate: request arrival times jitter by a few milliseconds,
 # and the platform counts arrivals, not departures.
 HEADROOM = 0.975
+# Departures are scheduled on an absolute clock: a send that finds its slot already past (its
+# claim came late, the loop was busy) may take a slot this many intervals back, so the sends
+# behind it catch up instead of the whole schedule sliding later (the lost time was never
+# made up, 0.94 of the rate at 20/s). Bounded: never more than this many at once.
+CATCH_UP_SLOTS = 2
 # However late sends bunch up after a stall of this process (a GC pause, a slow turn), no
-# one-second window holds more than this share of the limit.
+# one-second window holds more than this share of the limit, rounded up but never past the
+# limit itself. (Rounded down, 20/s allowed 19 a second: the pace could never pass 95%, and
+# each late send's delay was permanent, the 20th departure after it waiting out its second.)
 WINDOW_CAP = 0.985
 
 
 class Pacer:
     """The channel-wide pace, and the pause every sender obeys after a 429.
 
-    Departures are spaced evenly, never in bursts. The sender claims rows a little ahead of
-    their departure (`promise`), so that the database round trip of a claim does not eat
-    into the rate; each send then waits for its own slot (`acquire`).
+    Departures are spaced evenly on an absolute schedule; a late one may take a slot up to
+    `CATCH_UP_SLOTS` back (a token bucket with a small burst), so the schedule does not drift.
+    The sender claims rows a little ahead of their departure (`promise`), so that the database
+    round trip of a claim does not eat into the rate; each send then waits for its own slot
+    (`acquire`).
     """
 
     def __init__(self, per_second: float, clock: Callable[[], float] = time.monotonic) -> None:
         self._interval = 1.0 / (per_second * HEADROOM) if per_second > 0 else 0.0
         self._clock = clock
         self._next = clock()  # the earliest free departure slot
+        self._catch_up = CATCH_UP_SLOTS * self._interval  # how far back a late send may go
         # The last departures, as many as one window may hold (none kept without a limit).
-        self._departures: deque[float] = deque(maxlen=max(1, int(per_second * WINDOW_CAP)))
+        most = min(math.ceil(per_second * WINDOW_CAP), math.floor(per_second))
+        self._departures: deque[float] = deque(maxlen=max(1, most))
         self._capped = per_second > 0
         self._promised = 0  # slots promised to claimed rows that have not acquired them yet
         self._paused_until = 0.0
@@ -50,12 +62,17 @@ class Pacer:
         if self._interval == 0.0:
             self._promised += wanted
             return wanted, 0.0
-        first_free = max(self._next, now) + self._promised * self._interval
+        first_free = self._first_free(now) + self._promised * self._interval
         count = min(wanted, int((now + horizon - first_free) / self._interval) + 1)
         if count <= 0:
             return 0, first_free - horizon - now
         self._promised += count
         return count, 0.0
+
+    def _first_free(self, now: float) -> float:
+        """The next departure slot: on schedule, or a little in the past to make up for a late
+        send (never before the end of a pause)."""
+        return max(self._next, now - self._catch_up, self._paused_until)
 
     def release(self, unused: int) -> None:
         """Promised slots that no send will use."""
@@ -69,7 +86,7 @@ class Pacer:
             if self._paused_until > now:
                 await asyncio.sleep(self._paused_until - now)
                 continue
-            slot = max(self._next, now)
+            slot = self._first_free(now)
             self._next = slot + self._interval
             # uvloop's timers tick in whole milliseconds and may wake us early: check again.
             while (early := slot - self._clock()) > 0:

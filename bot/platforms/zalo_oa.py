@@ -61,8 +61,9 @@ REFRESH_MARGIN: Final = timedelta(hours=12)  # of an access token's ~25 hours
 VIETNAM: Final = timedelta(hours=7)  # Zalo counts days and months in Vietnam's time
 # Error codes [3p]: token, quota, not a follower, outside the window, bad parameters.
 E_TOKEN, E_QUOTA, E_NOT_FOLLOWER, E_WINDOW, E_PARAMS = -216, -211, -213, -230, -201
-# What our buttons carry (content.campaign and handlers): "<prefix>:<args>", no spaces.
-_BUTTON_DATA: Final = re.compile(r"[a-z]{2,12}:[A-Za-z0-9_:.\-]{1,60}")
+# What our buttons carry (content.campaign and handlers): "<prefix>:<args>", no spaces. A
+# prefix may be one letter: a question's «Trả lời» is "q:<id>:a".
+_BUTTON_DATA: Final = re.compile(r"[a-z]{1,12}:[A-Za-z0-9_:.\-]{1,60}")
 _COMMAND: Final = re.compile(r"/(\w{1,32})(?:\s+(.*))?", re.DOTALL)
 _EVENTS: Final = frozenset(
     {"user_send_text", "follow", "unfollow", "user_received_message", "user_seen_message"}

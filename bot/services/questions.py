@@ -7,8 +7,9 @@ only here, each move one conditional UPDATE (open → answered | handled), so tw
 answering at once cannot both win.
 
 Where a question goes: a group's unit (a class's school) when it was written in a group; in
-private, the unit of the asker's own non-staff role (a parent of class 1A), else of the group
-they last answered a post in. A unit under a school goes to the school's staff; a unit above
+private, the unit of the asker's own non-staff role (a parent of class 1A), else of the private
+chat itself where it is bound (a Zalo OA follower's), else of the group they last answered a
+post in. A unit under a school goes to the school's staff; a unit above
 schools (a ward, a residential group) to the ward's officials.
 """
 
@@ -67,10 +68,11 @@ async def unit_of_chat(session: AsyncSession, platform: str, platform_chat_id: s
     return (await session.exec(query)).first()
 
 
-async def home_of(session: AsyncSession, person_id: int) -> int | None:
+async def home_of(session: AsyncSession, person_id: int, here: Chat | None = None) -> int | None:
     """The unit a person's private question is for: their own non-staff role's unit, else
-    the unit of the parents' (students', community) group they last answered a post in;
-    None when loa cannot tell."""
+    the unit the private chat `here` is bound to for parents (students, community) — a Zalo
+    OA follower's chat is bound like a group — else the unit of the parents' (students',
+    community) group they last answered a post in; None when loa cannot tell."""
     own = await session.exec(
         select(Role.unit_id)
         .where(
@@ -80,6 +82,8 @@ async def home_of(session: AsyncSession, person_id: int) -> int | None:
     )
     if (unit := own.first()) is not None:
         return unit
+    if here is not None and here.unit_id is not None and here.audience in ASKING_AUDIENCES:
+        return here.unit_id
     answered = await session.exec(
         select(Chat.unit_id)
         .join(Feedback, col(Feedback.chat_id) == Chat.id)

@@ -129,6 +129,24 @@ async def test_someone_loa_cannot_place_is_told_how_to_ask(world: World) -> None
     assert await items(world) == []
 
 
+async def test_a_private_chat_bound_to_a_class_places_the_question(
+    world: World, ward: Ward
+) -> None:
+    """A Zalo OA follower's own chat is bound to a class as a group is: a question there goes
+    to that school before they ever answered a post (it used to be refused)."""
+    follower = await world.person("Phụ huynh theo dõi OA")
+    async with world.db.session() as session:
+        session.add(
+            Chat(platform="telegram", platform_chat_id=str(follower), type="private",
+                 unit_id=await world.unit("th-a-1a"), audience="parents")
+        )  # fmt: skip
+        await session.commit()
+    [sent] = await world.say(follower, "Bao giờ họp phụ huynh ạ?")
+    assert sent.startswith("Loa đã chuyển câu hỏi, góp ý của bạn tới Trường Tiểu học A"), sent
+    [asked] = await world.news(ward.teacher_a)
+    assert "Bao giờ họp phụ huynh ạ?" in asked
+
+
 async def test_an_unbound_group_cannot_take_a_question(world: World, ward: Ward) -> None:
     group = await world.group("Nhóm mới", [ward.parent])
     await world.add_bot(group, ward.parent)

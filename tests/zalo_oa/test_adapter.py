@@ -46,24 +46,26 @@ async def test_a_follower_who_never_wrote_gets_a_promotion_one_who_wrote_a_consu
     assert [m.text for m in sandbox.state.chats[quiet.id].messages.values()] == ["Họp phụ huynh"]
 
 
+@pytest.mark.parametrize(
+    ("label", "data"),
+    [("Đã hiểu", "ack:7"), ("Trả lời", "q:12:a")],  # a one-letter prefix too: a question's
+)
 async def test_buttons_go_as_query_buttons_and_a_tap_comes_back_as_a_button_event(
-    sandbox: Sandbox, make_adapter: MakeAdapter, db: Database
+    sandbox: Sandbox, make_adapter: MakeAdapter, db: Database, label: str, data: str
 ) -> None:
     adapter = make_adapter(db)
     await adapter.start()
     user = follower(sandbox)
-    await adapter.send(OutboundMessage(str(user.id), "Tin", (Button("Đã hiểu", "ack:7"),)))
+    await adapter.send(OutboundMessage(str(user.id), "Tin", (Button(label, data),)))
     chat = sandbox.state.chats[user.id]
     (sent,) = chat.messages.values()
-    assert sent.reply_markup == {
-        "inline_keyboard": [[{"text": "Đã hiểu", "callback_data": "ack:7"}]]
-    }
-    events.press_button(sandbox, chat, user, sent.message_id, "ack:7")
+    assert sent.reply_markup == {"inline_keyboard": [[{"text": label, "callback_data": data}]]}
+    events.press_button(sandbox, chat, user, sent.message_id, data)
     raw = sandbox.zalo_oa.state.events[-1]
     event = adapter.parse_update(raw)
     assert event is not None and event.kind.value == "button"
     assert (event.button_data, event.chat_id, event.callback_id) == (
-        "ack:7",
+        data,
         str(user.id),
         str(user.id),
     )

@@ -84,7 +84,11 @@ class QuotaFlagger:
             pending = (
                 await conn.execute(
                     select(
-                        _flag.c.occurrence_id, _flag.c.waiting, _flag.c.until, _occurrence.c.title
+                        _flag.c.occurrence_id,
+                        _flag.c.waiting,
+                        _flag.c.until,
+                        _occurrence.c.title,
+                        _occurrence.c.valid_until,
                     )
                     .join(_occurrence, _occurrence.c.id == _flag.c.occurrence_id)
                     .where(_flag.c.flagged_at.is_(None))
@@ -100,8 +104,10 @@ class QuotaFlagger:
                 )
             ]
         sent = 0
-        for occurrence_id, waiting, until, title in pending:
-            if await self._tell(officials, title, waiting, until):
+        for occurrence_id, waiting, until, title, valid_until in pending:
+            # An item whose validity ends first will not go: the officials are told so.
+            expires = valid_until if valid_until is not None and valid_until <= until else None
+            if await self._tell(officials, title, waiting, until, expires):
                 sent += 1
                 async with self.db.engine.begin() as conn:
                     await conn.execute(
@@ -113,7 +119,12 @@ class QuotaFlagger:
         return sent
 
     async def _tell(
-        self, officials: list[tuple[str, str]], title: str, waiting: int, until: datetime
+        self,
+        officials: list[tuple[str, str]],
+        title: str,
+        waiting: int,
+        until: datetime,
+        expires: datetime | None,
     ) -> bool:
         """Send the flag to each official in their private chat; True if it reached one."""
         text = self.templates.render(
@@ -122,6 +133,7 @@ class QuotaFlagger:
             waiting=waiting,
             until=until,
             quota=self.monthly_quota,
+            expires=expires,
         )
         reached = False
         for platform, user_id in officials:

@@ -225,6 +225,7 @@ CHAT_TEMPLATES: dict[str, dict[str, object]] = {
         "waiting": 12,
         "until": datetime(2026, 12, 1, 17, 0, tzinfo=UTC),
         "quota": 4,
+        "expires": None,
     },
 }
 

@@ -79,3 +79,37 @@ async def test_a_fifth_item_in_a_month_waits_for_the_next_and_officials_are_told
     for parent in parents[:3]:
         texts = [m.text for m in sandbox.state.chats[parent.id].messages.values()]
         assert len(texts) == 5
+
+
+async def test_an_item_that_expires_before_the_quota_reopens_is_flagged_as_not_going(
+    sandbox: Sandbox, make_adapter: MakeAdapter, any_db: Database
+) -> None:
+    clock = Clock()
+    clock.now = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)  # 10:00 in Vietnam
+    sandbox.zalo_oa.clock = lambda: clock.now.timestamp()
+    parents = [follower(sandbox, f"Phụ huynh {i}") for i in range(3)]
+    official = follower(sandbox, "Cán bộ phường")
+    await _official(any_db, official.id)
+    adapter = make_adapter(any_db, monthly_quota=4, clock=clock)
+    async with running_loa(any_db, sandbox, adapter) as loa:
+        events.user_writes(sandbox, sandbox.state.chats[official.id], official, "Xin chào")
+        chats = await loa.register([str(p.id) for p in parents])
+        first = Broadcast(key="sang", title="Tin buổi sáng", text="Nội dung", due_at=clock.now)
+        await enqueue(any_db, first, chats)
+        assert await loa.send_all(clock=clock) == {"sent": 3}
+        # A second promotion the same day waits for tomorrow, but it is valid for two hours.
+        late = Broadcast(
+            key="chieu",
+            title="Họp chiều nay",
+            text="Nội dung",
+            due_at=clock.now,
+            valid_until=clock.now + timedelta(hours=2),
+        )
+        await enqueue(any_db, late, chats)
+        assert await loa.send_all(clock=clock) == {"sent": 3, "retry_wait": 3}
+        flagger = QuotaFlagger(any_db, {Platform.ZALO_OA: adapter}, TEMPLATES, monthly_quota=4)
+        assert await flagger.flag_once() == 1
+        told = [m.text or "" for m in sandbox.state.chats[official.id].messages.values()]
+        (flag,) = [t for t in told if "Họp chiều nay" in t]
+        assert "sẽ không nhận được tin qua Zalo OA" in flag and "12:00" in flag, flag
+        assert "Tin không bị mất" not in flag

@@ -275,8 +275,8 @@ class App:
             log.info("units: %d active, from %s and from officials in chat", active, units_file)
 
         for platform, adapter in self.adapters.items():
-            if platform is Platform.ZALO_OA:
-                continue  # events come only by the webhook set in Zalo's developer console
+            if not adapter.capabilities.polling:
+                continue  # its webhook is set outside loa (Zalo OA: the developer console)
             if s.webhook_base_url and s.webhook_secret:
                 hook = str(s.webhook_base_url).rstrip("/") + WEBHOOK_PATHS[platform]
                 await adapter.set_webhook(hook, s.webhook_secret.get_secret_value())

@@ -47,6 +47,7 @@ class Capabilities:
     max_button_label: int = 0  # characters; 0 where there are no inline buttons
     max_callback_bytes: int = 0
     keeps_files: bool = False  # a photo or document comes with an id loa can download later
+    polling: bool = True  # updates can be fetched; False: only by the webhook set by the operator
 
     def text_length(self, text: str) -> int:
         """The length of `text`, as this platform sends it, the way the platform counts it:

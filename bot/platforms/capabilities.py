@@ -45,5 +45,6 @@ CAPABILITIES: Final[dict[Platform, Capabilities]] = {
         member_count=True,
         max_button_label=100,
         max_callback_bytes=64,
+        polling=False,  # events come only by the webhook set in Zalo's developer console
     ),
 }

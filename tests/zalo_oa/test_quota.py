@@ -9,8 +9,9 @@ from sqlalchemy import select
 
 from bot.delivery.sender import POSTPONED
 from bot.domain import Platform
-from bot.platforms.zalo_oa import next_month_start
+from bot.platforms.zalo_oa import ZaloOaAdapter, next_month_start
 from bot.sandbox import Sandbox, events
+from bot.sandbox.state import User
 from bot.services.broadcasts import Broadcast, enqueue
 from bot.services.zalo_oa_quota import QuotaFlagger
 from bot.storage.db import Database
@@ -30,16 +31,24 @@ async def _official(db: Database, user_id: int) -> None:
         await session.commit()
 
 
+async def _ward(
+    sandbox: Sandbox, make_adapter: MakeAdapter, db: Database, followers: int
+) -> tuple[Clock, list[User], User, ZaloOaAdapter]:
+    """`followers` parents and an official following the OA on 2 Dec 2026, 10:00 in Vietnam;
+    the adapter with a cap of 4 promotions a month."""
+    clock = Clock()
+    clock.now = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)
+    sandbox.zalo_oa.clock = lambda: clock.now.timestamp()
+    parents = [follower(sandbox, f"Phụ huynh {i}") for i in range(followers)]
+    official = follower(sandbox, "Cán bộ phường")
+    await _official(db, official.id)
+    return clock, parents, official, make_adapter(db, monthly_quota=4, clock=clock)
+
+
 async def test_a_fifth_item_in_a_month_waits_for_the_next_and_officials_are_told(
     sandbox: Sandbox, make_adapter: MakeAdapter, any_db: Database
 ) -> None:
-    clock = Clock()
-    clock.now = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)  # 10:00 in Vietnam
-    sandbox.zalo_oa.clock = lambda: clock.now.timestamp()
-    parents = [follower(sandbox, f"Phụ huynh {i}") for i in range(50)]
-    official = follower(sandbox, "Cán bộ phường")
-    await _official(any_db, official.id)
-    adapter = make_adapter(any_db, monthly_quota=4, clock=clock)
+    clock, parents, official, adapter = await _ward(sandbox, make_adapter, any_db, 50)
     async with running_loa(any_db, sandbox, adapter) as loa:
         # The official writes to the OA (an invite code, say): consultation is open to them.
         events.user_writes(sandbox, sandbox.state.chats[official.id], official, "Xin chào")
@@ -84,13 +93,7 @@ async def test_a_fifth_item_in_a_month_waits_for_the_next_and_officials_are_told
 async def test_an_item_that_expires_before_the_quota_reopens_is_flagged_as_not_going(
     sandbox: Sandbox, make_adapter: MakeAdapter, any_db: Database
 ) -> None:
-    clock = Clock()
-    clock.now = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)  # 10:00 in Vietnam
-    sandbox.zalo_oa.clock = lambda: clock.now.timestamp()
-    parents = [follower(sandbox, f"Phụ huynh {i}") for i in range(3)]
-    official = follower(sandbox, "Cán bộ phường")
-    await _official(any_db, official.id)
-    adapter = make_adapter(any_db, monthly_quota=4, clock=clock)
+    clock, parents, official, adapter = await _ward(sandbox, make_adapter, any_db, 3)
     async with running_loa(any_db, sandbox, adapter) as loa:
         events.user_writes(sandbox, sandbox.state.chats[official.id], official, "Xin chào")
         chats = await loa.register([str(p.id) for p in parents])

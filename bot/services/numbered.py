@@ -87,7 +87,7 @@ async def resolve(db: Database, event: InboundEvent) -> InboundEvent | OutOfRang
     number = typed_number(event.text) if event.kind is EventKind.MESSAGE else None
     if number is None or event.command is not None or event.chat_id is None:
         return event
-    async with db.session() as session:
+    async with db.read_session() as session:
         shown = (
             await session.exec(
                 select(NumberedReplies).where(

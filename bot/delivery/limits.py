@@ -7,7 +7,6 @@ about 1/s into one private chat. We stay under those limits instead of bouncing 
 from __future__ import annotations
 
 import asyncio
-import math
 import time
 from collections import deque
 from collections.abc import Callable
@@ -21,9 +20,8 @@ HEADROOM = 0.975
 # made up, 0.94 of the rate at 20/s). Bounded: never more than this many at once.
 CATCH_UP_SLOTS = 2
 # However late sends bunch up after a stall of this process (a GC pause, a slow turn), no
-# one-second window holds more than this share of the limit, rounded up but never past the
-# limit itself. (Rounded down, 20/s allowed 19 a second: the pace could never pass 95%, and
-# each late send's delay was permanent, the 20th departure after it waiting out its second.)
+# one-second window holds more than this share of the limit, rounded down. (Rounded up, the
+# cap reached the limit itself, and arrival jitter let the platform count one send too many.)
 WINDOW_CAP = 0.985
 
 
@@ -43,7 +41,7 @@ class Pacer:
         self._next = clock()  # the earliest free departure slot
         self._catch_up = CATCH_UP_SLOTS * self._interval  # how far back a late send may go
         # The last departures, as many as one window may hold (none kept without a limit).
-        most = min(math.ceil(per_second * WINDOW_CAP), math.floor(per_second))
+        most = int(per_second * WINDOW_CAP)  # rounded down: arrivals jitter, keep a margin
         self._departures: deque[float] = deque(maxlen=max(1, most))
         self._capped = per_second > 0
         self._promised = 0  # slots promised to claimed rows that have not acquired them yet

@@ -17,7 +17,6 @@ Logs name the platform, the update key and exception types only, never message t
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 import traceback
@@ -101,18 +100,11 @@ class Inbox:
         self._slots = asyncio.Semaphore(max_lanes)
         # Few handlers run at once (lanes sending replies do not count): they share this
         # process's one core with the webhook, whose acknowledgements must stay fast (more
-        # did not handle faster on PostgreSQL, and acknowledged slower).
+        # did not handle faster, and acknowledged slower).
         self._handling = asyncio.Semaphore(max_handling or (2 if db.is_sqlite else 4))
-        # On SQLite one handler at a time while updates are being acknowledged: a second one
-        # runs in the first's waits for SQLite's thread, time the webhook needs (measured: the
-        # median acknowledgement went from ~30 to ~270 ms at 1,000 a second, for no more
-        # handled). Once the burst is acknowledged, the backlog is handled two at a time.
-        self._accepting = 0  # accepts waiting for their insert
-        self._while_accepting = asyncio.Semaphore(1) if db.is_sqlite else None
         # On SQLite, with its one writer, each session a handler opens takes a turn with the
         # inbox's own writes (accepts first) and the other handlers' sessions: a turn for as
-        # long as a transaction may write, not for a whole update, so one handler's wait for
-        # SQLite's thread is another's time to run.
+        # long as a transaction may write, not for a whole update.
         self._turns = WriteTurns(1 if db.is_sqlite else max_lanes)
         self._handler_turns = self._turns if db.is_sqlite else None
         self._lanes: dict[tuple[str, str], deque[tuple[_Update, InboundEvent | None]]] = {}
@@ -134,11 +126,7 @@ class Inbox:
         Concurrent calls are inserted together, in one transaction."""
         key = self.adapters[platform].update_key(raw)
         row = _Update(0, platform, key, dict(raw))
-        self._accepting += 1
-        try:
-            row_id = await self._inserts(row)
-        finally:
-            self._accepting -= 1
+        row_id = await self._inserts(row)
         if row_id is None:
             return False
         row.id = row_id
@@ -244,39 +232,43 @@ class Inbox:
             self._taken.difference_update(row.id for row, _ in waiting)
 
     async def _attempt(self, row: _Update, event: InboundEvent | None) -> bool:
-        """Handle the update once; False if it failed and will be tried again."""
+        """Handle the update once, then send its replies; False if it failed and will be
+        tried again. A lane holds one of the `max_lanes` slots while it handles, not while
+        its replies wait for their chat's limit (a private chat takes one message a second)."""
         async with self._slots:
-            if event is None:  # unreadable, or a kind loa does not read
-                await self._finish(row, row.unreadable)
-                return True
-            adapter = self.adapters[row.platform]
-            row.attempts += 1
-            try:
-                async with self._handling, self._second_waits():
-                    async with asyncio.timeout(self.handler_timeout):
-                        with self.db.taking_turns(self._handler_turns):
-                            replies = await self.router.dispatch(event, adapter)
-            except Exception as e:
-                log.warning(
-                    "inbox: %s failed (attempt %d of %d): %s at %s",
-                    _where(row), row.attempts, self.max_attempts, type(e).__name__, _traceback(e),
-                )  # fmt: skip
-                if row.attempts < self.max_attempts:
-                    await self._update(row.id, attempts=row.attempts, error=type(e).__name__)
-                    return False
-                if await self._finish(row, type(e).__name__):
-                    await self._reply(adapter, event, await self._give_up(event, adapter, row))
-                return True
-            log.debug("inbox: %s handled", _where(row))
-            if await self._finish(row, None):
-                await self._reply(adapter, event, replies)
-            return True
+            outcome = await self._handle(row, event)
+        if outcome is None:
+            return False
+        if event is not None and outcome:
+            await self._reply(self.adapters[row.platform], event, outcome)
+        return True
 
-    def _second_waits(self) -> contextlib.AbstractAsyncContextManager[Any]:
-        """A handler's turn among those that run while updates are being acknowledged."""
-        if self._while_accepting is None or not self._accepting:
-            return contextlib.nullcontext()
-        return self._while_accepting
+    async def _handle(self, row: _Update, event: InboundEvent | None) -> Sequence[Reply] | None:
+        """Handle the update once and mark it handled; the replies to send, or None if it
+        failed and will be tried again."""
+        if event is None:  # unreadable, or a kind loa does not read
+            await self._finish(row, row.unreadable)
+            return ()
+        adapter = self.adapters[row.platform]
+        row.attempts += 1
+        try:
+            async with self._handling:
+                async with asyncio.timeout(self.handler_timeout):
+                    with self.db.taking_turns(self._handler_turns):
+                        replies = await self.router.dispatch(event, adapter)
+        except Exception as e:
+            log.warning(
+                "inbox: %s failed (attempt %d of %d): %s at %s",
+                _where(row), row.attempts, self.max_attempts, type(e).__name__, _traceback(e),
+            )  # fmt: skip
+            if row.attempts < self.max_attempts:
+                await self._update(row.id, attempts=row.attempts, error=type(e).__name__)
+                return None
+            if await self._finish(row, type(e).__name__):
+                return await self._give_up(event, adapter, row)
+            return ()
+        log.debug("inbox: %s handled", _where(row))
+        return replies if await self._finish(row, None) else ()
 
     async def _give_up(
         self, event: InboundEvent, adapter: PlatformAdapter, row: _Update

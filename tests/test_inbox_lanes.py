@@ -6,9 +6,12 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 from sqlmodel import select
 
+from bot.delivery.limits import ChatLimiter, Pacer
+from bot.delivery.replies import ChannelLimiters, ReplySender
 from bot.domain import InboundEvent, OutboundMessage, Platform, Reply
 from bot.inbox import EventRouter, Inbox
 from bot.platforms.base import PlatformAdapter
@@ -42,9 +45,11 @@ async def _replies_in(world: World, chat: int) -> list[str]:
 
 
 @contextlib.asynccontextmanager
-async def _running(db: Database, world: World, router: EventRouter) -> AsyncIterator[None]:
+async def _running(
+    db: Database, world: World, router: EventRouter, **options: Any
+) -> AsyncIterator[None]:
     """The inbox polling the sandbox and handling what comes, until the block ends."""
-    inbox = Inbox(db, {TG: world.adapter}, router, poll_timeout=1)
+    inbox = Inbox(db, {TG: world.adapter}, router, poll_timeout=1, **options)
     stop = asyncio.Event()
     tasks = [
         asyncio.create_task(inbox.run(stop)),
@@ -96,6 +101,52 @@ async def test_one_chats_updates_are_handled_and_answered_in_order(
 
     assert router.runs == ["chậm", "nhanh", "cuối"]
     assert await _replies_in(world, chat) == ["đã nhận: chậm", "đã nhận: nhanh", "đã nhận: cuối"]
+
+
+class TwoReplies:
+    """Answers each message twice in its chat: the second answer waits for the chat's limit."""
+
+    def __init__(self) -> None:
+        self.runs: list[str | None] = []
+
+    async def dispatch(self, event: InboundEvent, adapter: PlatformAdapter) -> Sequence[Reply]:
+        self.runs.append(event.text)
+        assert event.chat_id is not None
+        return [OutboundMessage(event.chat_id, f"{n}: {event.text}") for n in ("một", "hai")]
+
+    async def give_up(self, event: InboundEvent, adapter: PlatformAdapter) -> Sequence[Reply]:
+        return ()
+
+
+async def test_replies_waiting_for_their_chats_limit_do_not_hold_up_other_chats(
+    db: Database, world: World
+) -> None:
+    """A private chat takes one message a second: the person who gets two answers waits for
+    the second, nobody else does (even with one lane handling at a time)."""
+    other_user = await world.sandbox.create_user("Trần Thị Bình")
+    first, second = [
+        await world.sandbox.create_chat("", type="private", user_id=u, members=[BOT_ID])
+        for u in (world.user, other_user)
+    ]
+    limits = ChannelLimiters(Pacer(0), ChatLimiter(20, 1))
+    router = TwoReplies()
+    replies = ReplySender({TG: limits})
+    async with _running(db, world, router, max_lanes=1, replies=replies):
+        await world.sandbox.write(first, world.user, "chào")
+        async with asyncio.timeout(5):
+            while not await _replies_in(world, first):
+                await asyncio.sleep(0.01)
+        await world.sandbox.write(second, other_user, "xin chào")
+        async with asyncio.timeout(5):
+            while len(router.runs) < 2:
+                await asyncio.sleep(0.01)
+        handled_meanwhile = len(await _replies_in(world, first)) == 1
+        async with asyncio.timeout(5):
+            while len(await _replies_in(world, second)) < 2:
+                await asyncio.sleep(0.02)
+
+    assert handled_meanwhile  # the second chat was handled before the first's second answer
+    assert await _replies_in(world, first) == ["một: chào", "hai: chào"]
 
 
 class SlowQuestion:

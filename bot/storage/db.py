@@ -8,7 +8,7 @@ import hmac
 import logging
 import secrets
 import sqlite3
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextvars import ContextVar
 from typing import Any
 
@@ -24,6 +24,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.storage.models import Secret, table_of
+from bot.storage.sqlite_inline import inline_connector
 from bot.turns import WriteTurns
 
 # aiosqlite logs every statement with its parameters (names, what people wrote) at DEBUG: never
@@ -45,10 +46,16 @@ class Database:
             # A network that silently drops packets must fail a statement, not hang the sender
             # until the kernel gives up on the connection (minutes).
             kwargs["connect_args"] = {"timeout": 10, "command_timeout": 60}
-        self.engine: AsyncEngine = create_async_engine(url, **kwargs)
-        if self.is_sqlite:
-            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
-            event.listen(self.engine.sync_engine, "begin", _sqlite_begin_immediate)
+            self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+            self._reader = self.engine
+        else:
+            # Statements run on the loop's thread (bot/storage/sqlite_inline.py), except the
+            # reads of `reading()`, which may be long (a report) and keep aiosqlite's thread.
+            self.engine = create_async_engine(url, async_creator=inline_connector(url), **kwargs)
+            self._reader = create_async_engine(url, **kwargs)
+            for engine, busy_timeout_ms in ((self.engine, 0), (self._reader, 10_000)):
+                event.listen(engine.sync_engine, "connect", _sqlite_pragmas(busy_timeout_ms))
+                event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
@@ -91,7 +98,7 @@ class Database:
     def reading(self) -> AsyncConnection:
         """A connection for reads only. On SQLite it does not take the write lock, so reports
         and status polls never hold up the sender."""
-        return self.engine.execution_options(read_only=True).connect()
+        return self._reader.execution_options(read_only=True).connect()
 
     async def scrub(self, tables: Sequence[str]) -> None:
         """After an erasure, leave no copy of deleted rows where the database keeps old data.
@@ -101,7 +108,8 @@ class Database:
         PostgreSQL keeps dead row versions until VACUUM; its WAL and backups are the
         operator's (docs/operations.md). Both commands run outside a transaction."""
         try:
-            async with self.engine.connect() as conn:
+            # on the reader's engine: a checkpoint waits for readers in SQLite's busy handler
+            async with self._reader.connect() as conn:
                 driver = (await conn.get_raw_connection()).driver_connection
                 assert driver is not None
                 if self.is_sqlite:
@@ -116,19 +124,24 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._reader is not self.engine:
+            await self._reader.dispose()
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # WAL lets the web server read while the sender writes; NORMAL sync is durable in WAL mode
-    # across a process crash (only an OS crash can lose the last commits).
-    cur = dbapi_connection.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA busy_timeout=10000")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA secure_delete=ON")  # deleted rows are zeroed, not left in free space
-    cur.close()
-    dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, below
+def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # WAL lets the web server read while the sender writes; NORMAL sync is durable in WAL
+        # mode across a process crash (only an OS crash can lose the last commits).
+        cur = dbapi_connection.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute(f"PRAGMA busy_timeout={busy_timeout_ms:d}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA secure_delete=ON")  # deleted rows are zeroed, not left in free space
+        cur.close()
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, below
+
+    return on_connect
 
 
 def _sqlite_begin_immediate(conn: Any) -> None:

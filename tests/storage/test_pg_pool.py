@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection
 
 from bot.storage import db as storage
 from tests.conftest import pg_database
@@ -40,18 +41,16 @@ async def test_a_connection_in_constant_use_is_not_pinged(
     """A ping is three round trips: under load it would be a third of them."""
     loa = await pg_database()
     pings = 0
+    original = AsyncAdapt_asyncpg_connection.ping
+
+    def counting(self: AsyncAdapt_asyncpg_connection) -> None:
+        nonlocal pings
+        pings += 1
+        original(self)  # type: ignore[no-untyped-call]
+
+    monkeypatch.setattr(AsyncAdapt_asyncpg_connection, "ping", counting)
     try:
         raw = await _backends(loa)
-        async with loa.engine.connect() as conn:
-            adapted = (await conn.get_raw_connection()).dbapi_connection
-            original = type(adapted).ping
-
-            def counting(self: object) -> None:
-                nonlocal pings
-                pings += 1
-                original(self)
-
-            monkeypatch.setattr(type(adapted), "ping", counting)
         for _ in range(20):
             assert await _backends(loa) == raw
     finally:

@@ -4,7 +4,6 @@ about me) and /xoadulieu (erase it, after a confirmation)."""
 from __future__ import annotations
 
 from sqlalchemy import bindparam
-from sqlmodel import col, update
 
 from bot.dispatch import Context, Router
 from bot.domain import Button, EventKind
@@ -34,11 +33,13 @@ async def first_contact(ctx: Context) -> None:
         ctx.reply("privacy_notice")
 
 
-# Marks the notice shown, if it was not (built once: every first message runs it).
+# Marks the notice shown, if it was not (built once, on the table: every first message runs
+# it; see bot/services/people.py).
+_PEOPLE = table_of(Person)
 _SHOW_NOTICE = (
-    update(Person)
-    .where(col(Person.id) == bindparam("person"), col(Person.notice_at).is_(None))
-    .values(notice_at=bindparam("at", type_=table_of(Person).c.notice_at.type))
+    _PEOPLE.update()
+    .where(_PEOPLE.c.id == bindparam("person"), _PEOPLE.c.notice_at.is_(None))
+    .values(notice_at=bindparam("at", type_=_PEOPLE.c.notice_at.type))
 )
 
 

@@ -63,6 +63,8 @@ def inline_connector(url: str) -> Callable[[], Awaitable[aiosqlite.Connection]]:
     (database,), options = parsed.get_dialect()().create_connect_args(parsed)
 
     async def connect() -> aiosqlite.Connection:
-        return await InlineConnection(lambda: sqlite3.connect(database, **options), 64)
+        connection = InlineConnection(lambda: sqlite3.connect(database, **options), 64)
+        connection._thread.daemon = True  # as the dialect's own: an unclosed one never holds exit
+        return await connection
 
     return connect

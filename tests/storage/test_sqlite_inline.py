@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -137,3 +139,20 @@ async def test_a_long_read_leaves_the_loop_free(sqlite_db: Database) -> None:
     took = time.monotonic() - started
 
     assert ticker.ticks >= 0.5 * took / 0.01
+
+
+def test_a_process_that_forgets_to_close_its_database_still_exits(tmp_path: Path) -> None:
+    """A connection left open (a crash path, a script) must not keep the process alive."""
+    script = (
+        "import asyncio\n"
+        "from sqlalchemy import text\n"
+        "from bot.storage.db import Database\n"
+        "async def main():\n"
+        f"    db = Database('sqlite+aiosqlite:///{tmp_path / 'other.db'}')\n"
+        "    async with db.engine.connect() as conn:\n"
+        "        await conn.execute(text('SELECT 1'))\n"
+        "asyncio.run(main())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], timeout=30, capture_output=True)
+
+    assert done.returncode == 0, done.stderr.decode()[-2000:]

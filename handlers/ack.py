@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import bindparam
 
 from bot.dispatch import Context, Router
-from bot.services.feedback import tapped_post
+from bot.services.feedback import tapped_chat
 from bot.services.people import upsert_person
 from bot.storage.db import insert_for_dialect
 from bot.storage.models import Feedback, table_of, utcnow
@@ -24,13 +24,13 @@ async def acknowledge(ctx: Context) -> None:
         ctx.answer_button("ack_unknown")
         return
     async with ctx.db.session() as session:
-        post = await tapped_post(session, ctx.event, int(ctx.args))
-        if post is None:
+        occurrence_id = int(ctx.args)
+        chat_id = await tapped_chat(session, ctx.event, occurrence_id)
+        if chat_id is None:
             ctx.answer_button("ack_unknown")
             return
-        occurrence, chat_id = post
         person_id = await upsert_person(session, ctx.db, ctx.event.platform, user)
-        values = {"occurrence": occurrence.id, "chat": chat_id, "person": person_id, "at": utcnow()}
+        values = {"occurrence": occurrence_id, "chat": chat_id, "person": person_id, "at": utcnow()}
         tap = await session.exec(_count_tap(ctx.db.is_sqlite), params=values)
         first = tap.scalar_one_or_none() is not None
         await session.commit()

@@ -87,6 +87,8 @@ async def test_the_docx_carries_the_json_figures(any_world: World, tmp_path: Pat
     assert schools == {
         row["name"]: [row[k] for k in (*keys, "understood_rate")] for row in report["by_school"]
     }
+    header = next(t for t in doc.tables if t.rows[0].cells[0].text == "Đơn vị").rows[0]
+    assert "Đã xác nhận “Đã hiểu”" in [c.text for c in header.cells], "Zalo types, not taps"
     audiences = {r[0]: _number(r[2]) for r in _rows(doc, "Đối tượng")}
     assert audiences == {"Cán bộ": 2, "Phụ huynh": 8}
     chart = {r[0]: [_number(v) for v in r[1:]] for r in _rows(doc, "Trường")}

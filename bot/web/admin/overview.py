@@ -54,7 +54,7 @@ async def overview(request: web.Request) -> web.StreamResponse:
         rate=total.as_dict(),
         posts=len(s.reach.sent_posts()),
         plans=s.snap.kpis,
-        chart=reach_chart(weeks, "Số người được đề nghị xác nhận và đã bấm «Đã hiểu» theo tuần"),
+        chart=reach_chart(weeks, "Số người được đề nghị và đã xác nhận «Đã hiểu» theo tuần"),
         weeks=weeks,
         undelivered=s.snap.undelivered,
         overdue=overdue,

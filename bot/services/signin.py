@@ -104,7 +104,7 @@ async def find_session(
     db: Database, session_id: str, now: datetime | None = None
 ) -> WebSession | None:
     now = now or utcnow()
-    async with db.session() as session:
+    async with db.read_session() as session:
         query = select(WebSession).where(
             WebSession.id_hash == digest(session_id), col(WebSession.expires_at) > now
         )

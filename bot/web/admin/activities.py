@@ -24,7 +24,7 @@ async def listing(request: web.Request) -> web.StreamResponse:
     dash, who = dashboard(request), viewer(request)
     s = await seen(request)
     school = request.query.get("truong")
-    async with dash.db.session() as session:
+    async with dash.db.read_session() as session:
         units = {u.id: u for u in (await session.exec(select(Unit))).all()}
         shown = {u for u in who.scope if school is None or units[u].code == school}
         reports = (

@@ -83,7 +83,7 @@ async def _viewer(request: web.Request) -> Viewer | None:
     row = await signin.find_session(dash.db, session_id, dash.now())
     if row is None:
         return None
-    async with dash.db.session() as session:
+    async with dash.db.read_session() as session:
         person = await session.get(Person, row.person_id)
         allowed = await scopes(session, row.person_id, VIEWER_ACTIONS)
     seen, announce = allowed[Action.DASHBOARD], allowed[Action.ANNOUNCE]

@@ -14,7 +14,7 @@ from bot.web.admin.pages import page
 
 async def duties(request: web.Request) -> web.StreamResponse:
     dash, who = dashboard(request), viewer(request)
-    async with dash.db.session() as session:
+    async with dash.db.read_session() as session:
         lines = await tasks.overview(session, who.scope)
         units = {u.id: u.name for u in (await session.exec(select(Unit))).all()}
         ids = [line.answer.person_id for line in lines if line.answer is not None]

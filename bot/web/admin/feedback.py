@@ -27,7 +27,7 @@ async def feedback(request: web.Request) -> web.StreamResponse:
     period, error = period_of(request)
     now = dash.now()
     query = select(FeedbackItem).where(col(FeedbackItem.unit_id).in_(list(who.scope)))
-    async with dash.db.session() as session:
+    async with dash.db.read_session() as session:
         found = list((await session.exec(query.order_by(col(FeedbackItem.created_at)))).all())
         units = {u.id: u.name for u in (await session.exec(select(Unit))).all()}
     shown = [i for i in found if period.start <= i.created_at < period.end]

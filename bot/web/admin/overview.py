@@ -36,7 +36,7 @@ async def overview(request: web.Request) -> web.StreamResponse:
     async with dash.db.reading() as conn:
         waiting = await _waiting(conn, who)
         waiting |= await _unanswered(conn, who, dash.now() - REMIND_AFTER)
-    async with dash.db.session() as session:
+    async with dash.db.read_session() as session:
         now = dash.now()
         overdue = [
             line

@@ -45,7 +45,7 @@ async def posts(request: web.Request) -> web.StreamResponse:
     by_post = s.reach.by_post()
     titles = {p.source or p.key: (p.title, p.due_at) for p in s.reach.posts.values()}
     ids = {p.source or p.key: p.id for p in s.reach.posts.values()}
-    async with dash.db.session() as session:
+    async with dash.db.read_session() as session:
         found = (
             await session.exec(select(Announcement).order_by(col(Announcement.id).desc()))
         ).all()

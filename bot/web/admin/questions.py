@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 async def listing(request: web.Request) -> web.StreamResponse:
     dash, who = dashboard(request), viewer(request)
     late = dash.now() - service.REMIND_AFTER
-    async with dash.db.session() as session:
+    async with dash.db.read_session() as session:
         found = await service.list_for(session, who.scope, status=None)
         people = await _names(
             session, {i.person_id for i in found} | {i.answered_by for i in found}

@@ -23,7 +23,7 @@ KINDS = ("ward", "school")  # what a report is filed for
 
 async def _units(request: web.Request, who: Viewer) -> list[Unit]:
     """The viewer's top unit(s) first, then the schools under them."""
-    async with dashboard(request).db.session() as session:
+    async with dashboard(request).db.read_session() as session:
         top = await tops(session, set(who.scope))
         query = select(Unit).where(
             col(Unit.id).in_(who.scope), col(Unit.kind).in_(KINDS), col(Unit.active)

@@ -4,8 +4,12 @@ within the viewer's units only, every value people typed shown as text."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+import sqlite3
+import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -258,3 +262,42 @@ async def test_duties_show_owner_deadline_status_and_result(site: Site) -> None:
     duties = await (await site.client.get("/admin/nhiemvu")).text()
     assert "Trường Tiểu học A" in duties and "Đã ban hành kế hoạch số 12" in duties
     assert duties.count("quá hạn") == 1 and "Đã hoàn thành" in duties
+
+
+async def test_every_page_opens_while_a_writer_holds_sqlites_lock(
+    site: Site, tmp_path: Path
+) -> None:
+    """Pages only read: on SQLite they take no write lock, so a long write elsewhere (a
+    broadcast being enqueued, another process) does not hold up the dashboard, nor does the
+    dashboard hold up the sender."""
+    site.dash.content = _content(tmp_path)
+    await play(site.world)
+    await site.sign_in(await user_named(site, "Hùng"))
+    database = site.world.db.url.split("///", 1)[1]
+    taken, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        writer = sqlite3.connect(database, isolation_level=None)
+        writer.execute("BEGIN IMMEDIATE")
+        taken.set()
+        release.wait(10)
+        writer.execute("ROLLBACK")
+        writer.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    await asyncio.to_thread(taken.wait)
+    took = {}
+    try:
+        for page in ("", "truong", "bai", "hoatdong", "nhiemvu", "cauhoi", "phanhoi", "baocao"):
+            path = f"/admin/{page}"
+            started = time.monotonic()
+            async with asyncio.timeout(5):
+                response = await site.client.get(path)
+            assert response.status == 200, path
+            took[path] = time.monotonic() - started
+    finally:
+        release.set()
+        await asyncio.to_thread(holder.join)
+
+    assert max(took.values()) < 1.0, took

@@ -41,11 +41,11 @@ from bot.services import (
     tasks,
     trends,
     zalo_oa_demo,
+    zalo_oa_quota,
 )
 from bot.services.announcements import ProgressReporter
 from bot.services.numbered import NumberedStore
 from bot.services.units import sync_units
-from bot.services.zalo_oa_quota import QuotaFlagger
 from bot.services.zalo_oa_store import ZaloOaStore
 from bot.storage import deliveries
 from bot.storage.db import Database
@@ -287,11 +287,6 @@ class App:
         self._spawn(sender.run(self.stopping))
         progress = ProgressReporter(self.db, self.adapters, self.templates, quiet_hours=s.quiet)
         self._spawn(progress.run(self.stopping))
-        if Platform.ZALO_OA in self.adapters:
-            flagger = QuotaFlagger(
-                self.db, self.adapters, self.templates, monthly_quota=s.zalo_oa_monthly_quota
-            )
-            self._spawn(flagger.run(self.stopping))
         keep = timedelta(days=s.free_text_retention_days)
         self._spawn(retention.run(self.db, keep, self.stopping))
         if s.evidence_dir is not None:
@@ -311,6 +306,11 @@ class App:
         )
         scheduler.every("rsvp:reminders", lambda: rsvp.remind(db, templates), rsvp.SWEEP)
         scheduler.every("labels:catch-up", lambda: labels.catch_up(db), labels.SWEEP)
+        if Platform.ZALO_OA in self.adapters:
+            flagger = zalo_oa_quota.QuotaFlagger(
+                db, self.adapters, templates, monthly_quota=s.zalo_oa_monthly_quota
+            )
+            scheduler.every("zalo_oa:quota-flags", flagger.flag_once, zalo_oa_quota.SWEEP)
         trends.schedule(scheduler, db, templates, labels.source(db))
 
         if api_url is not None:  # sandbox mode: loa talks to its own sandbox

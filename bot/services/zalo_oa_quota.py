@@ -3,17 +3,16 @@ Vietnamese, while they wait (never dropped silently).
 
 The adapter refuses a promotion that would pass a cap before it leaves (`Postponed`); the
 sender keeps the delivery waiting until the date the cap allows, its error starting
-`POSTPONED`. This loop finds each item with such copies, records a flag for it once, and
-sends every official the flag; a flag not yet sent (a platform away) is sent again later.
+`POSTPONED`. Each run finds each item with such copies, records a flag for it once, and
+sends every official the flag; a flag not yet sent (a platform away) is sent again on a
+later run (`SWEEP`, a scheduler job).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 
@@ -40,6 +39,9 @@ _delivery, _flag, _occurrence = table_of(Delivery), table_of(ZaloOaFlag), table_
 _role, _person = table_of(Role), table_of(Person)
 
 
+SWEEP = timedelta(seconds=30)  # how often held items are looked for (a scheduler job)
+
+
 class QuotaFlagger:
     def __init__(
         self,
@@ -48,19 +50,9 @@ class QuotaFlagger:
         templates: Templates,
         *,
         monthly_quota: int,
-        interval: float = 30.0,
     ) -> None:
         self.db, self.adapters, self.templates = db, adapters, templates
-        self.monthly_quota, self.interval = monthly_quota, interval
-
-    async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await self.flag_once()
-            except Exception as e:  # the database or a platform is away: try again later
-                log.warning("zalo_oa quota flags not sent: %s", type(e).__name__)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.interval)
+        self.monthly_quota = monthly_quota
 
     async def flag_once(self) -> int:
         """Flag the items newly held back, send the flags not yet sent; how many were sent."""

@@ -12,7 +12,7 @@ from tests.conftest import pg_database
 pytestmark = pytest.mark.pg
 
 
-async def _backends(conn_db: storage.Database) -> int:
+async def _backend_pid(conn_db: storage.Database) -> int:
     async with conn_db.reading() as conn:
         return int((await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one())
 
@@ -25,11 +25,11 @@ async def test_a_connection_killed_while_idle_is_replaced_before_use(
     monkeypatch.setattr(storage, "PING_AFTER_IDLE_S", 0.0)
     loa, other = await pg_database(), await pg_database()
     try:
-        backend = await _backends(loa)
+        backend = await _backend_pid(loa)
         async with other.reading() as conn:
             await conn.execute(text(f"SELECT pg_terminate_backend({backend})"))
 
-        assert await _backends(loa) != backend
+        assert await _backend_pid(loa) != backend
     finally:
         await loa.dispose()
         await other.dispose()
@@ -50,9 +50,9 @@ async def test_a_connection_in_constant_use_is_not_pinged(
 
     monkeypatch.setattr(AsyncAdapt_asyncpg_connection, "ping", counting)
     try:
-        raw = await _backends(loa)
+        raw = await _backend_pid(loa)
         for _ in range(20):
-            assert await _backends(loa) == raw
+            assert await _backend_pid(loa) == raw
     finally:
         await loa.dispose()
 

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -17,17 +14,7 @@ from sqlalchemy import exc, text
 from bot.storage import sqlite_inline
 from bot.storage.db import Database
 from bot.storage.models import Secret
-
-
-@pytest.fixture
-async def sqlite_db(tmp_path: Path) -> AsyncIterator[Database]:
-    from bot.storage.migrate import upgrade
-
-    url = f"sqlite+aiosqlite:///{tmp_path / 'loa.db'}"
-    await upgrade(url)
-    db = Database(url)
-    yield db
-    await db.dispose()
+from tests.sqlite_lock import write_lock_held
 
 
 class Ticker:
@@ -51,16 +38,6 @@ class Ticker:
         self._task.cancel()
 
 
-def _hold_the_lock(path: str, seconds: float, taken: threading.Event) -> None:
-    """Another process's writer: takes SQLite's write lock and keeps it for `seconds`."""
-    connection = sqlite3.connect(path, isolation_level=None)
-    connection.execute("BEGIN IMMEDIATE")
-    taken.set()
-    time.sleep(seconds)
-    connection.execute("COMMIT")
-    connection.close()
-
-
 async def _write(db: Database, name: str) -> None:
     async with db.session() as session:
         session.add(Secret(name=name, value="x"))
@@ -73,59 +50,52 @@ async def _names(db: Database) -> set[str]:
 
 
 async def test_a_writer_waits_for_another_process_lock_without_holding_the_loop(
-    sqlite_db: Database, tmp_path: Path
+    db: Database, tmp_path: Path
 ) -> None:
-    taken = threading.Event()
-    holder = threading.Thread(target=_hold_the_lock, args=(str(tmp_path / "loa.db"), 0.5, taken))
-    holder.start()
-    await asyncio.to_thread(taken.wait)
-    started = time.monotonic()
-    with Ticker() as ticker:
-        await _write(sqlite_db, "sau khi chờ")
+    async with write_lock_held(str(tmp_path / "loa.db")):
+        started = time.monotonic()
+        with Ticker() as ticker:
+            writing = asyncio.create_task(_write(db, "sau khi chờ"))
+            await asyncio.sleep(0.5)
+            assert not writing.done()  # it waits for the lock
+    await writing
     waited = time.monotonic() - started
-    holder.join()
 
-    assert waited >= 0.3  # it did wait for the lock
+    assert waited >= 0.5
     assert ticker.ticks >= 15  # and the loop went on meanwhile
-    assert "sau khi chờ" in await _names(sqlite_db)
+    assert "sau khi chờ" in await _names(db)
 
 
 async def test_a_lock_held_past_the_busy_timeout_fails_the_writer(
-    sqlite_db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(sqlite_inline, "BUSY_TIMEOUT_S", 0.2)
-    taken = threading.Event()
-    holder = threading.Thread(target=_hold_the_lock, args=(str(tmp_path / "loa.db"), 1.0, taken))
-    holder.start()
-    await asyncio.to_thread(taken.wait)
-    try:
+    async with write_lock_held(str(tmp_path / "loa.db")):
         with pytest.raises(exc.OperationalError, match="database is locked"):
-            await _write(sqlite_db, "không kịp")
-    finally:
-        await asyncio.to_thread(holder.join)
+            await _write(db, "không kịp")
 
-    assert "không kịp" not in await _names(sqlite_db)
+    assert "không kịp" not in await _names(db)
 
 
 async def test_two_writers_of_one_process_take_turns_on_its_one_thread(
-    sqlite_db: Database,
+    db: Database,
 ) -> None:
     """The first holds the lock across an await; the second waits for it (a busy wait inside
     SQLite would hold the one thread the first needs to finish: a deadlock)."""
-    async with sqlite_db.session() as first:
+    async with db.session() as first:
         first.add(Secret(name="thứ nhất", value="x"))
         await first.flush()  # the write lock is taken
-        second = asyncio.create_task(_write(sqlite_db, "thứ hai"))
+        second = asyncio.create_task(_write(db, "thứ hai"))
         await asyncio.sleep(0.2)
         assert not second.done()
         await first.commit()
     async with asyncio.timeout(5):
         await second
 
-    assert {"thứ nhất", "thứ hai"} <= await _names(sqlite_db)
+    assert {"thứ nhất", "thứ hai"} <= await _names(db)
 
 
-async def test_a_long_read_leaves_the_loop_free(sqlite_db: Database) -> None:
+async def test_a_long_read_leaves_the_loop_free(db: Database) -> None:
     """Reports read through `reading()`, on aiosqlite's thread: a long one does not stop the
     webhook from answering."""
     count_far = text(
@@ -134,7 +104,7 @@ async def test_a_long_read_leaves_the_loop_free(sqlite_db: Database) -> None:
     )
     started = time.monotonic()
     with Ticker() as ticker:
-        async with sqlite_db.reading() as conn:
+        async with db.reading() as conn:
             assert (await conn.execute(count_far)).scalar_one() == 3_000_000
     took = time.monotonic() - started
 

@@ -7,8 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import sqlite3
-import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -35,6 +33,7 @@ from tests.chatworld import World
 from tests.delivery.conftest import send_all
 from tests.reports.test_evidence_end_to_end import _content, evidence_plan, play  # noqa: F401
 from tests.reports.test_reach_end_to_end import _send
+from tests.sqlite_lock import write_lock_held
 from tests.web.admin.conftest import Site, staff
 
 
@@ -273,22 +272,8 @@ async def test_every_page_opens_while_a_writer_holds_sqlites_lock(
     site.dash.content = _content(tmp_path)
     await play(site.world)
     await site.sign_in(await user_named(site, "Hùng"))
-    database = site.world.db.url.split("///", 1)[1]
-    taken, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        writer = sqlite3.connect(database, isolation_level=None)
-        writer.execute("BEGIN IMMEDIATE")
-        taken.set()
-        release.wait(10)
-        writer.execute("ROLLBACK")
-        writer.close()
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    await asyncio.to_thread(taken.wait)
     took = {}
-    try:
+    async with write_lock_held(site.world.db.url.split("///", 1)[1]):
         for page in ("", "truong", "bai", "hoatdong", "nhiemvu", "cauhoi", "phanhoi", "baocao"):
             path = f"/admin/{page}"
             started = time.monotonic()
@@ -296,8 +281,5 @@ async def test_every_page_opens_while_a_writer_holds_sqlites_lock(
                 response = await site.client.get(path)
             assert response.status == 200, path
             took[path] = time.monotonic() - started
-    finally:
-        release.set()
-        await asyncio.to_thread(holder.join)
 
     assert max(took.values()) < 1.0, took

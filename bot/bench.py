@@ -20,6 +20,7 @@ import aiohttp
 from bot.app import SANDBOX_TOKEN
 from bot.delivery.sender import ChannelSender
 from bot.domain import Button
+from bot.platforms.base import PlatformAdapter
 from bot.platforms.telegram import TelegramAdapter
 from bot.sandbox.client import SandboxClient
 from bot.services.broadcasts import Broadcast, enqueue
@@ -55,22 +56,7 @@ async def broadcast(
         chat_ids = await _register(db, platform_ids)
 
         adapter = TelegramAdapter(SANDBOX_TOKEN, url, pool_size=concurrency * 2)
-        await adapter.start()
-        sender = ChannelSender(db, adapter, concurrency=concurrency, rate_per_s=rate or 0)
-        item = Broadcast(
-            key=f"bench:{time.time_ns()}",
-            title="Bench",
-            text="<b>Thông báo thử</b>: họp phụ huynh lúc 8 giờ sáng Chủ nhật.",
-            buttons=(Button("Đã hiểu", "ack:{occurrence}"),),
-        )
-        stop = asyncio.Event()
-        since = time.time()
-        await enqueue(db, item, chat_ids)
-        run = asyncio.create_task(sender.run(stop))
-        counts = await _wait_until_done(db, run)
-        stop.set()
-        await run
-        await adapter.stop()
+        since, counts = await send_one_item(db, adapter, chat_ids, concurrency, rate or 0)
         calls = await sandbox.log(method="sendMessage", since=since)
 
     ok = [c for c in calls if c["status"] == 200]
@@ -98,6 +84,32 @@ async def broadcast(
         "database": "postgresql" if db_url and db_url.startswith("postgresql") else "sqlite",
         "statuses": counts,
     }
+
+
+async def send_one_item(
+    db: Database, adapter: PlatformAdapter, chat_ids: list[int], concurrency: int, rate: float
+) -> tuple[float, dict[str, int]]:
+    """One item with a «Đã hiểu» button to `chat_ids`, through the adapter (started and stopped
+    here) and loa's sender until no copy is left to send; when it was enqueued (epoch seconds,
+    as the sandbox's log counts) and the deliveries' status counts."""
+    await adapter.start()
+    sender = ChannelSender(db, adapter, concurrency=concurrency, rate_per_s=rate)
+    item = Broadcast(
+        key=f"bench:{time.time_ns()}",
+        title="Bench",
+        text="<b>Thông báo thử</b>: họp phụ huynh lúc 8 giờ sáng Chủ nhật.",
+        buttons=(Button("Đã hiểu", "ack:{occurrence}"),),
+    )
+    stop = asyncio.Event()
+    since = time.time()
+    await enqueue(db, item, chat_ids)
+    sender.wake()  # as the scheduler does after it enqueues
+    run = asyncio.create_task(sender.run(stop))
+    counts = await _wait_until_done(db, run)
+    stop.set()
+    await run
+    await adapter.stop()
+    return since, counts
 
 
 def _max_in_window(times: Iterable[float], width: float) -> int:

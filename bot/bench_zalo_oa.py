@@ -10,13 +10,10 @@ import time
 from collections import Counter
 from typing import Any
 
-from bot.bench import _database, _max_in_window, _sandbox, _wait_until_done
-from bot.delivery.sender import ChannelSender
-from bot.domain import Button
+from bot.bench import _database, _max_in_window, _sandbox, send_one_item
 from bot.platforms.zalo_oa import ZaloOaAdapter
 from bot.sandbox import zalo_oa_api as oa
 from bot.sandbox.client import SandboxClient
-from bot.services.broadcasts import Broadcast, enqueue
 from bot.services.zalo_oa_store import ZaloOaStore
 from bot.storage.db import Database
 from bot.storage.models import Chat, table_of, utcnow
@@ -48,23 +45,7 @@ async def broadcast(
             oauth_url=f"{url}/zalo-oa",
             pool_size=concurrency * 2,
         )
-        await adapter.start()
-        sender = ChannelSender(db, adapter, concurrency=concurrency, rate_per_s=rate)
-        item = Broadcast(
-            key=f"bench:{time.time_ns()}",
-            title="Bench",
-            text="<b>Thông báo thử</b>: họp phụ huynh lúc 8 giờ sáng Chủ nhật.",
-            buttons=(Button("Đã hiểu", "ack:{occurrence}"),),
-        )
-        stop = asyncio.Event()
-        since = time.time()
-        await enqueue(db, item, chat_ids)
-        sender.wake()  # as the scheduler does after it enqueues
-        run = asyncio.create_task(sender.run(stop))
-        counts = await _wait_until_done(db, run)
-        stop.set()
-        await run
-        await adapter.stop()
+        since, counts = await send_one_item(db, adapter, chat_ids, concurrency, rate)
         calls = [
             c
             for c in await sandbox.log(since=since)

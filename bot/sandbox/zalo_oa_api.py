@@ -322,49 +322,9 @@ class ZaloOaApi:
         if problem is not None:
             return self._fail(request, method, user_id, body, *problem)
         now = self.clock()
-        if kind == "cs":
-            seen = follower.last_interaction
-            if seen is None or now - seen > CS_WINDOW:
-                return self._fail(
-                    request,
-                    method,
-                    user_id,
-                    body,
-                    E_WINDOW,
-                    "User has not interacted with the OA in the past 7 days",
-                )
-            if follower.cs_since_interaction >= CS_PER_INTERACTION:
-                return self._fail(
-                    request,
-                    method,
-                    user_id,
-                    body,
-                    E_QUOTA,
-                    "Out of consultation quota for this user",
-                )
-            follower.cs_since_interaction += 1
-        elif kind == "promotion":
-            today = [t for t in follower.promotions if _day(t) == _day(now)]
-            month = [t for t in follower.promotions if _month(t) == _month(now)]
-            if today:
-                return self._fail(
-                    request,
-                    method,
-                    user_id,
-                    body,
-                    E_QUOTA,
-                    "User has received a promotion message today",
-                )
-            if len(month) >= self.state.promotion_monthly_quota:
-                return self._fail(
-                    request,
-                    method,
-                    user_id,
-                    body,
-                    E_QUOTA,
-                    "Out of monthly promotion quota for this user",
-                )
-            follower.promotions.append(now)
+        refused = self._spend(kind, follower, now)
+        if refused is not None:
+            return self._fail(request, method, user_id, body, *refused)
         msg_id = self._store(chat, text, markup)
         self._log(request, method, user_id, 200, body)
         self.emit(
@@ -462,6 +422,25 @@ class ZaloOaApi:
 
     def _msg_id(self) -> str:
         return f"{self.sb.state.serial():016x}{secrets.token_hex(8)}"
+
+    def _spend(self, kind: str, follower: Follower, now: float) -> tuple[int, str] | None:
+        """Count a message of `kind` against the follower's quotas; why Zalo refuses it, if
+        it does (then nothing is counted)."""
+        if kind == "cs":
+            seen = follower.last_interaction
+            if seen is None or now - seen > CS_WINDOW:
+                return E_WINDOW, "User has not interacted with the OA in the past 7 days"
+            if follower.cs_since_interaction >= CS_PER_INTERACTION:
+                return E_QUOTA, "Out of consultation quota for this user"
+            follower.cs_since_interaction += 1
+        elif kind == "promotion":
+            if any(_day(t) == _day(now) for t in follower.promotions):
+                return E_QUOTA, "User has received a promotion message today"
+            month = [t for t in follower.promotions if _month(t) == _month(now)]
+            if len(month) >= self.state.promotion_monthly_quota:
+                return E_QUOTA, "Out of monthly promotion quota for this user"
+            follower.promotions.append(now)
+        return None
 
     def _fail(
         self,

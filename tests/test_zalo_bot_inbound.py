@@ -5,12 +5,13 @@ kindly out of range), and messages Zalo hands over without content answered kind
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
 import aiohttp
 import pytest
-from aiohttp import web
+from aiohttp.test_utils import TestServer
 from sqlmodel import func, select
 
 from bot.config import DEFAULT_CONTENT_DIR
@@ -44,14 +45,17 @@ async def count(loa: Loa, model: type) -> int:
         return int((await session.exec(select(func.count()).select_from(model))).one())
 
 
+@contextlib.asynccontextmanager
+async def _webhook(loa: Loa) -> AsyncIterator[str]:
+    """loa's web app serving on a free port; yields its Zalo Bot webhook's URL."""
+    app = create_web_app(inbox=loa.inbox, adapters=loa.adapters, webhook_secret=SECRET)
+    async with TestServer(app, host="127.0.0.1") as server:
+        yield f"http://127.0.0.1:{server.port}/webhook/zalo-bot"
+
+
 async def test_webhook_checks_the_secret_first_and_handles_an_event_once(loa: Loa) -> None:
     talk = ZaloBotTalk(loa)
     _, chat = await talk.person("Trần Thị Bình")
-    app = create_web_app(inbox=loa.inbox, adapters=loa.adapters, webhook_secret=SECRET)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    hook = f"http://127.0.0.1:{runner.addresses[0][1]}/webhook/zalo-bot"
     body = {
         "ok": True,
         "result": {
@@ -66,37 +70,28 @@ async def test_webhook_checks_the_secret_first_and_handles_an_event_once(loa: Lo
         },
     }
     before = await count(loa, InboxUpdate)
-    try:
-        async with aiohttp.ClientSession() as http:
-            for headers in ({HEADER: "wrong-secret"}, {}):
-                async with http.post(hook, json=body, headers=headers) as r:
-                    assert r.status == 403
-            assert await count(loa, InboxUpdate) == before, "refused: nothing stored"
-            for _ in range(2):  # Zalo sends it again: stored once
-                async with http.post(hook, json=body, headers={HEADER: SECRET}) as r:
-                    assert r.status == 200
-            async with http.post(hook, data=b"{not json", headers={HEADER: SECRET}) as r:
-                assert r.status == 400
-        assert await count(loa, InboxUpdate) == before + 1
-        await loa.inbox.process_pending()
-        [help_text] = await talk.news(chat)
-        assert help_text.startswith("Hướng dẫn sử dụng")
-    finally:
-        await runner.cleanup()
+    async with _webhook(loa) as hook, aiohttp.ClientSession() as http:
+        for headers in ({HEADER: "wrong-secret"}, {}):
+            async with http.post(hook, json=body, headers=headers) as r:
+                assert r.status == 403
+        assert await count(loa, InboxUpdate) == before, "refused: nothing stored"
+        for _ in range(2):  # Zalo sends it again: stored once
+            async with http.post(hook, json=body, headers={HEADER: SECRET}) as r:
+                assert r.status == 200
+        async with http.post(hook, data=b"{not json", headers={HEADER: SECRET}) as r:
+            assert r.status == 400
+    assert await count(loa, InboxUpdate) == before + 1
+    await loa.inbox.process_pending()
+    [help_text] = await talk.news(chat)
+    assert help_text.startswith("Hướng dẫn sử dụng")
 
 
 async def test_the_sandbox_posts_to_loas_webhook(loa: Loa) -> None:
     talk = ZaloBotTalk(loa)
     user, chat = await talk.person("Trần Thị Bình")
     zalo = loa.adapters[Platform.ZALO_BOT]
-    app = create_web_app(inbox=loa.inbox, adapters=loa.adapters, webhook_secret=SECRET)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    try:
-        await zalo.set_webhook(
-            f"http://127.0.0.1:{runner.addresses[0][1]}/webhook/zalo-bot", SECRET
-        )
+    async with _webhook(loa) as hook:
+        await zalo.set_webhook(hook, SECRET)
         before = await count(loa, InboxUpdate)
         await loa.sandbox.write(chat, user, "trợ giúp")
         for _ in range(100):
@@ -106,8 +101,6 @@ async def test_the_sandbox_posts_to_loas_webhook(loa: Loa) -> None:
         await loa.inbox.process_pending()
         assert (await talk.news(chat))[0].startswith("Hướng dẫn sử dụng")
         await zalo.delete_webhook()
-    finally:
-        await runner.cleanup()
 
 
 async def test_a_message_without_content_is_answered_kindly_and_counts_as_nothing(

@@ -11,6 +11,7 @@ import pytest
 import zalo_bot
 import zalo_bot.error
 from aiohttp import web
+from aiohttp.test_utils import TestServer
 
 from bot.sandbox import Sandbox
 from tests.sandbox.conftest import Control
@@ -140,17 +141,10 @@ async def test_webhook_posts_updates_with_the_secret(ctl: Control) -> None:
 
     app = web.Application()
     app.router.add_post("/hook", hook)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        hook_url = f"http://127.0.0.1:{port}/hook"
+    async with TestServer(app, host="127.0.0.1") as server:
+        hook_url = f"http://127.0.0.1:{server.port}/hook"
         assert (await zcall(ctl, "setWebhook", url=hook_url, secret_token="x"))[0] == 400
-        status, _ = await zcall(
-            ctl, "setWebhook", url=f"http://127.0.0.1:{port}/hook", secret_token="s3cret-token"
-        )
+        status, _ = await zcall(ctl, "setWebhook", url=hook_url, secret_token="s3cret-token")
         assert status == 200
         info = (await zcall(ctl, "getWebhookInfo"))[1]["result"]
         assert info["url"].endswith("/hook")
@@ -164,8 +158,6 @@ async def test_webhook_posts_updates_with_the_secret(ctl: Control) -> None:
         assert body["ok"] is True and body["result"]["message"]["text"] == "Chào"
         assert (await zcall(ctl, "deleteWebhook"))[0] == 200
         assert (await zcall(ctl, "getUpdates", timeout=0))[0] == 408
-    finally:
-        await runner.cleanup()
 
 
 async def test_python_zalo_bot_works_unchanged(ctl: Control, url: str) -> None:

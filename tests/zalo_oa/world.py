@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from aiohttp import web
+from aiohttp.test_utils import TestServer
 from sqlalchemy import func, select
 
 from bot.config import DEFAULT_CONTENT_DIR
@@ -107,11 +107,9 @@ async def running_loa(db: Database, sandbox: Sandbox, adapter: ZaloOaAdapter) ->
         webhook_secret=None,
         webhook_auth={Platform.ZALO_OA: ZaloOaSignature(APP_ID, WEBHOOK_SECRET)},
     )
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    url = f"http://127.0.0.1:{server.port}"
     sandbox.zalo_oa.configure(webhook_url=f"{url}/webhook/zalo-oa")
     stop = asyncio.Event()
     task = asyncio.create_task(inbox.run(stop))
@@ -120,4 +118,4 @@ async def running_loa(db: Database, sandbox: Sandbox, adapter: ZaloOaAdapter) ->
     finally:
         stop.set()
         await asyncio.wait_for(task, 10)
-        await runner.cleanup()
+        await server.close()
